@@ -1,0 +1,326 @@
+//! The device side of sync: a pure state machine that owns a device's documents of one
+//! dataset and the heads the server last confirmed for each. The WASM and CLI clients wrap it,
+//! move its requests over HTTP and persist its state with [`ClientEngine::save`].
+
+use std::collections::BTreeMap;
+
+use automerge::{ActorId, AutoCommit};
+use serde::{Deserialize, Serialize};
+use serde_bytes::{ByteArray, ByteBuf};
+use uuid::Uuid;
+
+use crate::document::{form_doc, response, site};
+use crate::merge::{parse_changes, sorted};
+use crate::{
+    ChangeHash, DocEntry, DocKind, Error, Form, PROTOCOL_VERSION, ResponseEdit, ResponseView, Result, SiteView,
+    SyncRequest, SyncResponse,
+};
+
+const STATE_VERSION: u32 = 1;
+
+pub struct ClientEngine {
+    dataset: Uuid,
+    epoch: u64,
+    /// The last response said `more`, or a request left changes behind: sync again.
+    more: bool,
+    docs: BTreeMap<Uuid, LocalDoc>,
+    rejections: Vec<LocalRejection>,
+}
+
+struct LocalDoc {
+    kind: DocKind,
+    doc: AutoCommit,
+    /// Sorted heads the server confirmed holding; changes after them are still to be sent.
+    confirmed: Vec<ChangeHash>,
+    /// The server refused the document's current state: wait for a new edit before resending.
+    rejected: bool,
+}
+
+/// A document the server refused, kept for the user to see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalRejection {
+    pub id: Uuid,
+    pub code: String,
+    pub message: String,
+}
+
+impl LocalDoc {
+    fn pending(&mut self) -> bool {
+        !self.rejected && sorted(self.doc.get_heads()) != self.confirmed
+    }
+}
+
+impl ClientEngine {
+    pub fn new(dataset: Uuid, epoch: u64) -> ClientEngine {
+        ClientEngine { dataset, epoch, more: true, docs: BTreeMap::new(), rejections: Vec::new() }
+    }
+
+    pub fn dataset(&self) -> Uuid {
+        self.dataset
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    pub fn rejections(&self) -> &[LocalRejection] {
+        &self.rejections
+    }
+
+    /// Documents with edits the server has not confirmed.
+    pub fn pending_count(&mut self) -> usize {
+        self.docs.values_mut().map(LocalDoc::pending).filter(|p| *p).count()
+    }
+
+    /// Whether another sync round is needed to be up to date in both directions.
+    pub fn needs_sync(&mut self) -> bool {
+        self.more || self.pending_count() > 0
+    }
+
+    pub fn document_ids(&self, kind: DocKind) -> Vec<Uuid> {
+        self.docs.iter().filter(|(_, d)| d.kind == kind).map(|(id, _)| *id).collect()
+    }
+
+    /// Raw access for tests and tools that need the Automerge document itself.
+    pub fn document_mut(&mut self, id: Uuid) -> Result<&mut AutoCommit> {
+        Ok(&mut self.local(id)?.doc)
+    }
+
+    // --- forms -------------------------------------------------------------------------------
+
+    /// The latest version of every form the server has sent.
+    pub fn forms(&self) -> Vec<Form> {
+        let mut latest: BTreeMap<String, Form> = BTreeMap::new();
+        for form in self.all_forms() {
+            if latest.get(&form.id).is_none_or(|f| f.version < form.version) {
+                latest.insert(form.id.clone(), form);
+            }
+        }
+        latest.into_values().collect()
+    }
+
+    pub fn form(&self, id: &str, version: Option<i64>) -> Result<Form> {
+        self.all_forms()
+            .filter(|f| f.id == id && version.is_none_or(|v| v == f.version))
+            .max_by_key(|f| f.version)
+            .ok_or_else(|| Error::UnknownForm { form: id.chars().take(80).collect(), version: version.unwrap_or(0) })
+    }
+
+    fn all_forms(&self) -> impl Iterator<Item = Form> + '_ {
+        self.docs.values().filter(|d| d.kind == DocKind::Form).filter_map(|d| form_doc::read(&d.doc).ok()).map(|f| f.form)
+    }
+
+    // --- responses ---------------------------------------------------------------------------
+
+    /// Starts a response on the latest version of form `form_id`.
+    pub fn create_response(&mut self, form_id: &str, edit: &ResponseEdit) -> Result<Uuid> {
+        let form = self.form(form_id, None)?;
+        let doc = response::create(self.dataset, &form, edit)?;
+        Ok(self.insert_new(DocKind::Response, doc))
+    }
+
+    pub fn edit_response(&mut self, id: Uuid, edit: &ResponseEdit) -> Result<()> {
+        let form = self.response_form(id)?;
+        let local = self.local(id)?;
+        response::apply_edit(&mut local.doc, &form, edit)?;
+        local.rejected = false;
+        Ok(())
+    }
+
+    pub fn response(&mut self, id: Uuid) -> Result<ResponseView> {
+        let form = self.response_form(id)?;
+        response::read(&self.local(id)?.doc, &form)
+    }
+
+    fn response_form(&mut self, id: Uuid) -> Result<Form> {
+        let local = self.local(id)?;
+        if local.kind != DocKind::Response {
+            return Err(Error::WrongKind { claimed: "response", actual: local.kind.as_str() });
+        }
+        let (form_id, version) = response::form_ref(&local.doc)?;
+        self.form(&form_id, Some(version))
+    }
+
+    // --- sites -------------------------------------------------------------------------------
+
+    pub fn create_site(&mut self, code: &str, name: &str) -> Result<Uuid> {
+        let doc = site::create(self.dataset, code, name, site::DEFAULT_METRICS)?;
+        Ok(self.insert_new(DocKind::Site, doc))
+    }
+
+    pub fn bump_tally(&mut self, site_id: Uuid, metric: &str, by: i64) -> Result<()> {
+        let local = self.local(site_id)?;
+        site::increment(&mut local.doc, metric, by)?;
+        local.rejected = false;
+        Ok(())
+    }
+
+    pub fn sites(&self) -> Vec<(Uuid, SiteView)> {
+        self.docs
+            .iter()
+            .filter(|(_, d)| d.kind == DocKind::Site)
+            .filter_map(|(id, d)| site::read(&d.doc).ok().map(|v| (*id, v)))
+            .collect()
+    }
+
+    fn insert_new(&mut self, kind: DocKind, doc: AutoCommit) -> Uuid {
+        let id = Uuid::new_v4();
+        self.docs.insert(id, LocalDoc { kind, doc, confirmed: Vec::new(), rejected: false });
+        id
+    }
+
+    fn local(&mut self, id: Uuid) -> Result<&mut LocalDoc> {
+        self.docs.get_mut(&id).ok_or(Error::UnknownDocument(id))
+    }
+
+    // --- sync --------------------------------------------------------------------------------
+
+    /// The next request: every known document with its heads, plus the changes made since the
+    /// server last confirmed it, until about `max_change_bytes` of changes are included (always
+    /// at least one document's worth, so every round makes progress). A document left out for
+    /// size is sent with its confirmed heads, as a read, and goes in a later round.
+    pub fn build_request(&mut self, max_change_bytes: usize) -> SyncRequest {
+        let mut used = 0usize;
+        let mut entries = Vec::with_capacity(self.docs.len());
+        let mut deferred = false;
+        for (id, local) in &mut self.docs {
+            let pending = local.pending();
+            let changes: Vec<Vec<u8>> = if pending {
+                local.doc.get_changes(&local.confirmed).into_iter().map(|mut c| c.bytes().into_owned()).collect()
+            } else {
+                Vec::new()
+            };
+            let size: usize = changes.iter().map(Vec::len).sum();
+            if pending && used > 0 && used + size > max_change_bytes {
+                deferred = true;
+                if !local.confirmed.is_empty() {
+                    entries.push(DocEntry::new(*id, local.kind, &local.confirmed, Vec::new()));
+                }
+                continue;
+            }
+            used += size;
+            let heads = if pending { sorted(local.doc.get_heads()) } else { local.confirmed.clone() };
+            entries.push(DocEntry::new(*id, local.kind, &heads, changes));
+        }
+        self.more = deferred;
+        SyncRequest { v: PROTOCOL_VERSION, dataset: self.dataset, epoch: self.epoch, docs: entries }
+    }
+
+    /// Takes in the server's answer to the last request. On `reset` every local document of
+    /// the dataset is dropped, so stale training data can never be uploaded again.
+    pub fn apply_response(&mut self, answer: &SyncResponse) -> Result<()> {
+        if answer.reset {
+            self.docs.clear();
+            self.rejections.clear();
+            self.epoch = answer.epoch;
+            self.more = true;
+            return Ok(());
+        }
+        // Parse everything before touching state, so a bad answer changes nothing.
+        let parsed = answer
+            .docs
+            .iter()
+            .map(|entry| Ok((entry, parse_changes(&entry.changes)?)))
+            .collect::<Result<Vec<_>>>()?;
+        self.epoch = answer.epoch;
+        for (entry, changes) in parsed {
+            let local = self.docs.entry(entry.id).or_insert_with(|| LocalDoc {
+                kind: entry.kind,
+                doc: AutoCommit::new().with_actor(ActorId::random()),
+                confirmed: Vec::new(),
+                rejected: false,
+            });
+            local.doc.apply_changes(changes)?;
+            let heads = sorted(entry.head_hashes());
+            let have_all = heads.iter().all(|h| local.doc.get_change_meta_by_hash(h).is_some());
+            if have_all {
+                local.confirmed = heads;
+            }
+        }
+        for id in &answer.need_all {
+            if let Some(local) = self.docs.get_mut(id) {
+                local.confirmed.clear();
+                local.rejected = false;
+            }
+        }
+        for rejection in &answer.rejected {
+            if let Some(local) = self.docs.get_mut(&rejection.id) {
+                local.rejected = true;
+            }
+            self.rejections.retain(|r| r.id != rejection.id);
+            self.rejections.push(LocalRejection {
+                id: rejection.id,
+                code: rejection.code.clone(),
+                message: rejection.message.clone(),
+            });
+        }
+        self.more |= answer.more || !answer.need_all.is_empty();
+        Ok(())
+    }
+
+    // --- persistence -------------------------------------------------------------------------
+
+    /// The whole engine state as bytes: documents, confirmed heads, rejections.
+    pub fn save(&mut self) -> Vec<u8> {
+        let state = SavedEngine {
+            v: STATE_VERSION,
+            dataset: self.dataset,
+            epoch: self.epoch,
+            more: self.more,
+            docs: self
+                .docs
+                .iter_mut()
+                .map(|(id, local)| SavedDoc {
+                    id: *id,
+                    kind: local.kind,
+                    actor: ByteBuf::from(local.doc.get_actor().to_bytes().to_vec()),
+                    bytes: ByteBuf::from(local.doc.save()),
+                    confirmed: local.confirmed.iter().map(|h| ByteArray::new(h.0)).collect(),
+                    rejected: local.rejected,
+                })
+                .collect(),
+            rejections: self.rejections.clone(),
+        };
+        let mut out = Vec::new();
+        ciborium::ser::into_writer(&state, &mut out).expect("writing CBOR to a Vec cannot fail");
+        out
+    }
+
+    pub fn load(bytes: &[u8]) -> Result<ClientEngine> {
+        let state: SavedEngine = ciborium::de::from_reader(bytes).map_err(|e| Error::EngineState(e.to_string()))?;
+        if state.v != STATE_VERSION {
+            return Err(Error::EngineState(format!("state version {} is not supported", state.v)));
+        }
+        let mut docs = BTreeMap::new();
+        for saved in state.docs {
+            let doc = AutoCommit::load(&saved.bytes)
+                .map_err(|e| Error::EngineState(e.to_string()))?
+                .with_actor(ActorId::from(saved.actor.as_slice()));
+            let confirmed = saved.confirmed.iter().map(|h| ChangeHash(h.into_array())).collect();
+            docs.insert(saved.id, LocalDoc { kind: saved.kind, doc, confirmed, rejected: saved.rejected });
+        }
+        Ok(ClientEngine { dataset: state.dataset, epoch: state.epoch, more: state.more, docs, rejections: state.rejections })
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedEngine {
+    v: u32,
+    #[serde(with = "uuid::serde::hyphenated")]
+    dataset: Uuid,
+    epoch: u64,
+    more: bool,
+    docs: Vec<SavedDoc>,
+    rejections: Vec<LocalRejection>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedDoc {
+    #[serde(with = "uuid::serde::hyphenated")]
+    id: Uuid,
+    kind: DocKind,
+    actor: ByteBuf,
+    bytes: ByteBuf,
+    confirmed: Vec<ByteArray<32>>,
+    rejected: bool,
+}

@@ -1,0 +1,113 @@
+//! The server's per-document merge step: pure, so it is tested here without a database and the
+//! server only adds storage and authorization around it.
+
+use automerge::{ActorId, AutoCommit, Change};
+
+use crate::document::{check_change_metadata, check_content, response};
+use crate::{ChangeHash, CheckedDocument, Conflict, DocKind, Error, Form, Result, conflicts, load_document};
+
+pub enum MergeOutcome {
+    /// Some incoming change depends on changes the server does not have: the device must resend
+    /// the document with all its changes. Nothing was applied.
+    NeedAll,
+    Merged(MergedDocument),
+}
+
+/// A stored document with a device's changes applied, not yet validated or saved.
+pub struct MergedDocument {
+    doc: AutoCommit,
+    changed: bool,
+    incoming_actors: Vec<ActorId>,
+}
+
+/// Applies `incoming` change bytes to the `stored` document bytes (None for a document the
+/// server has never seen). Applying a change twice is a no-op, so replays are harmless.
+pub fn merge_incoming<B: AsRef<[u8]>>(stored: Option<&[u8]>, incoming: &[B]) -> Result<MergeOutcome> {
+    let changes = parse_changes(incoming)?;
+    let mut doc = match stored {
+        Some(bytes) => load_document(bytes)?,
+        None => AutoCommit::new(),
+    };
+    let before = doc.get_heads();
+    let mut incoming_actors: Vec<ActorId> = changes.iter().map(|c| c.actor_id().clone()).collect();
+    incoming_actors.sort();
+    incoming_actors.dedup();
+    doc.apply_changes(changes)?;
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Ok(MergeOutcome::NeedAll);
+    }
+    let changed = sorted(doc.get_heads()) != sorted(before);
+    Ok(MergeOutcome::Merged(MergedDocument { doc, changed, incoming_actors }))
+}
+
+/// Parses change bytes and enforces the per-change privacy rules (timestamp 0, no message, no
+/// author) before anything is applied.
+pub(crate) fn parse_changes<B: AsRef<[u8]>>(incoming: &[B]) -> Result<Vec<Change>> {
+    incoming
+        .iter()
+        .map(|bytes| {
+            let change = Change::from_bytes(bytes.as_ref().to_vec()).map_err(|e| Error::Automerge(e.to_string()))?;
+            check_change_metadata(&change)?;
+            Ok(change)
+        })
+        .collect()
+}
+
+impl MergedDocument {
+    /// Whether the incoming changes added anything the server did not have.
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
+    /// Actors that wrote the incoming changes, for the server's check that an actor never
+    /// appears in two documents.
+    pub fn incoming_actors(&self) -> &[ActorId] {
+        &self.incoming_actors
+    }
+
+    /// For a response, the form id and version it claims, so the caller can fetch that form.
+    pub fn form_ref(&self) -> Option<(String, i64)> {
+        response::form_ref(&self.doc).ok()
+    }
+
+    /// Validates the merged document as a `kind` document (responses against `form`).
+    pub fn validate(&self, kind: DocKind, form: Option<&Form>) -> Result<CheckedDocument> {
+        let checked = check_content(&self.doc, form)?;
+        if checked.kind() != kind {
+            return Err(Error::WrongKind { claimed: kind.as_str(), actual: checked.kind().as_str() });
+        }
+        Ok(checked)
+    }
+
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        conflicts(&self.doc)
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        sorted(self.doc.get_heads())
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The changes a device that has `device_heads` lacks. Heads the server does not know are
+    /// ignored: they can only name changes the device has and has not sent yet.
+    pub fn changes_missing_from(&mut self, device_heads: &[ChangeHash]) -> Vec<Vec<u8>> {
+        let known: Vec<ChangeHash> = device_heads
+            .iter()
+            .copied()
+            .filter(|h| self.doc.get_change_meta_by_hash(h).is_some())
+            .collect();
+        self.doc.get_changes(&known).into_iter().map(|mut c| c.bytes().into_owned()).collect()
+    }
+
+    pub fn into_document(self) -> AutoCommit {
+        self.doc
+    }
+}
+
+pub(crate) fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
+    heads.sort();
+    heads
+}

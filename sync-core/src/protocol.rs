@@ -1,0 +1,159 @@
+//! Sync protocol v1 (DESIGN section 4): one stateless CBOR round trip per sync.
+//!
+//! Decoding is defensive: the body size is bounded by the caller, ciborium never preallocates
+//! from a declared length, nesting depth is capped, and [`Limits`] bound what a decoded request
+//! may hold, so a hostile body costs at most a bounded amount of memory and a typed error.
+
+use serde::{Deserialize, Serialize};
+use serde_bytes::{ByteArray, ByteBuf};
+use uuid::Uuid;
+
+use crate::{ChangeHash, DocKind, Error, Result};
+
+pub const PROTOCOL_VERSION: u64 = 1;
+const RECURSION_LIMIT: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    pub v: u64,
+    #[serde(with = "uuid::serde::hyphenated")]
+    pub dataset: Uuid,
+    pub epoch: u64,
+    pub docs: Vec<DocEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocEntry {
+    #[serde(with = "uuid::serde::hyphenated")]
+    pub id: Uuid,
+    pub kind: DocKind,
+    pub heads: Vec<ByteArray<32>>,
+    pub changes: Vec<ByteBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    pub v: u64,
+    pub epoch: u64,
+    pub reset: bool,
+    pub docs: Vec<DocEntry>,
+    pub rejected: Vec<Rejection>,
+    #[serde(with = "uuid_list")]
+    pub need_all: Vec<Uuid>,
+    pub more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    #[serde(with = "uuid::serde::hyphenated")]
+    pub id: Uuid,
+    pub code: String,
+    pub message: String,
+}
+
+/// Bounds on a decoded message, beyond the byte size of the body itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_docs: usize,
+    pub max_changes_per_doc: usize,
+    pub max_change_bytes: usize,
+    pub max_heads: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_docs: 5_000, max_changes_per_doc: 10_000, max_change_bytes: 1 << 20, max_heads: 64 }
+    }
+}
+
+impl DocEntry {
+    pub fn new(id: Uuid, kind: DocKind, heads: &[ChangeHash], changes: Vec<Vec<u8>>) -> DocEntry {
+        DocEntry {
+            id,
+            kind,
+            heads: heads.iter().map(|h| ByteArray::new(h.0)).collect(),
+            changes: changes.into_iter().map(ByteBuf::from).collect(),
+        }
+    }
+
+    pub fn head_hashes(&self) -> Vec<ChangeHash> {
+        self.heads.iter().map(|h| ChangeHash(h.into_array())).collect()
+    }
+
+    fn check(&self, limits: &Limits) -> Result<()> {
+        bound("heads of one document", self.heads.len(), limits.max_heads)?;
+        bound("changes of one document", self.changes.len(), limits.max_changes_per_doc)?;
+        for change in &self.changes {
+            bound("one change", change.len(), limits.max_change_bytes)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    v: u64,
+}
+
+pub fn encode_request(request: &SyncRequest) -> Vec<u8> {
+    encode(request)
+}
+
+pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
+    encode(response)
+}
+
+/// Decodes and bounds a sync request. The version is read first, so a client of a future
+/// protocol gets `unsupported_version` rather than a confusing shape error.
+pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<SyncRequest> {
+    let probe: VersionProbe = decode(bytes)?;
+    if probe.v != PROTOCOL_VERSION {
+        return Err(Error::UnsupportedVersion(probe.v));
+    }
+    let request: SyncRequest = decode(bytes)?;
+    bound("documents in one request", request.docs.len(), limits.max_docs)?;
+    for entry in &request.docs {
+        entry.check(limits)?;
+    }
+    Ok(request)
+}
+
+pub fn decode_response(bytes: &[u8], limits: &Limits) -> Result<SyncResponse> {
+    let probe: VersionProbe = decode(bytes)?;
+    if probe.v != PROTOCOL_VERSION {
+        return Err(Error::UnsupportedVersion(probe.v));
+    }
+    let response: SyncResponse = decode(bytes)?;
+    for entry in &response.docs {
+        entry.check(limits)?;
+    }
+    Ok(response)
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(value, &mut out).expect("writing CBOR to a Vec cannot fail");
+    out
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    ciborium::de::from_reader_with_recursion_limit(bytes, RECURSION_LIMIT).map_err(|e| Error::Cbor(e.to_string()))
+}
+
+fn bound(what: &'static str, size: usize, limit: usize) -> Result<()> {
+    if size > limit { Err(Error::TooLarge { what, size, limit }) } else { Ok(()) }
+}
+
+/// Uuids as hyphenated strings inside a list, as the contract requires.
+mod uuid_list {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use uuid::{Uuid, fmt::Hyphenated};
+
+    pub fn serialize<S: Serializer>(ids: &[Uuid], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(ids.iter().map(Uuid::as_hyphenated))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Uuid>, D::Error> {
+        Ok(Vec::<Hyphenated>::deserialize(deserializer)?.into_iter().map(Uuid::from).collect())
+    }
+}
