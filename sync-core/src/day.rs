@@ -37,7 +37,11 @@ impl Day {
         if day < 1 || day > u32::from(days_in_month(year, month as u8)) {
             return Err(bad());
         }
-        Ok(Day { year, month: month as u8, day: day as u8 })
+        Ok(Day {
+            year,
+            month: month as u8,
+            day: day as u8,
+        })
     }
 
     /// Days since 1970-01-01 (negative before it).
@@ -76,7 +80,12 @@ impl Day {
         let days = self.to_days();
         let weekday = (days + 3).rem_euclid(7); // Monday = 0
         let thursday = Day::from_days(days - weekday + 3);
-        let jan1 = Day { year: thursday.year, month: 1, day: 1 }.to_days();
+        let jan1 = Day {
+            year: thursday.year,
+            month: 1,
+            day: 1,
+        }
+        .to_days();
         let week = (thursday.to_days() - jan1) / 7 + 1;
         format!("{:04}-W{:02}", thursday.year, week)
     }
@@ -116,9 +125,22 @@ mod tests {
 
     #[test]
     fn parses_real_days_only() {
-        assert_eq!(Day::parse("2026-11-20").map(|d| d.to_string()), Ok("2026-11-20".into()));
+        assert_eq!(
+            Day::parse("2026-11-20").map(|d| d.to_string()),
+            Ok("2026-11-20".into())
+        );
         assert!(Day::parse("2024-02-29").is_ok());
-        for bad in ["2023-02-29", "2026-13-01", "2026-00-10", "2026-1-01", "26-11-20", "2026-11-20T10:00", "", "abcd-ef-gh", "+026-11-20"] {
+        for bad in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "26-11-20",
+            "2026-11-20T10:00",
+            "",
+            "abcd-ef-gh",
+            "+026-11-20",
+        ] {
             assert!(Day::parse(bad).is_err(), "{bad}");
         }
     }

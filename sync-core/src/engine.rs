@@ -10,10 +10,10 @@ use serde_bytes::{ByteArray, ByteBuf};
 use uuid::Uuid;
 
 use crate::document::{form_doc, response, site};
-use crate::merge::{parse_changes, sorted};
+use crate::merge::{contain_panics, parse_changes, sorted};
 use crate::{
-    ChangeHash, DocEntry, DocKind, Error, Form, PROTOCOL_VERSION, ResponseEdit, ResponseView, Result, SiteView,
-    SyncRequest, SyncResponse,
+    ChangeHash, DocEntry, DocKind, Error, Form, PROTOCOL_VERSION, ResponseEdit, ResponseView, Result,
+    SiteView, SyncRequest, SyncResponse,
 };
 
 const STATE_VERSION: u32 = 1;
@@ -52,7 +52,13 @@ impl LocalDoc {
 
 impl ClientEngine {
     pub fn new(dataset: Uuid, epoch: u64) -> ClientEngine {
-        ClientEngine { dataset, epoch, more: true, docs: BTreeMap::new(), rejections: Vec::new() }
+        ClientEngine {
+            dataset,
+            epoch,
+            more: true,
+            docs: BTreeMap::new(),
+            rejections: Vec::new(),
+        }
     }
 
     pub fn dataset(&self) -> Uuid {
@@ -69,7 +75,11 @@ impl ClientEngine {
 
     /// Documents with edits the server has not confirmed.
     pub fn pending_count(&mut self) -> usize {
-        self.docs.values_mut().map(LocalDoc::pending).filter(|p| *p).count()
+        self.docs
+            .values_mut()
+            .map(LocalDoc::pending)
+            .filter(|p| *p)
+            .count()
     }
 
     /// Whether another sync round is needed to be up to date in both directions.
@@ -78,7 +88,11 @@ impl ClientEngine {
     }
 
     pub fn document_ids(&self, kind: DocKind) -> Vec<Uuid> {
-        self.docs.iter().filter(|(_, d)| d.kind == kind).map(|(id, _)| *id).collect()
+        self.docs
+            .iter()
+            .filter(|(_, d)| d.kind == kind)
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// Raw access for tests and tools that need the Automerge document itself.
@@ -103,11 +117,18 @@ impl ClientEngine {
         self.all_forms()
             .filter(|f| f.id == id && version.is_none_or(|v| v == f.version))
             .max_by_key(|f| f.version)
-            .ok_or_else(|| Error::UnknownForm { form: id.chars().take(80).collect(), version: version.unwrap_or(0) })
+            .ok_or_else(|| Error::UnknownForm {
+                form: id.chars().take(80).collect(),
+                version: version.unwrap_or(0),
+            })
     }
 
     fn all_forms(&self) -> impl Iterator<Item = Form> + '_ {
-        self.docs.values().filter(|d| d.kind == DocKind::Form).filter_map(|d| form_doc::read(&d.doc).ok()).map(|f| f.form)
+        self.docs
+            .values()
+            .filter(|d| d.kind == DocKind::Form)
+            .filter_map(|d| form_doc::read(&d.doc).ok())
+            .map(|f| f.form)
     }
 
     // --- responses ---------------------------------------------------------------------------
@@ -135,7 +156,10 @@ impl ClientEngine {
     fn response_form(&mut self, id: Uuid) -> Result<Form> {
         let local = self.local(id)?;
         if local.kind != DocKind::Response {
-            return Err(Error::WrongKind { claimed: "response", actual: local.kind.as_str() });
+            return Err(Error::WrongKind {
+                claimed: "response",
+                actual: local.kind.as_str(),
+            });
         }
         let (form_id, version) = response::form_ref(&local.doc)?;
         self.form(&form_id, Some(version))
@@ -165,7 +189,15 @@ impl ClientEngine {
 
     fn insert_new(&mut self, kind: DocKind, doc: AutoCommit) -> Uuid {
         let id = Uuid::new_v4();
-        self.docs.insert(id, LocalDoc { kind, doc, confirmed: Vec::new(), rejected: false });
+        self.docs.insert(
+            id,
+            LocalDoc {
+                kind,
+                doc,
+                confirmed: Vec::new(),
+                rejected: false,
+            },
+        );
         id
     }
 
@@ -186,7 +218,12 @@ impl ClientEngine {
         for (id, local) in &mut self.docs {
             let pending = local.pending();
             let changes: Vec<Vec<u8>> = if pending {
-                local.doc.get_changes(&local.confirmed).into_iter().map(|mut c| c.bytes().into_owned()).collect()
+                local
+                    .doc
+                    .get_changes(&local.confirmed)
+                    .into_iter()
+                    .map(|mut c| c.bytes().into_owned())
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -199,11 +236,20 @@ impl ClientEngine {
                 continue;
             }
             used += size;
-            let heads = if pending { sorted(local.doc.get_heads()) } else { local.confirmed.clone() };
+            let heads = if pending {
+                sorted(local.doc.get_heads())
+            } else {
+                local.confirmed.clone()
+            };
             entries.push(DocEntry::new(*id, local.kind, &heads, changes));
         }
         self.more = deferred;
-        SyncRequest { v: PROTOCOL_VERSION, dataset: self.dataset, epoch: self.epoch, docs: entries }
+        SyncRequest {
+            v: PROTOCOL_VERSION,
+            dataset: self.dataset,
+            epoch: self.epoch,
+            docs: entries,
+        }
     }
 
     /// Takes in the server's answer to the last request. On `reset` every local document of
@@ -230,9 +276,12 @@ impl ClientEngine {
                 confirmed: Vec::new(),
                 rejected: false,
             });
-            local.doc.apply_changes(changes)?;
+            let doc = &mut local.doc;
+            contain_panics(|| Ok(doc.apply_changes(changes)?))?;
             let heads = sorted(entry.head_hashes());
-            let have_all = heads.iter().all(|h| local.doc.get_change_meta_by_hash(h).is_some());
+            let have_all = heads
+                .iter()
+                .all(|h| local.doc.get_change_meta_by_hash(h).is_some());
             if have_all {
                 local.confirmed = heads;
             }
@@ -287,19 +336,41 @@ impl ClientEngine {
     }
 
     pub fn load(bytes: &[u8]) -> Result<ClientEngine> {
-        let state: SavedEngine = ciborium::de::from_reader(bytes).map_err(|e| Error::EngineState(e.to_string()))?;
+        let state: SavedEngine =
+            ciborium::de::from_reader(bytes).map_err(|e| Error::EngineState(e.to_string()))?;
         if state.v != STATE_VERSION {
-            return Err(Error::EngineState(format!("state version {} is not supported", state.v)));
+            return Err(Error::EngineState(format!(
+                "state version {} is not supported",
+                state.v
+            )));
         }
         let mut docs = BTreeMap::new();
         for saved in state.docs {
             let doc = AutoCommit::load(&saved.bytes)
                 .map_err(|e| Error::EngineState(e.to_string()))?
                 .with_actor(ActorId::from(saved.actor.as_slice()));
-            let confirmed = saved.confirmed.iter().map(|h| ChangeHash(h.into_array())).collect();
-            docs.insert(saved.id, LocalDoc { kind: saved.kind, doc, confirmed, rejected: saved.rejected });
+            let confirmed = saved
+                .confirmed
+                .iter()
+                .map(|h| ChangeHash(h.into_array()))
+                .collect();
+            docs.insert(
+                saved.id,
+                LocalDoc {
+                    kind: saved.kind,
+                    doc,
+                    confirmed,
+                    rejected: saved.rejected,
+                },
+            );
         }
-        Ok(ClientEngine { dataset: state.dataset, epoch: state.epoch, more: state.more, docs, rejections: state.rejections })
+        Ok(ClientEngine {
+            dataset: state.dataset,
+            epoch: state.epoch,
+            more: state.more,
+            docs,
+            rejections: state.rejections,
+        })
     }
 }
 

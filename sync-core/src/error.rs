@@ -9,7 +9,9 @@ pub enum Error {
     // --- forms -----------------------------------------------------------------------------
     #[error("form JSON does not match the form shape: {0}")]
     FormShape(String),
-    #[error("{what} {value:?} is not a valid identifier: use 1-64 lowercase letters, digits, '_' or '-', starting with a letter or digit")]
+    #[error(
+        "{what} {value:?} is not a valid identifier: use 1-64 lowercase letters, digits, '_' or '-', starting with a letter or digit"
+    )]
     BadIdentifier { what: &'static str, value: String },
     #[error("form {0:?} must have a version of 1 or more")]
     BadVersion(String),
@@ -20,7 +22,11 @@ pub enum Error {
     #[error("form must have at least one question")]
     NoQuestions,
     #[error("form has too many {what} ({count}, at most {limit})")]
-    FormTooLarge { what: &'static str, count: usize, limit: usize },
+    FormTooLarge {
+        what: &'static str,
+        count: usize,
+        limit: usize,
+    },
     #[error("id {0:?} is used more than once in the form")]
     DuplicateId(String),
     #[error("question id {0:?} is reserved for aggregate dimensions")]
@@ -44,13 +50,21 @@ pub enum Error {
     #[error("form {form:?} has no question {question:?}")]
     UnknownQuestion { form: String, question: String },
     #[error("question {question:?} takes {expected}")]
-    WrongAnswerType { question: String, expected: &'static str },
+    WrongAnswerType {
+        question: String,
+        expected: &'static str,
+    },
     #[error("question {question:?} has no option {option:?}")]
     UnknownOption { question: String, option: String },
     #[error("question {question:?} lists option {option:?} twice")]
     RepeatedOption { question: String, option: String },
     #[error("answer {value} to {question:?} is outside {min}..={max}")]
-    OutOfRange { question: String, value: i64, min: i64, max: i64 },
+    OutOfRange {
+        question: String,
+        value: i64,
+        min: i64,
+        max: i64,
+    },
     #[error("{0:?} is not a calendar day written YYYY-MM-DD")]
     BadDay(String),
     #[error("{field} is longer than {max_len} characters")]
@@ -80,7 +94,10 @@ pub enum Error {
     #[error("document belongs to dataset {found}, not {expected}")]
     WrongDataset { expected: Uuid, found: String },
     #[error("document was sent as a {claimed} but is a {actual}")]
-    WrongKind { claimed: &'static str, actual: &'static str },
+    WrongKind {
+        claimed: &'static str,
+        actual: &'static str,
+    },
     #[error("document {0} is not known")]
     UnknownDocument(Uuid),
     #[error("form {form:?} version {version} is not known")]
@@ -94,7 +111,11 @@ pub enum Error {
     #[error("protocol version {0} is not supported; this server speaks version 1")]
     UnsupportedVersion(u64),
     #[error("{what} is too large: {size} (limit {limit})")]
-    TooLarge { what: &'static str, size: usize, limit: usize },
+    TooLarge {
+        what: &'static str,
+        size: usize,
+        limit: usize,
+    },
     #[error("a head must be 32 bytes, got {0}")]
     BadHead(usize),
     #[error("engine state is malformed: {0}")]

@@ -13,7 +13,10 @@ pub fn check_identifier(what: &'static str, value: &str) -> Result<()> {
     if first_ok && rest_ok && value.len() <= MAX_LEN {
         Ok(())
     } else {
-        Err(Error::BadIdentifier { what, value: value.chars().take(80).collect() })
+        Err(Error::BadIdentifier {
+            what,
+            value: value.chars().take(80).collect(),
+        })
     }
 }
 

@@ -30,8 +30,8 @@ pub use answer::Answer;
 pub use automerge::{AutoCommit, ChangeHash};
 pub use day::Day;
 pub use document::{
-    CheckedDocument, Conflict, DocKind, FormDoc, Review, ReviewState, ResponseEdit, ResponseStatus,
-    ResponseView, SiteView, check_document, conflicts, form_doc, load_document, response, site,
+    CheckedDocument, Conflict, DocKind, FormDoc, ResponseEdit, ResponseStatus, ResponseView, Review,
+    ReviewState, SiteView, check_document, conflicts, form_doc, load_document, response, site,
 };
 pub use engine::{ClientEngine, LocalRejection};
 pub use error::{Error, Result};

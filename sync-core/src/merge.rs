@@ -24,20 +24,27 @@ pub struct MergedDocument {
 /// server has never seen). Applying a change twice is a no-op, so replays are harmless.
 pub fn merge_incoming<B: AsRef<[u8]>>(stored: Option<&[u8]>, incoming: &[B]) -> Result<MergeOutcome> {
     let changes = parse_changes(incoming)?;
-    let mut doc = match stored {
-        Some(bytes) => load_document(bytes)?,
-        None => AutoCommit::new(),
-    };
-    let before = doc.get_heads();
     let mut incoming_actors: Vec<ActorId> = changes.iter().map(|c| c.actor_id().clone()).collect();
     incoming_actors.sort();
     incoming_actors.dedup();
-    doc.apply_changes(changes)?;
+    let mut doc = match stored {
+        Some(bytes) => contain_panics(|| load_document(bytes))?,
+        None => AutoCommit::new(),
+    };
+    let before = doc.get_heads();
+    let mut doc = contain_panics(move || {
+        doc.apply_changes(changes)?;
+        Ok(doc)
+    })?;
     if !doc.get_missing_deps(&[]).is_empty() {
         return Ok(MergeOutcome::NeedAll);
     }
     let changed = sorted(doc.get_heads()) != sorted(before);
-    Ok(MergeOutcome::Merged(MergedDocument { doc, changed, incoming_actors }))
+    Ok(MergeOutcome::Merged(MergedDocument {
+        doc,
+        changed,
+        incoming_actors,
+    }))
 }
 
 /// Parses change bytes and enforces the per-change privacy rules (timestamp 0, no message, no
@@ -46,7 +53,8 @@ pub(crate) fn parse_changes<B: AsRef<[u8]>>(incoming: &[B]) -> Result<Vec<Change
     incoming
         .iter()
         .map(|bytes| {
-            let change = Change::from_bytes(bytes.as_ref().to_vec()).map_err(|e| Error::Automerge(e.to_string()))?;
+            let change =
+                Change::from_bytes(bytes.as_ref().to_vec()).map_err(|e| Error::Automerge(e.to_string()))?;
             check_change_metadata(&change)?;
             Ok(change)
         })
@@ -74,7 +82,10 @@ impl MergedDocument {
     pub fn validate(&self, kind: DocKind, form: Option<&Form>) -> Result<CheckedDocument> {
         let checked = check_content(&self.doc, form)?;
         if checked.kind() != kind {
-            return Err(Error::WrongKind { claimed: kind.as_str(), actual: checked.kind().as_str() });
+            return Err(Error::WrongKind {
+                claimed: kind.as_str(),
+                actual: checked.kind().as_str(),
+            });
         }
         Ok(checked)
     }
@@ -99,12 +110,25 @@ impl MergedDocument {
             .copied()
             .filter(|h| self.doc.get_change_meta_by_hash(h).is_some())
             .collect();
-        self.doc.get_changes(&known).into_iter().map(|mut c| c.bytes().into_owned()).collect()
+        self.doc
+            .get_changes(&known)
+            .into_iter()
+            .map(|mut c| c.bytes().into_owned())
+            .collect()
     }
 
     pub fn into_document(self) -> AutoCommit {
         self.doc
     }
+}
+
+/// Runs Automerge on untrusted bytes. Automerge 0.12 can panic on some crafted changes (an
+/// `unwrap` on an actor lookup while applying them); a device must not be able to take down a
+/// server task that way, so a panic becomes a `malformed` error and the half-applied document is
+/// dropped.
+pub(crate) fn contain_panics<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(Error::Automerge("the changes could not be applied".into())))
 }
 
 pub(crate) fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {

@@ -62,7 +62,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_docs: 5_000, max_changes_per_doc: 10_000, max_change_bytes: 1 << 20, max_heads: 64 }
+        Limits {
+            max_docs: 5_000,
+            max_changes_per_doc: 10_000,
+            max_change_bytes: 1 << 20,
+            max_heads: 64,
+        }
     }
 }
 
@@ -82,7 +87,11 @@ impl DocEntry {
 
     fn check(&self, limits: &Limits) -> Result<()> {
         bound("heads of one document", self.heads.len(), limits.max_heads)?;
-        bound("changes of one document", self.changes.len(), limits.max_changes_per_doc)?;
+        bound(
+            "changes of one document",
+            self.changes.len(),
+            limits.max_changes_per_doc,
+        )?;
         for change in &self.changes {
             bound("one change", change.len(), limits.max_change_bytes)?;
         }
@@ -137,11 +146,16 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    ciborium::de::from_reader_with_recursion_limit(bytes, RECURSION_LIMIT).map_err(|e| Error::Cbor(e.to_string()))
+    ciborium::de::from_reader_with_recursion_limit(bytes, RECURSION_LIMIT)
+        .map_err(|e| Error::Cbor(e.to_string()))
 }
 
 fn bound(what: &'static str, size: usize, limit: usize) -> Result<()> {
-    if size > limit { Err(Error::TooLarge { what, size, limit }) } else { Ok(()) }
+    if size > limit {
+        Err(Error::TooLarge { what, size, limit })
+    } else {
+        Ok(())
+    }
 }
 
 /// Uuids as hyphenated strings inside a list, as the contract requires.
@@ -154,6 +168,9 @@ mod uuid_list {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Uuid>, D::Error> {
-        Ok(Vec::<Hyphenated>::deserialize(deserializer)?.into_iter().map(Uuid::from).collect())
+        Ok(Vec::<Hyphenated>::deserialize(deserializer)?
+            .into_iter()
+            .map(Uuid::from)
+            .collect())
     }
 }

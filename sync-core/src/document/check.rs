@@ -57,14 +57,20 @@ pub(crate) fn check_content(doc: &AutoCommit, form: Option<&Form>) -> Result<Che
     let kind = [DocKind::Response, DocKind::Site, DocKind::Form]
         .into_iter()
         .find(|k| k.schema() == schema)
-        .ok_or_else(|| Error::Schema { expected: "a known schema", found: schema.chars().take(80).collect() })?;
+        .ok_or_else(|| Error::Schema {
+            expected: "a known schema",
+            found: schema.chars().take(80).collect(),
+        })?;
     Ok(match kind {
         DocKind::Response => {
             let form = match form {
                 Some(form) => form,
                 None => {
                     let (id, version) = response::form_ref(doc)?;
-                    return Err(Error::UnknownForm { form: id.chars().take(80).collect(), version });
+                    return Err(Error::UnknownForm {
+                        form: id.chars().take(80).collect(),
+                        version,
+                    });
                 }
             };
             CheckedDocument::Response(response::read(doc, form)?)

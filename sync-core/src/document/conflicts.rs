@@ -29,10 +29,15 @@ pub fn conflicts(doc: &AutoCommit) -> Vec<Conflict> {
 
 fn collect(doc: &AutoCommit, obj: &ObjId, prefix: &str, found: &mut Vec<Conflict>) {
     for key in doc.keys(obj) {
-        let Ok(values) = doc.get_all(obj, key.as_str()) else { continue };
+        let Ok(values) = doc.get_all(obj, key.as_str()) else {
+            continue;
+        };
         if values.len() > 1 {
             let values = values.iter().map(|(value, _)| render(value)).collect();
-            found.push(Conflict { path: format!("{prefix}{key}"), values });
+            found.push(Conflict {
+                path: format!("{prefix}{key}"),
+                values,
+            });
         }
     }
 }

@@ -32,11 +32,20 @@ pub fn read(doc: &AutoCommit) -> Result<FormDoc> {
     only_keys(doc, &ROOT, "", FIELDS)?;
     let schema = read::string(doc, &ROOT, "schema")?;
     if schema != SCHEMA {
-        return Err(Error::Schema { expected: SCHEMA, found: schema.chars().take(80).collect() });
+        return Err(Error::Schema {
+            expected: SCHEMA,
+            found: schema.chars().take(80).collect(),
+        });
     }
     let form = Form::from_json(&read::string(doc, &ROOT, "definition")?)?;
     if form.id != read::string(doc, &ROOT, "form")? || form.version != read::int(doc, &ROOT, "version")? {
-        return Err(Error::FieldType { field: "definition".into(), expected: "the form named by the document" });
+        return Err(Error::FieldType {
+            field: "definition".into(),
+            expected: "the form named by the document",
+        });
     }
-    Ok(FormDoc { dataset: read::uuid(doc, &ROOT, "dataset")?, form })
+    Ok(FormDoc {
+        dataset: read::uuid(doc, &ROOT, "dataset")?,
+        form,
+    })
 }

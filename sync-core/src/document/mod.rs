@@ -17,7 +17,7 @@ pub use check::{CheckedDocument, check_document};
 pub(crate) use check::{check_change_metadata, check_content};
 pub use conflicts::{Conflict, conflicts};
 pub use form_doc::FormDoc;
-pub use response::{Review, ReviewState, ResponseEdit, ResponseStatus, ResponseView};
+pub use response::{ResponseEdit, ResponseStatus, ResponseView, Review, ReviewState};
 pub use site::SiteView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -38,7 +38,9 @@ impl DocKind {
     }
 
     pub fn parse(text: &str) -> Option<DocKind> {
-        [DocKind::Response, DocKind::Site, DocKind::Form].into_iter().find(|k| k.as_str() == text)
+        [DocKind::Response, DocKind::Site, DocKind::Form]
+            .into_iter()
+            .find(|k| k.as_str() == text)
     }
 
     fn schema(self) -> &'static str {

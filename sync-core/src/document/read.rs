@@ -9,7 +9,10 @@ pub(crate) fn scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<
     match doc.get(obj, key)? {
         None => Ok(None),
         Some((Value::Scalar(value), _)) => Ok(Some(value.into_owned())),
-        Some((Value::Object(_), _)) => Err(Error::FieldType { field: key.to_owned(), expected: "a plain value" }),
+        Some((Value::Object(_), _)) => Err(Error::FieldType {
+            field: key.to_owned(),
+            expected: "a plain value",
+        }),
     }
 }
 
@@ -20,21 +23,33 @@ pub(crate) fn required(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Scala
 pub(crate) fn string(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<String> {
     match required(doc, obj, key)? {
         ScalarValue::Str(s) => Ok(s.to_string()),
-        _ => Err(Error::FieldType { field: key.to_owned(), expected: "text" }),
+        _ => Err(Error::FieldType {
+            field: key.to_owned(),
+            expected: "text",
+        }),
     }
 }
 
 pub(crate) fn int(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<i64> {
     match required(doc, obj, key)? {
         ScalarValue::Int(n) => Ok(n),
-        ScalarValue::Uint(n) => i64::try_from(n).map_err(|_| Error::FieldType { field: key.to_owned(), expected: "a whole number" }),
-        _ => Err(Error::FieldType { field: key.to_owned(), expected: "a whole number" }),
+        ScalarValue::Uint(n) => i64::try_from(n).map_err(|_| Error::FieldType {
+            field: key.to_owned(),
+            expected: "a whole number",
+        }),
+        _ => Err(Error::FieldType {
+            field: key.to_owned(),
+            expected: "a whole number",
+        }),
     }
 }
 
 pub(crate) fn uuid(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Uuid> {
     let text = string(doc, obj, key)?;
-    Uuid::parse_str(&text).map_err(|_| Error::FieldType { field: key.to_owned(), expected: "a uuid" })
+    Uuid::parse_str(&text).map_err(|_| Error::FieldType {
+        field: key.to_owned(),
+        expected: "a uuid",
+    })
 }
 
 pub(crate) fn day(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Day> {
@@ -46,7 +61,10 @@ pub(crate) fn object(doc: &AutoCommit, obj: &ObjId, key: &str, kind: ObjType) ->
     match doc.get(obj, key)? {
         None => Ok(None),
         Some((Value::Object(found), id)) if found == kind => Ok(Some(id)),
-        Some(_) => Err(Error::FieldType { field: key.to_owned(), expected: if kind == ObjType::List { "a list" } else { "a map" } }),
+        Some(_) => Err(Error::FieldType {
+            field: key.to_owned(),
+            expected: if kind == ObjType::List { "a list" } else { "a map" },
+        }),
     }
 }
 
@@ -54,7 +72,10 @@ pub(crate) fn object(doc: &AutoCommit, obj: &ObjId, key: &str, kind: ObjType) ->
 /// schema does not define.
 pub(crate) fn only_keys(doc: &AutoCommit, obj: &ObjId, prefix: &str, allowed: &[&str]) -> Result<()> {
     match doc.keys(obj).find(|k| !allowed.contains(&k.as_str())) {
-        Some(key) => Err(Error::UndeclaredField(format!("{prefix}{}", key.chars().take(80).collect::<String>()))),
+        Some(key) => Err(Error::UndeclaredField(format!(
+            "{prefix}{}",
+            key.chars().take(80).collect::<String>()
+        ))),
         None => Ok(()),
     }
 }

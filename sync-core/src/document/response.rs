@@ -12,7 +12,17 @@ use crate::answer::check_free_text;
 use crate::{Answer, Day, Error, Form, QuestionKind, Result};
 
 pub const SCHEMA: &str = "survey.response/1";
-const FIELDS: &[&str] = &["schema", "dataset", "form", "form_version", "status", "collected_on", "area", "answers", "review"];
+const FIELDS: &[&str] = &[
+    "schema",
+    "dataset",
+    "form",
+    "form_version",
+    "status",
+    "collected_on",
+    "area",
+    "answers",
+    "review",
+];
 const REVIEW_FIELDS: &[&str] = &["state", "note"];
 const REVIEW_NOTE_MAX: usize = 500;
 
@@ -83,8 +93,13 @@ pub struct ResponseView {
 
 /// Creates a response document of `form` in `dataset`. `edit` must give the area and the day.
 pub fn create(dataset: Uuid, form: &Form, edit: &ResponseEdit) -> Result<AutoCommit> {
-    let area = edit.area.as_deref().ok_or_else(|| Error::MissingField("area".into()))?;
-    let day = edit.collected_on.ok_or_else(|| Error::MissingField("collected_on".into()))?;
+    let area = edit
+        .area
+        .as_deref()
+        .ok_or_else(|| Error::MissingField("area".into()))?;
+    let day = edit
+        .collected_on
+        .ok_or_else(|| Error::MissingField("collected_on".into()))?;
     form.check_area(area)?;
     let mut doc = new_document();
     doc.put(ROOT, "schema", SCHEMA)?;
@@ -118,11 +133,14 @@ pub fn apply_edit(doc: &mut AutoCommit, form: &Form, edit: &ResponseEdit) -> Res
                 || (current.answers.contains_key(q) && !edit.cleared.iter().any(|c| c == q))
         };
         if let Some(missing) = form.questions.iter().find(|q| q.required && !answered(&q.id)) {
-            return Err(Error::MissingAnswer { question: missing.id.clone() });
+            return Err(Error::MissingAnswer {
+                question: missing.id.clone(),
+            });
         }
     }
 
-    let answers = read::object(doc, &ROOT, "answers", ObjType::Map)?.ok_or_else(|| Error::MissingField("answers".into()))?;
+    let answers = read::object(doc, &ROOT, "answers", ObjType::Map)?
+        .ok_or_else(|| Error::MissingField("answers".into()))?;
     if let Some(area) = &edit.area {
         doc.put(ROOT, "area", area.as_str())?;
     }
@@ -163,7 +181,10 @@ pub fn set_review(doc: &mut AutoCommit, review: &Review) -> Result<()> {
 
 /// The form id and version a response claims, to find the form before reading the rest.
 pub fn form_ref(doc: &AutoCommit) -> Result<(String, i64)> {
-    Ok((read::string(doc, &ROOT, "form")?, read::int(doc, &ROOT, "form_version")?))
+    Ok((
+        read::string(doc, &ROOT, "form")?,
+        read::int(doc, &ROOT, "form_version")?,
+    ))
 }
 
 /// Reads and fully checks a response against its form.
@@ -171,16 +192,27 @@ pub fn read(doc: &AutoCommit, form: &Form) -> Result<ResponseView> {
     only_keys(doc, &ROOT, "", FIELDS)?;
     let schema = read::string(doc, &ROOT, "schema")?;
     if schema != SCHEMA {
-        return Err(Error::Schema { expected: SCHEMA, found: schema.chars().take(80).collect() });
+        return Err(Error::Schema {
+            expected: SCHEMA,
+            found: schema.chars().take(80).collect(),
+        });
     }
     let (form_id, form_version) = form_ref(doc)?;
     if form_id != form.id || form_version != form.version {
-        return Err(Error::UnknownForm { form: form_id.chars().take(80).collect(), version: form_version });
+        return Err(Error::UnknownForm {
+            form: form_id.chars().take(80).collect(),
+            version: form_version,
+        });
     }
     let status = match read::string(doc, &ROOT, "status")?.as_str() {
         "draft" => ResponseStatus::Draft,
         "submitted" => ResponseStatus::Submitted,
-        _ => return Err(Error::FieldType { field: "status".into(), expected: "\"draft\" or \"submitted\"" }),
+        _ => {
+            return Err(Error::FieldType {
+                field: "status".into(),
+                expected: "\"draft\" or \"submitted\"",
+            });
+        }
     };
     let area = read::string(doc, &ROOT, "area")?;
     form.check_area(&area)?;
@@ -212,16 +244,23 @@ fn put_answer(doc: &mut AutoCommit, answers: &ObjId, question: &str, answer: &An
 }
 
 fn read_answers(doc: &AutoCommit, form: &Form) -> Result<BTreeMap<String, Answer>> {
-    let answers = read::object(doc, &ROOT, "answers", ObjType::Map)?.ok_or_else(|| Error::MissingField("answers".into()))?;
+    let answers = read::object(doc, &ROOT, "answers", ObjType::Map)?
+        .ok_or_else(|| Error::MissingField("answers".into()))?;
     let mut out = BTreeMap::new();
     for key in doc.keys(&answers) {
-        let question = form.question(&key).map_err(|_| Error::UndeclaredField(format!("answers.{}", key.chars().take(80).collect::<String>())))?;
+        let question = form.question(&key).map_err(|_| {
+            Error::UndeclaredField(format!("answers.{}", key.chars().take(80).collect::<String>()))
+        })?;
         let answer = match &question.kind {
             QuestionKind::Multi { .. } => {
-                let list = read::object(doc, &answers, &key, ObjType::List)?.ok_or_else(|| Error::MissingField(key.clone()))?;
+                let list = read::object(doc, &answers, &key, ObjType::List)?
+                    .ok_or_else(|| Error::MissingField(key.clone()))?;
                 let ids = doc.values(&list).map(|(value, _)| match value.as_str() {
                     Some(s) => Ok(s.to_owned()),
-                    None => Err(Error::WrongAnswerType { question: key.clone(), expected: "a list of option ids" }),
+                    None => Err(Error::WrongAnswerType {
+                        question: key.clone(),
+                        expected: "a list of option ids",
+                    }),
                 });
                 Answer::Multi(ids.collect::<Result<_>>()?)
             }
@@ -247,7 +286,12 @@ fn read_review(doc: &AutoCommit) -> Result<Review> {
         Some(ScalarValue::Str(s)) if s == "pending" => Some(ReviewState::Pending),
         Some(ScalarValue::Str(s)) if s == "approved" => Some(ReviewState::Approved),
         Some(ScalarValue::Str(s)) if s == "flagged" => Some(ReviewState::Flagged),
-        Some(_) => return Err(Error::FieldType { field: "review.state".into(), expected: "pending, approved or flagged" }),
+        Some(_) => {
+            return Err(Error::FieldType {
+                field: "review.state".into(),
+                expected: "pending, approved or flagged",
+            });
+        }
     };
     let note = match read::scalar(doc, &review, "note")? {
         None => None,

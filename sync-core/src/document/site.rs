@@ -35,7 +35,11 @@ pub fn create(dataset: Uuid, site: &str, name: &str, metrics: &[&str]) -> Result
     check_identifier("site code", site)?;
     check_free_text("site name", name, NAME_MAX)?;
     if metrics.len() > MAX_METRICS {
-        return Err(Error::TooLarge { what: "tally metric list", size: metrics.len(), limit: MAX_METRICS });
+        return Err(Error::TooLarge {
+            what: "tally metric list",
+            size: metrics.len(),
+            limit: MAX_METRICS,
+        });
     }
     let mut doc = new_document();
     doc.put(ROOT, "schema", SCHEMA)?;
@@ -53,7 +57,8 @@ pub fn create(dataset: Uuid, site: &str, name: &str, metrics: &[&str]) -> Result
 
 /// Adds `by` (negative to correct a miscount) to one of the site's tallies.
 pub fn increment(doc: &mut AutoCommit, metric: &str, by: i64) -> Result<()> {
-    let tallies = read::object(doc, &ROOT, "tallies", ObjType::Map)?.ok_or_else(|| Error::MissingField("tallies".into()))?;
+    let tallies = read::object(doc, &ROOT, "tallies", ObjType::Map)?
+        .ok_or_else(|| Error::MissingField("tallies".into()))?;
     match doc.get(&tallies, metric)? {
         Some((Value::Scalar(v), _)) if matches!(v.as_ref(), ScalarValue::Counter(_)) => {}
         _ => return Err(Error::NotACounter(metric.chars().take(80).collect())),
@@ -75,13 +80,17 @@ pub fn read(doc: &AutoCommit) -> Result<SiteView> {
     only_keys(doc, &ROOT, "", FIELDS)?;
     let schema = read::string(doc, &ROOT, "schema")?;
     if schema != SCHEMA {
-        return Err(Error::Schema { expected: SCHEMA, found: schema.chars().take(80).collect() });
+        return Err(Error::Schema {
+            expected: SCHEMA,
+            found: schema.chars().take(80).collect(),
+        });
     }
     let site = read::string(doc, &ROOT, "site")?;
     check_identifier("site code", &site)?;
     let name = read::string(doc, &ROOT, "name")?;
     check_free_text("site name", &name, NAME_MAX)?;
-    let tallies_id = read::object(doc, &ROOT, "tallies", ObjType::Map)?.ok_or_else(|| Error::MissingField("tallies".into()))?;
+    let tallies_id = read::object(doc, &ROOT, "tallies", ObjType::Map)?
+        .ok_or_else(|| Error::MissingField("tallies".into()))?;
     let mut tallies = BTreeMap::new();
     for metric in doc.keys(&tallies_id) {
         check_identifier("tally metric", &metric)?;
@@ -91,7 +100,16 @@ pub fn read(doc: &AutoCommit) -> Result<SiteView> {
         };
     }
     if tallies.len() > MAX_METRICS {
-        return Err(Error::TooLarge { what: "tally metric list", size: tallies.len(), limit: MAX_METRICS });
+        return Err(Error::TooLarge {
+            what: "tally metric list",
+            size: tallies.len(),
+            limit: MAX_METRICS,
+        });
     }
-    Ok(SiteView { dataset: read::uuid(doc, &ROOT, "dataset")?, site, name, tallies })
+    Ok(SiteView {
+        dataset: read::uuid(doc, &ROOT, "dataset")?,
+        site,
+        name,
+        tallies,
+    })
 }

@@ -47,6 +47,7 @@ const IDENTIFYING_ID_WORDS: &[(&str, &str)] = &[
     ("dob", "a date of birth"),
     ("birthdate", "a date of birth"),
     ("birthday", "a date of birth"),
+    ("birth", "a date of birth"),
     ("passport", "an id number"),
     ("ssn", "an id number"),
 ];
@@ -54,8 +55,6 @@ const IDENTIFYING_ID_WORDS: &[(&str, &str)] = &[
 /// Id word pairs (adjacent) that give the question away.
 const IDENTIFYING_ID_PAIRS: &[(&str, &str, &str)] = &[
     ("e", "mail", "an e-mail address"),
-    ("date", "birth", "a date of birth"),
-    ("birth", "date", "a date of birth"),
     ("home", "address", "an address"),
     ("street", "address", "an address"),
     ("id", "number", "an id number"),
@@ -98,7 +97,10 @@ pub(super) fn refuse_identifying_questions(form: &Value) -> Result<()> {
     };
     for question in questions {
         let id = question.get("id").and_then(Value::as_str).unwrap_or_default();
-        let refuse = |what| Error::IdentifyingQuestion { question: id.chars().take(80).collect(), what };
+        let refuse = |what| Error::IdentifyingQuestion {
+            question: id.chars().take(80).collect(),
+            what,
+        };
         if let Some(kind) = question.get("type").and_then(Value::as_str) {
             if let Some(what) = lookup(IDENTIFYING_TYPES, &kind.to_ascii_lowercase()) {
                 return Err(refuse(what));
@@ -111,7 +113,13 @@ pub(super) fn refuse_identifying_questions(form: &Value) -> Result<()> {
             .get("label")
             .into_iter()
             .chain(question.get("hint"))
-            .chain(question.get("translations").and_then(Value::as_object).into_iter().flat_map(|m| m.values()));
+            .chain(
+                question
+                    .get("translations")
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|m| m.values()),
+            );
         for label in labels.filter_map(Value::as_str) {
             let label = label.to_lowercase();
             if let Some((_, what)) = IDENTIFYING_LABEL_PHRASES.iter().find(|(p, _)| label.contains(p)) {
@@ -125,14 +133,17 @@ pub(super) fn refuse_identifying_questions(form: &Value) -> Result<()> {
 fn identifying_id(id: &str) -> Option<&'static str> {
     let lower = id.to_ascii_lowercase();
     let words: Vec<&str> = lower.split(['_', '-', '.']).filter(|w| !w.is_empty()).collect();
-    words.iter().find_map(|w| lookup(IDENTIFYING_ID_WORDS, w)).or_else(|| {
-        words.windows(2).find_map(|pair| {
-            IDENTIFYING_ID_PAIRS
-                .iter()
-                .find(|(a, b, _)| pair[0] == *a && pair[1] == *b)
-                .map(|(_, _, what)| *what)
+    words
+        .iter()
+        .find_map(|w| lookup(IDENTIFYING_ID_WORDS, w))
+        .or_else(|| {
+            words.windows(2).find_map(|pair| {
+                IDENTIFYING_ID_PAIRS
+                    .iter()
+                    .find(|(a, b, _)| pair[0] == *a && pair[1] == *b)
+                    .map(|(_, _, what)| *what)
+            })
         })
-    })
 }
 
 fn lookup(table: &[(&str, &'static str)], key: &str) -> Option<&'static str> {

@@ -40,14 +40,21 @@ pub struct Question {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum QuestionKind {
-    Single { options: Vec<Choice> },
-    Multi { options: Vec<Choice> },
+    Single {
+        options: Vec<Choice>,
+    },
+    Multi {
+        options: Vec<Choice>,
+    },
     Likert {
         scale: i64,
         #[serde(default)]
         reverse: bool,
     },
-    Integer { min: i64, max: i64 },
+    Integer {
+        min: i64,
+        max: i64,
+    },
     Date,
     Text {
         #[serde(default = "default_text_len")]
@@ -122,8 +129,7 @@ impl Form {
 
     pub fn from_value(value: serde_json::Value) -> Result<Form> {
         identifying::refuse_identifying_questions(&value)?;
-        let form: Form =
-            serde_json::from_value(value).map_err(|e| Error::FormShape(e.to_string()))?;
+        let form: Form = serde_json::from_value(value).map_err(|e| Error::FormShape(e.to_string()))?;
         form.validate()?;
         Ok(form)
     }
@@ -133,10 +139,13 @@ impl Form {
     }
 
     pub fn question(&self, id: &str) -> Result<&Question> {
-        self.questions.iter().find(|q| q.id == id).ok_or_else(|| Error::UnknownQuestion {
-            form: self.id.clone(),
-            question: id.chars().take(80).collect(),
-        })
+        self.questions
+            .iter()
+            .find(|q| q.id == id)
+            .ok_or_else(|| Error::UnknownQuestion {
+                form: self.id.clone(),
+                question: id.chars().take(80).collect(),
+            })
     }
 
     pub fn score(&self, id: &str) -> Option<&Score> {
@@ -147,7 +156,10 @@ impl Form {
         if self.areas.iter().any(|a| a == area) {
             Ok(())
         } else {
-            Err(Error::UnknownArea { form: self.id.clone(), area: area.chars().take(80).collect() })
+            Err(Error::UnknownArea {
+                form: self.id.clone(),
+                area: area.chars().take(80).collect(),
+            })
         }
     }
 

@@ -32,7 +32,12 @@ impl Form {
             check_identifier("area", area)?;
         }
         unique(self.areas.iter().map(String::as_str))?;
-        unique(self.questions.iter().map(|q| q.id.as_str()).chain(self.scores.iter().map(|s| s.id.as_str())))?;
+        unique(
+            self.questions
+                .iter()
+                .map(|q| q.id.as_str())
+                .chain(self.scores.iter().map(|s| s.id.as_str())),
+        )?;
 
         for question in &self.questions {
             if RESERVED_IDS.contains(&question.id.as_str()) {
@@ -43,7 +48,9 @@ impl Form {
         for score in &self.scores {
             check_identifier("score id", &score.id)?;
             if score.items.is_empty() {
-                return Err(Error::EmptyScore { score: score.id.clone() });
+                return Err(Error::EmptyScore {
+                    score: score.id.clone(),
+                });
             }
             unique(score.items.iter().map(String::as_str))?;
             for item in &score.items {
@@ -52,7 +59,10 @@ impl Form {
                     .iter()
                     .any(|q| q.id == *item && matches!(q.kind, QuestionKind::Likert { .. }));
                 if !likert {
-                    return Err(Error::ScoreItemNotLikert { score: score.id.clone(), item: item.clone() });
+                    return Err(Error::ScoreItemNotLikert {
+                        score: score.id.clone(),
+                        item: item.clone(),
+                    });
                 }
             }
         }
@@ -65,7 +75,9 @@ fn check_question_kind(question: &str, kind: &QuestionKind) -> Result<()> {
     match kind {
         QuestionKind::Single { options } | QuestionKind::Multi { options } => {
             if options.is_empty() {
-                return Err(Error::EmptyOptions { question: question.to_owned() });
+                return Err(Error::EmptyOptions {
+                    question: question.to_owned(),
+                });
             }
             limit("options", options.len(), MAX_OPTIONS)?;
             for option in options {
@@ -73,15 +85,19 @@ fn check_question_kind(question: &str, kind: &QuestionKind) -> Result<()> {
             }
             unique(options.iter().map(|o| o.id()))
         }
-        QuestionKind::Likert { scale, .. } if !(3..=7).contains(scale) => {
-            Err(Error::ScaleOutOfRange { question: question.to_owned(), scale: *scale })
-        }
-        QuestionKind::Integer { min, max } if min > max => {
-            Err(Error::MinAboveMax { question: question.to_owned(), min: *min, max: *max })
-        }
-        QuestionKind::Text { max_len } if !(1..=MAX_TEXT_LEN).contains(max_len) => {
-            Err(Error::BadTextLimit { question: question.to_owned(), max_len: *max_len })
-        }
+        QuestionKind::Likert { scale, .. } if !(3..=7).contains(scale) => Err(Error::ScaleOutOfRange {
+            question: question.to_owned(),
+            scale: *scale,
+        }),
+        QuestionKind::Integer { min, max } if min > max => Err(Error::MinAboveMax {
+            question: question.to_owned(),
+            min: *min,
+            max: *max,
+        }),
+        QuestionKind::Text { max_len } if !(1..=MAX_TEXT_LEN).contains(max_len) => Err(Error::BadTextLimit {
+            question: question.to_owned(),
+            max_len: *max_len,
+        }),
         _ => Ok(()),
     }
 }

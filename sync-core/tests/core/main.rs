@@ -1,0 +1,7 @@
+//! sync-core's integration suite, one binary so it builds once.
+
+mod convergence;
+mod documents;
+mod js_fixture;
+mod protocol;
+mod support;

@@ -1,0 +1,274 @@
+use proptest::prelude::*;
+use serde_bytes::ByteBuf;
+use sync_core::{
+    DocEntry, DocKind, Error, Limits, MergeOutcome, Rejection, SyncRequest, SyncResponse, decode_request,
+    decode_response, encode_request, encode_response, merge_incoming, response,
+};
+use uuid::Uuid;
+
+use crate::support::{form, new_response_edit};
+
+fn sample_request(docs: usize) -> SyncRequest {
+    let dataset = Uuid::new_v4();
+    let docs = (0..docs)
+        .map(|i| {
+            let mut doc = response::create(dataset, form(), &new_response_edit(i as u32)).expect("response");
+            let changes = doc
+                .get_changes(&[])
+                .into_iter()
+                .map(|mut c| c.bytes().into_owned())
+                .collect();
+            DocEntry::new(Uuid::new_v4(), DocKind::Response, &doc.get_heads(), changes)
+        })
+        .collect();
+    SyncRequest {
+        v: 1,
+        dataset,
+        epoch: 4,
+        docs,
+    }
+}
+
+#[test]
+fn requests_and_responses_round_trip() {
+    let request = sample_request(3);
+    let bytes = encode_request(&request);
+    assert_eq!(decode_request(&bytes, &Limits::default()), Ok(request.clone()));
+    let answer = SyncResponse {
+        v: 1,
+        epoch: 4,
+        reset: false,
+        docs: request.docs.clone(),
+        rejected: vec![Rejection {
+            id: Uuid::new_v4(),
+            code: "invalid".into(),
+            message: "no".into(),
+        }],
+        need_all: vec![Uuid::new_v4()],
+        more: true,
+    };
+    assert_eq!(
+        decode_response(&encode_response(&answer), &Limits::default()),
+        Ok(answer)
+    );
+}
+
+#[test]
+fn uuids_are_strings_and_changes_are_byte_strings_on_the_wire() {
+    let request = sample_request(1);
+    let value: ciborium::Value = ciborium::de::from_reader(&encode_request(&request)[..]).expect("cbor");
+    let map = value.as_map().expect("map");
+    let field = |name: &str| {
+        map.iter()
+            .find(|(k, _)| k.as_text() == Some(name))
+            .map(|(_, v)| v.clone())
+            .expect(name)
+    };
+    assert_eq!(
+        field("dataset").as_text(),
+        Some(request.dataset.to_string().as_str())
+    );
+    let doc = field("docs").as_array().expect("docs")[0].clone();
+    let doc = doc.as_map().expect("doc");
+    let get = |name: &str| {
+        doc.iter()
+            .find(|(k, _)| k.as_text() == Some(name))
+            .map(|(_, v)| v.clone())
+            .expect(name)
+    };
+    assert!(get("id").is_text());
+    assert_eq!(get("kind").as_text(), Some("response"));
+    assert_eq!(
+        get("heads").as_array().expect("heads")[0]
+            .as_bytes()
+            .map(Vec::len),
+        Some(32)
+    );
+    assert!(get("changes").as_array().expect("changes")[0].is_bytes());
+}
+
+#[test]
+fn bad_cbor_gets_typed_errors() {
+    let good = encode_request(&sample_request(2));
+    let limits = Limits::default();
+    for cut in [0, 1, 5, good.len() / 2, good.len() - 1] {
+        assert!(
+            matches!(decode_request(&good[..cut], &limits), Err(Error::Cbor(_))),
+            "cut at {cut}"
+        );
+    }
+    assert!(matches!(
+        decode_request(b"\xff\xfe garbage", &limits),
+        Err(Error::Cbor(_))
+    ));
+    assert!(matches!(
+        decode_request(b"{\"v\":1}", &limits),
+        Err(Error::Cbor(_))
+    ));
+    // A byte string that claims 2^60 bytes in a 10-byte body: no huge allocation, an error.
+    let mut huge = vec![0xa1, 0x61, b'v', 0x1b];
+    huge.extend_from_slice(&(1u64 << 60).to_be_bytes());
+    assert!(decode_request(&huge, &limits).is_err());
+    let mut claims = vec![0x5b];
+    claims.extend_from_slice(&(1u64 << 60).to_be_bytes());
+    assert!(matches!(decode_request(&claims, &limits), Err(Error::Cbor(_))));
+    // Deep nesting is cut off by the recursion limit rather than the stack.
+    let deep = [vec![0x81u8; 100_000], vec![0x01]].concat();
+    assert!(matches!(decode_request(&deep, &limits), Err(Error::Cbor(_))));
+}
+
+#[test]
+fn wrong_version_and_shape_are_refused() {
+    let mut request = sample_request(1);
+    request.v = 2;
+    assert_eq!(
+        decode_request(&encode_request(&request), &Limits::default()),
+        Err(Error::UnsupportedVersion(2))
+    );
+    assert_eq!(Error::UnsupportedVersion(2).code(), "unsupported_version");
+
+    // A head that is not 32 bytes, an unknown kind, a uuid that is not one.
+    let value: ciborium::Value =
+        ciborium::de::from_reader(&encode_request(&sample_request(1))[..]).expect("cbor");
+    let docs = value
+        .as_map()
+        .expect("map")
+        .iter()
+        .find(|(k, _)| k.as_text() == Some("docs"))
+        .expect("docs");
+    let doc = docs.1.as_array().expect("docs")[0].as_map().expect("doc");
+    for (key, bad) in [
+        (
+            "heads",
+            ciborium::Value::Array(vec![ciborium::Value::Bytes(vec![1, 2, 3])]),
+        ),
+        ("kind", ciborium::Value::Text("photo".into())),
+        ("id", ciborium::Value::Text("not-a-uuid".into())),
+        (
+            "changes",
+            ciborium::Value::Array(vec![ciborium::Value::Text("change".into())]),
+        ),
+    ] {
+        let mut doc = doc.clone();
+        doc.iter_mut()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .expect(key)
+            .1 = bad;
+        let mut bytes = Vec::new();
+        let mut request = value.clone();
+        let docs = request
+            .as_map_mut()
+            .expect("map")
+            .iter_mut()
+            .find(|(k, _)| k.as_text() == Some("docs"))
+            .expect("docs");
+        docs.1 = ciborium::Value::Array(vec![ciborium::Value::Map(doc)]);
+        ciborium::ser::into_writer(&request, &mut bytes).expect("encode");
+        assert!(
+            matches!(decode_request(&bytes, &Limits::default()), Err(Error::Cbor(_))),
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn limits_bound_what_a_request_may_hold() {
+    let request = sample_request(3);
+    let bytes = encode_request(&request);
+    let tight = Limits {
+        max_docs: 2,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        decode_request(&bytes, &tight),
+        Err(Error::TooLarge {
+            what: "documents in one request",
+            ..
+        })
+    ));
+    let tight = Limits {
+        max_change_bytes: 16,
+        ..Limits::default()
+    };
+    let err = decode_request(&bytes, &tight).expect_err("too large");
+    assert_eq!(err.code(), "too_large");
+    let mut many = request.clone();
+    many.docs[0].changes = vec![ByteBuf::from(vec![0u8; 4]); 20];
+    let tight = Limits {
+        max_changes_per_doc: 10,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        decode_request(&encode_request(&many), &tight),
+        Err(Error::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn garbage_change_bytes_are_malformed_not_a_panic() {
+    let garbage: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![0x85, 0x6f, 0x4a, 0x83],
+        b"not a change at all".to_vec(),
+    ];
+    for bytes in garbage {
+        let err = merge_incoming(None, &[bytes]).err().expect("refused");
+        assert_eq!(err.code(), "malformed");
+    }
+    let err = merge_incoming(Some(b"not a document"), &Vec::<Vec<u8>>::new())
+        .err()
+        .expect("refused");
+    assert_eq!(err.code(), "malformed");
+}
+
+#[test]
+fn a_change_with_missing_dependencies_asks_for_everything() {
+    let mut doc = response::create(Uuid::new_v4(), form(), &new_response_edit(1)).expect("response");
+    let first = doc.get_heads();
+    response::apply_edit(
+        &mut doc,
+        form(),
+        &sync_core::ResponseEdit {
+            area: Some("north".into()),
+            ..Default::default()
+        },
+    )
+    .expect("edit");
+    let later: Vec<Vec<u8>> = doc
+        .get_changes(&first)
+        .into_iter()
+        .map(|mut c| c.bytes().into_owned())
+        .collect();
+    assert_eq!(later.len(), 1);
+    assert!(matches!(merge_incoming(None, &later), Ok(MergeOutcome::NeedAll)));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = decode_request(&bytes, &Limits::default());
+        let _ = decode_response(&bytes, &Limits::default());
+        let _ = merge_incoming(None, &[bytes.clone()]);
+        let _ = merge_incoming(Some(&bytes), &Vec::<Vec<u8>>::new());
+        let _ = sync_core::ClientEngine::load(&bytes);
+    }
+
+    #[test]
+    fn mutated_requests_never_panic(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
+        let mut bytes = encode_request(&sample_request(2));
+        for (index, value) in flips {
+            let i = index.index(bytes.len());
+            bytes[i] = value;
+        }
+        if let Ok(request) = decode_request(&bytes, &Limits::default()) {
+            for entry in &request.docs {
+                if let Ok(MergeOutcome::Merged(mut merged)) = merge_incoming(None, &entry.changes) {
+                    let _ = merged.validate(entry.kind, Some(form()));
+                    let _ = merged.save();
+                }
+            }
+        }
+    }
+}
