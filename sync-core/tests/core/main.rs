@@ -2,6 +2,7 @@
 
 mod convergence;
 mod documents;
+mod engine;
 mod js_fixture;
 mod protocol;
 mod support;
