@@ -78,6 +78,66 @@ pub struct ResponseEdit {
     pub submit: bool,
 }
 
+impl ResponseEdit {
+    /// Reads an edit from JSON, as the CLI's answers file and the web app write it:
+    /// `{ "area": "north", "collected_on": "2026-11-20", "answers": { "s1": 4, "help": ["ngo"] },
+    /// "cleared": ["notes"], "submit": true }`, every key optional. Text answers are scrubbed.
+    pub fn from_json(form: &Form, json: &serde_json::Value) -> Result<ResponseEdit> {
+        let shape = |expected| Error::FieldType {
+            field: "edit".into(),
+            expected,
+        };
+        let object = json.as_object().ok_or_else(|| shape("a JSON object"))?;
+        if let Some(key) = object
+            .keys()
+            .find(|k| !["area", "collected_on", "answers", "cleared", "submit"].contains(&k.as_str()))
+        {
+            return Err(Error::UndeclaredField(key.chars().take(80).collect()));
+        }
+        let text = |key: &str| -> Result<Option<String>> {
+            match object.get(key) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(value) => value
+                    .as_str()
+                    .map(|s| Some(s.to_owned()))
+                    .ok_or_else(|| shape("text")),
+            }
+        };
+        let mut answers = Vec::new();
+        if let Some(given) = object.get("answers") {
+            for (question, value) in given
+                .as_object()
+                .ok_or_else(|| shape("answers as a JSON object"))?
+            {
+                answers.push((question.clone(), Answer::from_json(form, question, value)?));
+            }
+        }
+        let cleared = match object.get("cleared") {
+            None => Vec::new(),
+            Some(list) => list
+                .as_array()
+                .ok_or_else(|| shape("cleared as a list of question ids"))?
+                .iter()
+                .map(|q| {
+                    q.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| shape("cleared as a list of question ids"))
+                })
+                .collect::<Result<_>>()?,
+        };
+        Ok(ResponseEdit {
+            area: text("area")?,
+            collected_on: text("collected_on")?.map(|d| Day::parse(&d)).transpose()?,
+            answers,
+            cleared,
+            submit: match object.get("submit") {
+                None => false,
+                Some(flag) => flag.as_bool().ok_or_else(|| shape("submit as true or false"))?,
+            },
+        })
+    }
+}
+
 /// A response as read back from its document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResponseView {
@@ -89,6 +149,28 @@ pub struct ResponseView {
     pub area: String,
     pub answers: BTreeMap<String, Answer>,
     pub review: Review,
+}
+
+impl ResponseView {
+    /// The response as JSON for display, answers in the same shape [`ResponseEdit::from_json`]
+    /// reads.
+    pub fn to_json(&self) -> serde_json::Value {
+        let answers: serde_json::Map<String, serde_json::Value> = self
+            .answers
+            .iter()
+            .map(|(q, a)| (q.clone(), a.to_json()))
+            .collect();
+        serde_json::json!({
+            "dataset": self.dataset.to_string(),
+            "form": self.form,
+            "form_version": self.form_version,
+            "status": self.status,
+            "collected_on": self.collected_on,
+            "area": self.area,
+            "answers": answers,
+            "review": self.review,
+        })
+    }
 }
 
 /// Creates a response document of `form` in `dataset`. `edit` must give the area and the day.

@@ -23,7 +23,7 @@ const MAX_METRICS: usize = 50;
 /// The tallies outreach teams keep per site when nobody says otherwise.
 pub const DEFAULT_METRICS: &[&str] = &["contacts", "kits", "leaflets", "referrals", "hotline_cards"];
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SiteView {
     pub dataset: Uuid,
     pub site: String,

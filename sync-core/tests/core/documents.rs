@@ -317,3 +317,29 @@ fn form_documents_carry_the_published_definition() {
     ));
     assert_eq!(DocKind::parse("form"), Some(DocKind::Form));
 }
+
+#[test]
+fn edits_read_from_json_are_checked_and_scrubbed() {
+    let json = serde_json::json!({
+        "area": "north", "collected_on": "2026-11-20", "submit": true,
+        "answers": { "gender": "x", "s1": 4, "help": ["ngo"], "notes": "write to someone@example.org" }
+    });
+    let edit = ResponseEdit::from_json(form(), &json).expect("edit");
+    let mut doc = response::create(Uuid::new_v4(), form(), &edit).expect("response");
+    let view = response::read(&doc, form()).expect("read");
+    assert_eq!(view.to_json()["answers"]["s1"], 4);
+    assert!(check_document(&mut doc, Some(form())).is_ok());
+
+    for (bad, code) in [
+        (serde_json::json!([]), "invalid"),
+        (serde_json::json!({ "answers": { "s1": "four" } }), "invalid"),
+        (serde_json::json!({ "answers": { "phone": "0712" } }), "invalid"),
+        (serde_json::json!({ "collected_on": "yesterday" }), "invalid"),
+        (serde_json::json!({ "submit": "yes" }), "invalid"),
+        (serde_json::json!({ "respondent": "Alice" }), "invalid"),
+        (serde_json::json!({ "cleared": "notes" }), "invalid"),
+    ] {
+        let err = ResponseEdit::from_json(form(), &bad).expect_err("refused");
+        assert_eq!(err.code(), code, "{bad}: {err}");
+    }
+}

@@ -12,13 +12,35 @@ fn engine_with_form() -> ClientEngine {
     let dataset = Uuid::new_v4();
     let mut engine = ClientEngine::new(dataset, 1);
     let mut doc = form_doc::create(dataset, form()).expect("form doc");
-    let changes = doc.get_changes(&[]).into_iter().map(|mut c| c.bytes().into_owned()).collect();
-    engine.apply_response(&answer(1, vec![DocEntry::new(Uuid::new_v4(), DocKind::Form, &doc.get_heads(), changes)])).expect("apply");
+    let changes = doc
+        .get_changes(&[])
+        .into_iter()
+        .map(|mut c| c.bytes().into_owned())
+        .collect();
+    engine
+        .apply_response(&answer(
+            1,
+            vec![DocEntry::new(
+                Uuid::new_v4(),
+                DocKind::Form,
+                &doc.get_heads(),
+                changes,
+            )],
+        ))
+        .expect("apply");
     engine
 }
 
 fn answer(epoch: u64, docs: Vec<DocEntry>) -> SyncResponse {
-    SyncResponse { v: 1, epoch, reset: false, docs, rejected: Vec::new(), need_all: Vec::new(), more: false }
+    SyncResponse {
+        v: 1,
+        epoch,
+        reset: false,
+        docs,
+        rejected: Vec::new(),
+        need_all: Vec::new(),
+        more: false,
+    }
 }
 
 /// What a server that accepts everything would answer.
@@ -26,11 +48,15 @@ fn accept_all(request: &sync_core::SyncRequest) -> SyncResponse {
     let docs = request
         .docs
         .iter()
-        .map(|entry| match merge_incoming(None, &entry.changes).expect("merge") {
-            _ if entry.changes.is_empty() => entry.clone(),
-            MergeOutcome::Merged(mut merged) => DocEntry::new(entry.id, entry.kind, &merged.heads(), Vec::new()),
-            MergeOutcome::NeedAll => panic!("first sync sends everything"),
-        })
+        .map(
+            |entry| match merge_incoming(None, &entry.changes).expect("merge") {
+                _ if entry.changes.is_empty() => entry.clone(),
+                MergeOutcome::Merged(mut merged) => {
+                    DocEntry::new(entry.id, entry.kind, &merged.heads(), Vec::new())
+                }
+                MergeOutcome::NeedAll => panic!("first sync sends everything"),
+            },
+        )
         .collect();
     answer(request.epoch, docs)
 }
@@ -38,7 +64,9 @@ fn accept_all(request: &sync_core::SyncRequest) -> SyncResponse {
 #[test]
 fn a_confirmed_document_is_not_sent_again() {
     let mut engine = engine_with_form();
-    let id = engine.create_response("outreach", &new_response_edit(1)).expect("create");
+    let id = engine
+        .create_response("outreach", &new_response_edit(1))
+        .expect("create");
     assert_eq!(engine.pending_count(), 1);
     let request = engine.build_request(usize::MAX);
     let entry = request.docs.iter().find(|d| d.id == id).expect("sent");
@@ -47,18 +75,35 @@ fn a_confirmed_document_is_not_sent_again() {
     assert_eq!(engine.pending_count(), 0);
     assert!(!engine.needs_sync());
     let again = engine.build_request(usize::MAX);
-    assert!(again.docs.iter().all(|d| d.changes.is_empty()), "only reads once confirmed");
+    assert!(
+        again.docs.iter().all(|d| d.changes.is_empty()),
+        "only reads once confirmed"
+    );
 
-    engine.edit_response(id, &ResponseEdit { area: Some("north".into()), ..Default::default() }).expect("edit");
+    engine
+        .edit_response(
+            id,
+            &ResponseEdit {
+                area: Some("north".into()),
+                ..Default::default()
+            },
+        )
+        .expect("edit");
     let next = engine.build_request(usize::MAX);
-    assert_eq!(next.docs.iter().find(|d| d.id == id).map(|d| d.changes.len()), Some(1), "only the new change");
+    assert_eq!(
+        next.docs.iter().find(|d| d.id == id).map(|d| d.changes.len()),
+        Some(1),
+        "only the new change"
+    );
 }
 
 #[test]
 fn requests_are_paged_by_size_and_always_make_progress() {
     let mut engine = engine_with_form();
     for seed in 0..5 {
-        engine.create_response("outreach", &new_response_edit(seed)).expect("create");
+        engine
+            .create_response("outreach", &new_response_edit(seed))
+            .expect("create");
     }
     let mut rounds = 0;
     while engine.pending_count() > 0 {
@@ -76,9 +121,14 @@ fn requests_are_paged_by_size_and_always_make_progress() {
 #[test]
 fn reset_drops_the_dataset_and_never_uploads_it_again() {
     let mut engine = engine_with_form();
-    engine.create_response("outreach", &new_response_edit(1)).expect("create");
+    engine
+        .create_response("outreach", &new_response_edit(1))
+        .expect("create");
     engine.create_site("market-2", "Central market").expect("site");
-    let reset = SyncResponse { reset: true, ..answer(7, Vec::new()) };
+    let reset = SyncResponse {
+        reset: true,
+        ..answer(7, Vec::new())
+    };
     engine.apply_response(&reset).expect("apply");
     assert_eq!(engine.epoch(), 7);
     assert_eq!(engine.pending_count(), 0);
@@ -91,10 +141,14 @@ fn reset_drops_the_dataset_and_never_uploads_it_again() {
 #[test]
 fn state_survives_save_and_load() {
     let mut engine = engine_with_form();
-    let sent = engine.create_response("outreach", &new_response_edit(1)).expect("create");
+    let sent = engine
+        .create_response("outreach", &new_response_edit(1))
+        .expect("create");
     let request = engine.build_request(usize::MAX);
     engine.apply_response(&accept_all(&request)).expect("apply");
-    let draft = engine.create_response("outreach", &new_response_edit(3)).expect("create");
+    let draft = engine
+        .create_response("outreach", &new_response_edit(3))
+        .expect("create");
 
     let mut loaded = ClientEngine::load(&engine.save()).expect("load");
     assert_eq!(loaded.dataset(), engine.dataset());
@@ -102,45 +156,86 @@ fn state_survives_save_and_load() {
     assert_eq!(loaded.response(sent), engine.response(sent));
     assert_eq!(loaded.response(draft), engine.response(draft));
     let request = loaded.build_request(usize::MAX);
-    assert_eq!(request.docs.iter().filter(|d| !d.changes.is_empty()).map(|d| d.id).collect::<Vec<_>>(), vec![draft]);
+    assert_eq!(
+        request
+            .docs
+            .iter()
+            .filter(|d| !d.changes.is_empty())
+            .map(|d| d.id)
+            .collect::<Vec<_>>(),
+        vec![draft]
+    );
 
-    assert!(matches!(ClientEngine::load(b"\x00garbage"), Err(Error::EngineState(_))));
+    assert!(matches!(
+        ClientEngine::load(b"\x00garbage"),
+        Err(Error::EngineState(_))
+    ));
 }
 
 #[test]
 fn rejected_documents_wait_for_a_fix() {
     let mut engine = engine_with_form();
-    let id = engine.create_response("outreach", &new_response_edit(1)).expect("create");
+    let id = engine
+        .create_response("outreach", &new_response_edit(1))
+        .expect("create");
     let request = engine.build_request(usize::MAX);
     let mut refusal = answer(request.epoch, Vec::new());
-    refusal.rejected.push(Rejection { id, code: "invalid".into(), message: "nope".into() });
+    refusal.rejected.push(Rejection {
+        id,
+        code: "invalid".into(),
+        message: "nope".into(),
+    });
     engine.apply_response(&refusal).expect("apply");
     assert_eq!(engine.rejections().len(), 1);
     assert_eq!(engine.rejections()[0].code, "invalid");
     assert_eq!(engine.pending_count(), 0, "not resent as it is");
-    engine.edit_response(id, &ResponseEdit { area: Some("north".into()), ..Default::default() }).expect("edit");
+    engine
+        .edit_response(
+            id,
+            &ResponseEdit {
+                area: Some("north".into()),
+                ..Default::default()
+            },
+        )
+        .expect("edit");
     assert_eq!(engine.pending_count(), 1, "an edit makes it worth another try");
 }
 
 #[test]
 fn need_all_resends_every_change() {
     let mut engine = engine_with_form();
-    let id = engine.create_response("outreach", &new_response_edit(1)).expect("create");
+    let id = engine
+        .create_response("outreach", &new_response_edit(1))
+        .expect("create");
     let request = engine.build_request(usize::MAX);
     engine.apply_response(&accept_all(&request)).expect("apply");
-    engine.edit_response(id, &ResponseEdit { area: Some("north".into()), ..Default::default() }).expect("edit");
+    engine
+        .edit_response(
+            id,
+            &ResponseEdit {
+                area: Some("north".into()),
+                ..Default::default()
+            },
+        )
+        .expect("edit");
     let mut ask = answer(1, Vec::new());
     ask.need_all.push(id);
     engine.apply_response(&ask).expect("apply");
     let request = engine.build_request(usize::MAX);
-    assert_eq!(request.docs.iter().find(|d| d.id == id).map(|d| d.changes.len()), Some(2));
+    assert_eq!(
+        request.docs.iter().find(|d| d.id == id).map(|d| d.changes.len()),
+        Some(2)
+    );
 }
 
 #[test]
 fn a_bad_answer_changes_nothing() {
     let mut engine = engine_with_form();
     let before = engine.save();
-    let mut bad = answer(9, vec![DocEntry::new(Uuid::new_v4(), DocKind::Site, &[], Vec::new())]);
+    let mut bad = answer(
+        9,
+        vec![DocEntry::new(Uuid::new_v4(), DocKind::Site, &[], Vec::new())],
+    );
     bad.docs[0].changes.push(ByteBuf::from(b"garbage".to_vec()));
     assert!(engine.apply_response(&bad).is_err());
     assert_eq!(engine.epoch(), 1);
