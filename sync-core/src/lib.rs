@@ -27,7 +27,7 @@ mod protocol;
 mod scrub;
 
 pub use answer::Answer;
-pub use automerge::{AutoCommit, ChangeHash};
+pub use automerge::{ActorId, AutoCommit, ChangeHash};
 pub use day::Day;
 pub use document::{
     CheckedDocument, Conflict, DocKind, FormDoc, ResponseEdit, ResponseStatus, ResponseView, Review,

@@ -58,6 +58,12 @@ pub(crate) fn new_document() -> AutoCommit {
     AutoCommit::new().with_actor(ActorId::random())
 }
 
+/// A fresh document with a given actor, for generators that must be deterministic (demo
+/// data). The actor must still be used for this document only.
+pub(crate) fn new_document_as(actor: ActorId) -> AutoCommit {
+    AutoCommit::new().with_actor(actor)
+}
+
 /// Commits pending edits as one change with timestamp 0, no message and no author.
 pub(crate) fn commit_private(doc: &mut AutoCommit) {
     doc.commit();

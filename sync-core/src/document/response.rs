@@ -2,12 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
+use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::read::{self, only_keys};
-use super::{commit_private, new_document};
+use super::{commit_private, new_document_as};
 use crate::answer::check_free_text;
 use crate::{Answer, Day, Error, Form, QuestionKind, Result};
 
@@ -175,6 +175,12 @@ impl ResponseView {
 
 /// Creates a response document of `form` in `dataset`. `edit` must give the area and the day.
 pub fn create(dataset: Uuid, form: &Form, edit: &ResponseEdit) -> Result<AutoCommit> {
+    create_as(ActorId::random(), dataset, form, edit)
+}
+
+/// [`create`] with a chosen actor, for deterministic generators such as demo data. Give every
+/// document its own actor.
+pub fn create_as(actor: ActorId, dataset: Uuid, form: &Form, edit: &ResponseEdit) -> Result<AutoCommit> {
     let area = edit
         .area
         .as_deref()
@@ -183,7 +189,7 @@ pub fn create(dataset: Uuid, form: &Form, edit: &ResponseEdit) -> Result<AutoCom
         .collected_on
         .ok_or_else(|| Error::MissingField("collected_on".into()))?;
     form.check_area(area)?;
-    let mut doc = new_document();
+    let mut doc = new_document_as(actor);
     doc.put(ROOT, "schema", SCHEMA)?;
     doc.put(ROOT, "dataset", dataset.to_string())?;
     doc.put(ROOT, "form", form.id.as_str())?;

@@ -7,11 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
+use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
 use uuid::Uuid;
 
 use super::read::{self, only_keys};
-use super::{commit_private, new_document};
+use super::{commit_private, new_document_as};
 use crate::answer::check_free_text;
 use crate::{Error, Result, check_identifier};
 
@@ -32,6 +32,17 @@ pub struct SiteView {
 }
 
 pub fn create(dataset: Uuid, site: &str, name: &str, metrics: &[&str]) -> Result<AutoCommit> {
+    create_as(ActorId::random(), dataset, site, name, metrics)
+}
+
+/// [`create`] with a chosen actor, for deterministic generators such as demo data.
+pub fn create_as(
+    actor: ActorId,
+    dataset: Uuid,
+    site: &str,
+    name: &str,
+    metrics: &[&str],
+) -> Result<AutoCommit> {
     check_identifier("site code", site)?;
     check_free_text("site name", name, NAME_MAX)?;
     if metrics.len() > MAX_METRICS {
@@ -41,7 +52,7 @@ pub fn create(dataset: Uuid, site: &str, name: &str, metrics: &[&str]) -> Result
             limit: MAX_METRICS,
         });
     }
-    let mut doc = new_document();
+    let mut doc = new_document_as(actor);
     doc.put(ROOT, "schema", SCHEMA)?;
     doc.put(ROOT, "dataset", dataset.to_string())?;
     doc.put(ROOT, "site", site)?;
