@@ -27,7 +27,7 @@ pub enum Error {
         count: usize,
         limit: usize,
     },
-    #[error("id {0:?} is used more than once in the form")]
+    #[error("id {0:?} is given more than once")]
     DuplicateId(String),
     #[error("question id {0:?} is reserved for aggregate dimensions")]
     ReservedId(String),

@@ -10,7 +10,7 @@ pub enum MergeOutcome {
     /// Some incoming change depends on changes the server does not have: the device must resend
     /// the document with all its changes. Nothing was applied.
     NeedAll,
-    Merged(MergedDocument),
+    Merged(Box<MergedDocument>),
 }
 
 /// A stored document with a device's changes applied, not yet validated or saved.

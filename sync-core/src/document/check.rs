@@ -1,4 +1,4 @@
-use automerge::{AutoCommit, Change, ROOT};
+use automerge::{AutoCommit, Change};
 use uuid::Uuid;
 
 use super::{DocKind, FormDoc, ResponseView, SiteView, form_doc, read, response, site};
@@ -53,7 +53,7 @@ pub(crate) fn check_change_metadata(change: &Change) -> Result<()> {
 }
 
 pub(crate) fn check_content(doc: &AutoCommit, form: Option<&Form>) -> Result<CheckedDocument> {
-    let schema = read::string(doc, &ROOT, "schema")?;
+    let schema = read::schema(doc)?;
     let kind = [DocKind::Response, DocKind::Site, DocKind::Form]
         .into_iter()
         .find(|k| k.schema() == schema)

@@ -28,17 +28,21 @@ pub fn conflicts(doc: &AutoCommit) -> Vec<Conflict> {
 }
 
 fn collect(doc: &AutoCommit, obj: &ObjId, prefix: &str, found: &mut Vec<Conflict>) {
-    for key in doc.keys(obj) {
+    // `map_range` flags conflicted keys, so only those pay for a `get_all`.
+    let conflicted: Vec<String> = doc
+        .map_range(obj, ..)
+        .filter(|item| item.conflict)
+        .map(|item| item.key.into_owned())
+        .collect();
+    for key in conflicted {
         let Ok(values) = doc.get_all(obj, key.as_str()) else {
             continue;
         };
-        if values.len() > 1 {
-            let values = values.iter().map(|(value, _)| render(value)).collect();
-            found.push(Conflict {
-                path: format!("{prefix}{key}"),
-                values,
-            });
-        }
+        let values = values.iter().map(|(value, _)| render(value)).collect();
+        found.push(Conflict {
+            path: format!("{prefix}{key}"),
+            values,
+        });
     }
 }
 

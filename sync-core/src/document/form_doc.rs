@@ -4,7 +4,7 @@
 use automerge::{AutoCommit, ROOT, transaction::Transactable};
 use uuid::Uuid;
 
-use super::read::{self, only_keys};
+use super::read::Fields;
 use super::{commit_private, new_document};
 use crate::{Error, Form, Result};
 
@@ -29,23 +29,24 @@ pub fn create(dataset: Uuid, form: &Form) -> Result<AutoCommit> {
 }
 
 pub fn read(doc: &AutoCommit) -> Result<FormDoc> {
-    only_keys(doc, &ROOT, "", FIELDS)?;
-    let schema = read::string(doc, &ROOT, "schema")?;
+    let root = Fields::of(doc, &ROOT);
+    root.only("", FIELDS)?;
+    let schema = root.string("schema")?;
     if schema != SCHEMA {
         return Err(Error::Schema {
             expected: SCHEMA,
             found: schema.chars().take(80).collect(),
         });
     }
-    let form = Form::from_json(&read::string(doc, &ROOT, "definition")?)?;
-    if form.id != read::string(doc, &ROOT, "form")? || form.version != read::int(doc, &ROOT, "version")? {
+    let form = Form::from_json(root.string("definition")?)?;
+    if form.id != root.string("form")? || form.version != root.int("version")? {
         return Err(Error::FieldType {
             field: "definition".into(),
             expected: "the form named by the document",
         });
     }
     Ok(FormDoc {
-        dataset: read::uuid(doc, &ROOT, "dataset")?,
+        dataset: root.uuid("dataset")?,
         form,
     })
 }

@@ -3,6 +3,7 @@
 
 mod check;
 mod conflicts;
+mod first_change;
 pub mod form_doc;
 mod read;
 pub mod response;

@@ -1,81 +1,127 @@
-//! Small typed readers over Automerge maps, each failing with the field it was reading.
+//! Typed reads over Automerge maps. A map is read once into [`Fields`] (one pass of
+//! `map_range`, far cheaper than a lookup per key), then checked field by field, each failure
+//! naming the field.
 
 use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value};
 use uuid::Uuid;
 
 use crate::{Day, Error, Result};
 
-pub(crate) fn scalar(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Option<ScalarValue>> {
-    match doc.get(obj, key)? {
-        None => Ok(None),
-        Some((Value::Scalar(value), _)) => Ok(Some(value.into_owned())),
-        Some((Value::Object(_), _)) => Err(Error::FieldType {
+pub(crate) struct Fields {
+    entries: Vec<(String, Value<'static>, Option<ObjId>)>,
+}
+
+impl Fields {
+    pub(crate) fn of(doc: &AutoCommit, obj: &ObjId) -> Fields {
+        let entries = doc
+            .map_range(obj, ..)
+            .map(|item| {
+                let id = matches!(item.value, automerge::ValueRef::Object(_)).then(|| item.id());
+                let value = item.value.into_value();
+                (item.key.into_owned(), value, id)
+            })
+            .collect();
+        Fields { entries }
+    }
+
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(k, _, _)| k.as_str())
+    }
+
+    /// Fails on the first key outside `allowed`: the server never stores a field the schema
+    /// does not define.
+    pub(crate) fn only(&self, prefix: &str, allowed: &[&str]) -> Result<()> {
+        match self.keys().find(|k| !allowed.contains(k)) {
+            Some(key) => Err(Error::UndeclaredField(format!(
+                "{prefix}{}",
+                key.chars().take(80).collect::<String>()
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&(String, Value<'static>, Option<ObjId>)> {
+        self.entries.iter().find(|(k, _, _)| k == key)
+    }
+
+    pub(crate) fn scalar(&self, key: &str) -> Result<Option<&ScalarValue>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some((_, Value::Scalar(value), _)) => Ok(Some(value.as_ref())),
+            Some(_) => Err(Error::FieldType {
+                field: key.to_owned(),
+                expected: "a plain value",
+            }),
+        }
+    }
+
+    pub(crate) fn required(&self, key: &str) -> Result<&ScalarValue> {
+        self.scalar(key)?
+            .ok_or_else(|| Error::MissingField(key.to_owned()))
+    }
+
+    pub(crate) fn string(&self, key: &str) -> Result<&str> {
+        match self.required(key)? {
+            ScalarValue::Str(s) => Ok(s.as_str()),
+            _ => Err(Error::FieldType {
+                field: key.to_owned(),
+                expected: "text",
+            }),
+        }
+    }
+
+    pub(crate) fn int(&self, key: &str) -> Result<i64> {
+        let wrong = || Error::FieldType {
             field: key.to_owned(),
-            expected: "a plain value",
-        }),
+            expected: "a whole number",
+        };
+        match self.required(key)? {
+            ScalarValue::Int(n) => Ok(*n),
+            ScalarValue::Uint(n) => i64::try_from(*n).map_err(|_| wrong()),
+            _ => Err(wrong()),
+        }
+    }
+
+    pub(crate) fn uuid(&self, key: &str) -> Result<Uuid> {
+        Uuid::parse_str(self.string(key)?).map_err(|_| Error::FieldType {
+            field: key.to_owned(),
+            expected: "a uuid",
+        })
+    }
+
+    pub(crate) fn day(&self, key: &str) -> Result<Day> {
+        Day::parse(self.string(key)?)
+    }
+
+    /// The id of a nested object, checking its type.
+    pub(crate) fn object(&self, key: &str, kind: ObjType) -> Result<Option<&ObjId>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some((_, Value::Object(found), Some(id))) if *found == kind => Ok(Some(id)),
+            Some(_) => Err(Error::FieldType {
+                field: key.to_owned(),
+                expected: if kind == ObjType::List { "a list" } else { "a map" },
+            }),
+        }
+    }
+
+    pub(crate) fn required_object(&self, key: &str, kind: ObjType) -> Result<&ObjId> {
+        self.object(key, kind)?
+            .ok_or_else(|| Error::MissingField(key.to_owned()))
     }
 }
 
-pub(crate) fn required(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<ScalarValue> {
-    scalar(doc, obj, key)?.ok_or_else(|| Error::MissingField(key.to_owned()))
-}
-
-pub(crate) fn string(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<String> {
-    match required(doc, obj, key)? {
-        ScalarValue::Str(s) => Ok(s.to_string()),
-        _ => Err(Error::FieldType {
-            field: key.to_owned(),
+/// The `schema` field of a document's root, to tell its kind.
+pub(crate) fn schema(doc: &AutoCommit) -> Result<String> {
+    match doc.get(automerge::ROOT, "schema")? {
+        Some((Value::Scalar(s), _)) => s.as_str().map(str::to_owned).ok_or_else(|| Error::FieldType {
+            field: "schema".into(),
             expected: "text",
         }),
-    }
-}
-
-pub(crate) fn int(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<i64> {
-    match required(doc, obj, key)? {
-        ScalarValue::Int(n) => Ok(n),
-        ScalarValue::Uint(n) => i64::try_from(n).map_err(|_| Error::FieldType {
-            field: key.to_owned(),
-            expected: "a whole number",
-        }),
-        _ => Err(Error::FieldType {
-            field: key.to_owned(),
-            expected: "a whole number",
-        }),
-    }
-}
-
-pub(crate) fn uuid(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Uuid> {
-    let text = string(doc, obj, key)?;
-    Uuid::parse_str(&text).map_err(|_| Error::FieldType {
-        field: key.to_owned(),
-        expected: "a uuid",
-    })
-}
-
-pub(crate) fn day(doc: &AutoCommit, obj: &ObjId, key: &str) -> Result<Day> {
-    Day::parse(&string(doc, obj, key)?)
-}
-
-/// The id of a nested object, checking its type.
-pub(crate) fn object(doc: &AutoCommit, obj: &ObjId, key: &str, kind: ObjType) -> Result<Option<ObjId>> {
-    match doc.get(obj, key)? {
-        None => Ok(None),
-        Some((Value::Object(found), id)) if found == kind => Ok(Some(id)),
         Some(_) => Err(Error::FieldType {
-            field: key.to_owned(),
-            expected: if kind == ObjType::List { "a list" } else { "a map" },
+            field: "schema".into(),
+            expected: "text",
         }),
-    }
-}
-
-/// Fails on the first key of `obj` outside `allowed`: the server never stores a field the
-/// schema does not define.
-pub(crate) fn only_keys(doc: &AutoCommit, obj: &ObjId, prefix: &str, allowed: &[&str]) -> Result<()> {
-    match doc.keys(obj).find(|k| !allowed.contains(&k.as_str())) {
-        Some(key) => Err(Error::UndeclaredField(format!(
-            "{prefix}{}",
-            key.chars().take(80).collect::<String>()
-        ))),
-        None => Ok(()),
+        None => Err(Error::MissingField("schema".into())),
     }
 }

@@ -6,8 +6,9 @@ use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue,
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::read::{self, only_keys};
-use super::{commit_private, new_document_as};
+use super::commit_private;
+use super::first_change::FirstChange;
+use super::read::Fields;
 use crate::answer::check_free_text;
 use crate::{Answer, Day, Error, Form, QuestionKind, Result};
 
@@ -188,29 +189,48 @@ pub fn create_as(actor: ActorId, dataset: Uuid, form: &Form, edit: &ResponseEdit
     let day = edit
         .collected_on
         .ok_or_else(|| Error::MissingField("collected_on".into()))?;
-    form.check_area(area)?;
-    let mut doc = new_document_as(actor);
-    doc.put(ROOT, "schema", SCHEMA)?;
-    doc.put(ROOT, "dataset", dataset.to_string())?;
-    doc.put(ROOT, "form", form.id.as_str())?;
-    doc.put(ROOT, "form_version", form.version)?;
-    doc.put(ROOT, "status", ResponseStatus::Draft.as_str())?;
-    doc.put(ROOT, "collected_on", day.to_string())?;
-    doc.put(ROOT, "area", area)?;
-    doc.put_object(ROOT, "answers", ObjType::Map)?;
-    doc.put_object(ROOT, "review", ObjType::Map)?;
-    apply_edit(&mut doc, form, edit)?;
-    Ok(doc)
+    check_edit(form, &BTreeMap::new(), edit)?;
+    let status = if edit.submit {
+        ResponseStatus::Submitted
+    } else {
+        ResponseStatus::Draft
+    };
+    let mut change = FirstChange::new(actor);
+    let root = FirstChange::root();
+    change.put(&root, "schema", SCHEMA);
+    change.put(&root, "dataset", dataset.to_string());
+    change.put(&root, "form", form.id.as_str());
+    change.put(&root, "form_version", form.version);
+    change.put(&root, "status", status.as_str());
+    change.put(&root, "collected_on", day.to_string());
+    change.put(&root, "area", area);
+    let answers = change.make(&root, "answers", ObjType::Map);
+    for (question, answer) in &edit.answers {
+        match answer {
+            Answer::Single(s) | Answer::Text(s) => change.put(&answers, question, s.as_str()),
+            Answer::Likert(n) | Answer::Integer(n) => change.put(&answers, question, *n),
+            Answer::Date(day) => change.put(&answers, question, day.to_string()),
+            Answer::Multi(ids) => change.list(
+                &answers,
+                question,
+                ids.iter().map(|id| ScalarValue::from(id.as_str())),
+            ),
+        }
+    }
+    change.make(&root, "review", ObjType::Map);
+    change.into_document()
 }
 
-/// Applies `edit` as one change, or nothing at all if any part of it does not fit the form.
-pub fn apply_edit(doc: &mut AutoCommit, form: &Form, edit: &ResponseEdit) -> Result<()> {
-    let current = read(doc, form)?;
+/// Everything about `edit` that can be refused, checked before anything is written.
+fn check_edit(form: &Form, current: &BTreeMap<String, Answer>, edit: &ResponseEdit) -> Result<()> {
     if let Some(area) = &edit.area {
         form.check_area(area)?;
     }
-    for (question, answer) in &edit.answers {
+    for (i, (question, answer)) in edit.answers.iter().enumerate() {
         form.check_answer(question, answer)?;
+        if edit.answers[..i].iter().any(|(q, _)| q == question) {
+            return Err(Error::DuplicateId(question.clone()));
+        }
     }
     for question in &edit.cleared {
         form.question(question)?;
@@ -218,7 +238,7 @@ pub fn apply_edit(doc: &mut AutoCommit, form: &Form, edit: &ResponseEdit) -> Res
     if edit.submit {
         let answered = |q: &str| {
             edit.answers.iter().any(|(id, _)| id == q)
-                || (current.answers.contains_key(q) && !edit.cleared.iter().any(|c| c == q))
+                || (current.contains_key(q) && !edit.cleared.iter().any(|c| c == q))
         };
         if let Some(missing) = form.questions.iter().find(|q| q.required && !answered(&q.id)) {
             return Err(Error::MissingAnswer {
@@ -226,9 +246,15 @@ pub fn apply_edit(doc: &mut AutoCommit, form: &Form, edit: &ResponseEdit) -> Res
             });
         }
     }
+    Ok(())
+}
 
-    let answers = read::object(doc, &ROOT, "answers", ObjType::Map)?
-        .ok_or_else(|| Error::MissingField("answers".into()))?;
+/// Applies `edit` as one change, or nothing at all if any part of it does not fit the form.
+pub fn apply_edit(doc: &mut AutoCommit, form: &Form, edit: &ResponseEdit) -> Result<()> {
+    check_edit(form, &read(doc, form)?.answers, edit)?;
+    let answers = Fields::of(doc, &ROOT)
+        .required_object("answers", ObjType::Map)?
+        .clone();
     if let Some(area) = &edit.area {
         doc.put(ROOT, "area", area.as_str())?;
     }
@@ -253,8 +279,8 @@ pub fn set_review(doc: &mut AutoCommit, review: &Review) -> Result<()> {
     if let Some(note) = &review.note {
         check_free_text("review note", note, REVIEW_NOTE_MAX)?;
     }
-    let target = match read::object(doc, &ROOT, "review", ObjType::Map)? {
-        Some(id) => id,
+    let target = match Fields::of(doc, &ROOT).object("review", ObjType::Map)? {
+        Some(id) => id.clone(),
         None => doc.put_object(ROOT, "review", ObjType::Map)?,
     };
     if let Some(state) = review.state {
@@ -269,30 +295,29 @@ pub fn set_review(doc: &mut AutoCommit, review: &Review) -> Result<()> {
 
 /// The form id and version a response claims, to find the form before reading the rest.
 pub fn form_ref(doc: &AutoCommit) -> Result<(String, i64)> {
-    Ok((
-        read::string(doc, &ROOT, "form")?,
-        read::int(doc, &ROOT, "form_version")?,
-    ))
+    let root = Fields::of(doc, &ROOT);
+    Ok((root.string("form")?.to_owned(), root.int("form_version")?))
 }
 
 /// Reads and fully checks a response against its form.
 pub fn read(doc: &AutoCommit, form: &Form) -> Result<ResponseView> {
-    only_keys(doc, &ROOT, "", FIELDS)?;
-    let schema = read::string(doc, &ROOT, "schema")?;
+    let root = Fields::of(doc, &ROOT);
+    root.only("", FIELDS)?;
+    let schema = root.string("schema")?;
     if schema != SCHEMA {
         return Err(Error::Schema {
             expected: SCHEMA,
             found: schema.chars().take(80).collect(),
         });
     }
-    let (form_id, form_version) = form_ref(doc)?;
+    let (form_id, form_version) = (root.string("form")?, root.int("form_version")?);
     if form_id != form.id || form_version != form.version {
         return Err(Error::UnknownForm {
             form: form_id.chars().take(80).collect(),
             version: form_version,
         });
     }
-    let status = match read::string(doc, &ROOT, "status")?.as_str() {
+    let status = match root.string("status")? {
         "draft" => ResponseStatus::Draft,
         "submitted" => ResponseStatus::Submitted,
         _ => {
@@ -302,17 +327,20 @@ pub fn read(doc: &AutoCommit, form: &Form) -> Result<ResponseView> {
             });
         }
     };
-    let area = read::string(doc, &ROOT, "area")?;
-    form.check_area(&area)?;
+    let area = root.string("area")?;
+    form.check_area(area)?;
     Ok(ResponseView {
-        dataset: read::uuid(doc, &ROOT, "dataset")?,
-        form: form_id,
+        dataset: root.uuid("dataset")?,
+        form: form_id.to_owned(),
         form_version,
         status,
-        collected_on: read::day(doc, &ROOT, "collected_on")?,
-        area,
-        answers: read_answers(doc, form)?,
-        review: read_review(doc)?,
+        collected_on: root.day("collected_on")?,
+        area: area.to_owned(),
+        answers: read_answers(doc, root.required_object("answers", ObjType::Map)?, form)?,
+        review: match root.object("review", ObjType::Map)? {
+            Some(review) => read_review(&Fields::of(doc, review))?,
+            None => Review::default(),
+        },
     })
 }
 
@@ -331,45 +359,40 @@ fn put_answer(doc: &mut AutoCommit, answers: &ObjId, question: &str, answer: &An
     Ok(())
 }
 
-fn read_answers(doc: &AutoCommit, form: &Form) -> Result<BTreeMap<String, Answer>> {
-    let answers = read::object(doc, &ROOT, "answers", ObjType::Map)?
-        .ok_or_else(|| Error::MissingField("answers".into()))?;
+fn read_answers(doc: &AutoCommit, answers: &ObjId, form: &Form) -> Result<BTreeMap<String, Answer>> {
+    let fields = Fields::of(doc, answers);
     let mut out = BTreeMap::new();
-    for key in doc.keys(&answers) {
-        let question = form.question(&key).map_err(|_| {
+    for key in fields.keys() {
+        let question = form.question(key).map_err(|_| {
             Error::UndeclaredField(format!("answers.{}", key.chars().take(80).collect::<String>()))
         })?;
         let answer = match &question.kind {
             QuestionKind::Multi { .. } => {
-                let list = read::object(doc, &answers, &key, ObjType::List)?
-                    .ok_or_else(|| Error::MissingField(key.clone()))?;
-                let ids = doc.values(&list).map(|(value, _)| match value.as_str() {
+                let list = fields.required_object(key, ObjType::List)?;
+                let ids = doc.values(list).map(|(value, _)| match value.as_str() {
                     Some(s) => Ok(s.to_owned()),
                     None => Err(Error::WrongAnswerType {
-                        question: key.clone(),
+                        question: key.to_owned(),
                         expected: "a list of option ids",
                     }),
                 });
                 Answer::Multi(ids.collect::<Result<_>>()?)
             }
-            QuestionKind::Likert { .. } => Answer::Likert(read::int(doc, &answers, &key)?),
-            QuestionKind::Integer { .. } => Answer::Integer(read::int(doc, &answers, &key)?),
-            QuestionKind::Date => Answer::Date(read::day(doc, &answers, &key)?),
-            QuestionKind::Single { .. } => Answer::Single(read::string(doc, &answers, &key)?),
-            QuestionKind::Text { .. } => Answer::Text(read::string(doc, &answers, &key)?),
+            QuestionKind::Likert { .. } => Answer::Likert(fields.int(key)?),
+            QuestionKind::Integer { .. } => Answer::Integer(fields.int(key)?),
+            QuestionKind::Date => Answer::Date(fields.day(key)?),
+            QuestionKind::Single { .. } => Answer::Single(fields.string(key)?.to_owned()),
+            QuestionKind::Text { .. } => Answer::Text(fields.string(key)?.to_owned()),
         };
-        form.check_answer(&key, &answer)?;
-        out.insert(key, answer);
+        form.check_answer(key, &answer)?;
+        out.insert(key.to_owned(), answer);
     }
     Ok(out)
 }
 
-fn read_review(doc: &AutoCommit) -> Result<Review> {
-    let Some(review) = read::object(doc, &ROOT, "review", ObjType::Map)? else {
-        return Ok(Review::default());
-    };
-    only_keys(doc, &review, "review.", REVIEW_FIELDS)?;
-    let state = match read::scalar(doc, &review, "state")? {
+fn read_review(review: &Fields) -> Result<Review> {
+    review.only("review.", REVIEW_FIELDS)?;
+    let state = match review.scalar("state")? {
         None => None,
         Some(ScalarValue::Str(s)) if s == "pending" => Some(ReviewState::Pending),
         Some(ScalarValue::Str(s)) if s == "approved" => Some(ReviewState::Approved),
@@ -381,9 +404,9 @@ fn read_review(doc: &AutoCommit) -> Result<Review> {
             });
         }
     };
-    let note = match read::scalar(doc, &review, "note")? {
+    let note = match review.scalar("note")? {
         None => None,
-        Some(_) => Some(read::string(doc, &review, "note")?),
+        Some(_) => Some(review.string("note")?.to_owned()),
     };
     if let Some(note) = &note {
         check_free_text("review note", note, REVIEW_NOTE_MAX)?;

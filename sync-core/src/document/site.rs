@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
 use uuid::Uuid;
 
-use super::read::{self, only_keys};
+use super::read::Fields;
 use super::{commit_private, new_document_as};
 use crate::answer::check_free_text;
 use crate::{Error, Result, check_identifier};
@@ -68,8 +68,9 @@ pub fn create_as(
 
 /// Adds `by` (negative to correct a miscount) to one of the site's tallies.
 pub fn increment(doc: &mut AutoCommit, metric: &str, by: i64) -> Result<()> {
-    let tallies = read::object(doc, &ROOT, "tallies", ObjType::Map)?
-        .ok_or_else(|| Error::MissingField("tallies".into()))?;
+    let tallies = Fields::of(doc, &ROOT)
+        .required_object("tallies", ObjType::Map)?
+        .clone();
     match doc.get(&tallies, metric)? {
         Some((Value::Scalar(v), _)) if matches!(v.as_ref(), ScalarValue::Counter(_)) => {}
         _ => return Err(Error::NotACounter(metric.chars().take(80).collect())),
@@ -88,26 +89,26 @@ pub fn rename(doc: &mut AutoCommit, name: &str) -> Result<()> {
 
 /// Reads and fully checks a site document.
 pub fn read(doc: &AutoCommit) -> Result<SiteView> {
-    only_keys(doc, &ROOT, "", FIELDS)?;
-    let schema = read::string(doc, &ROOT, "schema")?;
+    let root = Fields::of(doc, &ROOT);
+    root.only("", FIELDS)?;
+    let schema = root.string("schema")?;
     if schema != SCHEMA {
         return Err(Error::Schema {
             expected: SCHEMA,
             found: schema.chars().take(80).collect(),
         });
     }
-    let site = read::string(doc, &ROOT, "site")?;
-    check_identifier("site code", &site)?;
-    let name = read::string(doc, &ROOT, "name")?;
-    check_free_text("site name", &name, NAME_MAX)?;
-    let tallies_id = read::object(doc, &ROOT, "tallies", ObjType::Map)?
-        .ok_or_else(|| Error::MissingField("tallies".into()))?;
+    let site = root.string("site")?;
+    check_identifier("site code", site)?;
+    let name = root.string("name")?;
+    check_free_text("site name", name, NAME_MAX)?;
+    let counters = Fields::of(doc, root.required_object("tallies", ObjType::Map)?);
     let mut tallies = BTreeMap::new();
-    for metric in doc.keys(&tallies_id) {
-        check_identifier("tally metric", &metric)?;
-        match read::required(doc, &tallies_id, &metric)? {
-            ScalarValue::Counter(c) => tallies.insert(metric, i64::from(&c)),
-            _ => return Err(Error::NotACounter(metric)),
+    for metric in counters.keys() {
+        check_identifier("tally metric", metric)?;
+        match counters.required(metric)? {
+            ScalarValue::Counter(c) => tallies.insert(metric.to_owned(), i64::from(c)),
+            _ => return Err(Error::NotACounter(metric.to_owned())),
         };
     }
     if tallies.len() > MAX_METRICS {
@@ -118,9 +119,9 @@ pub fn read(doc: &AutoCommit) -> Result<SiteView> {
         });
     }
     Ok(SiteView {
-        dataset: read::uuid(doc, &ROOT, "dataset")?,
-        site,
-        name,
+        dataset: root.uuid("dataset")?,
+        site: site.to_owned(),
+        name: name.to_owned(),
         tallies,
     })
 }

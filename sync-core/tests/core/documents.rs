@@ -129,7 +129,8 @@ fn check_document_refuses_commit_messages() {
 
 #[test]
 fn check_document_refuses_undeclared_and_mistyped_fields() {
-    let cases: Vec<(Box<dyn Fn(&mut AutoCommit)>, Error)> = vec![
+    type Mutation = Box<dyn Fn(&mut AutoCommit)>;
+    let cases: Vec<(Mutation, Error)> = vec![
         (
             Box::new(|d| {
                 d.put(ROOT, "respondent_phone", "0712 345 678").expect("put");

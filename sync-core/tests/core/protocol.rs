@@ -250,7 +250,7 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let _ = decode_request(&bytes, &Limits::default());
         let _ = decode_response(&bytes, &Limits::default());
-        let _ = merge_incoming(None, &[bytes.clone()]);
+        let _ = merge_incoming(None, std::slice::from_ref(&bytes));
         let _ = merge_incoming(Some(&bytes), &Vec::<Vec<u8>>::new());
         let _ = sync_core::ClientEngine::load(&bytes);
     }
