@@ -40,11 +40,11 @@ pub fn merge_incoming<B: AsRef<[u8]>>(stored: Option<&[u8]>, incoming: &[B]) -> 
         return Ok(MergeOutcome::NeedAll);
     }
     let changed = sorted(doc.get_heads()) != sorted(before);
-    Ok(MergeOutcome::Merged(MergedDocument {
+    Ok(MergeOutcome::Merged(Box::new(MergedDocument {
         doc,
         changed,
         incoming_actors,
-    }))
+    })))
 }
 
 /// Parses change bytes and enforces the per-change privacy rules (timestamp 0, no message, no

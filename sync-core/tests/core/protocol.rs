@@ -38,7 +38,7 @@ fn requests_and_responses_round_trip() {
         v: 1,
         epoch: 4,
         reset: false,
-        docs: request.docs.clone(),
+        docs: request.docs,
         rejected: vec![Rejection {
             id: Uuid::new_v4(),
             code: "invalid".into(),
@@ -192,7 +192,7 @@ fn limits_bound_what_a_request_may_hold() {
     };
     let err = decode_request(&bytes, &tight).expect_err("too large");
     assert_eq!(err.code(), "too_large");
-    let mut many = request.clone();
+    let mut many = request;
     many.docs[0].changes = vec![ByteBuf::from(vec![0u8; 4]); 20];
     let tight = Limits {
         max_changes_per_doc: 10,
