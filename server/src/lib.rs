@@ -1,1 +1,30 @@
+//! The survey platform's server: the v1 sync endpoint, the admin API and the command line,
+//! over SQLite (default) or PostgreSQL.
+//!
+//! Layout: [`router`] holds the route table and middleware; `handlers` the JSON endpoints by
+//! resource; [`sync`] the sync endpoint (authorize, merge through sync-core, validate, store
+//! with materialized rows in one transaction); [`storage`] the one storage trait and its two
+//! backends; [`auth`] the token extractors; [`telemetry`] the privacy-preserving request log.
+//!
+//! Anonymity is a safety property here: no log line, metric label or table holds an IP address,
+//! a token or an answer's free text, and every secret is stored as a hash.
+#![forbid(unsafe_code)]
 
+pub mod auth;
+pub mod cli;
+pub mod demo;
+mod error;
+mod extract;
+pub mod handlers;
+pub mod metrics;
+pub mod openapi;
+pub mod router;
+pub mod secret;
+pub mod settings;
+pub mod storage;
+pub mod sync;
+pub mod telemetry;
+
+pub use error::{ApiError, Result};
+pub use router::{AppState, app};
+pub use settings::SyncSettings;

@@ -1,0 +1,180 @@
+//! The command line (DESIGN section 4): `serve`, `token create`, `migrate`.
+
+use std::future::Future;
+use std::io::Write as _;
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+use crate::router::{AppState, app};
+use crate::settings::{DEFAULT_MAX_BODY_BYTES, SyncSettings};
+use crate::storage::{self, AuditEntry, Role};
+use crate::{demo, handlers::tokens};
+
+pub const DEFAULT_DATABASE: &str = "sqlite://data/survey.db";
+
+#[derive(Parser, Debug)]
+#[command(name = "survey-server", version, about = "Offline-first survey server")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the HTTP API.
+    Serve(ServeArgs),
+    /// Manage tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Bring the database schema up to date, then exit.
+    Migrate(DatabaseArg),
+}
+
+#[derive(Args, Debug)]
+pub struct DatabaseArg {
+    /// `sqlite://path` (created if missing) or `postgres://…`.
+    #[arg(long, env = "SURVEY_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[arg(long, env = "SURVEY_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArg,
+    /// Make sure a demo dataset exists and print credentials to try it with.
+    #[arg(long)]
+    pub demo: bool,
+    /// Largest sync request body accepted, in bytes.
+    #[arg(long, env = "SURVEY_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it (alone, on stdout).
+    Create {
+        #[arg(long, value_enum)]
+        role: IssuableRole,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Limit the token to one dataset.
+        #[arg(long)]
+        dataset: Option<Uuid>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+/// Roles a person can hold; device tokens come from enrollment only.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum IssuableRole {
+    Admin,
+    Analyst,
+    Trainer,
+}
+
+impl From<IssuableRole> for Role {
+    fn from(role: IssuableRole) -> Role {
+        match role {
+            IssuableRole::Admin => Role::Admin,
+            IssuableRole::Analyst => Role::Analyst,
+            IssuableRole::Trainer => Role::Trainer,
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve_command(args).await,
+        Command::Migrate(DatabaseArg { database }) => {
+            storage::connect(&database).await?;
+            tracing::info!("database is up to date");
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create {
+            role,
+            name,
+            dataset,
+            database,
+        }) => {
+            let storage = storage::connect(&database.database).await?;
+            let role = Role::from(role);
+            let audit = AuditEntry {
+                actor_name: "command line".into(),
+                actor_role: "admin".into(),
+                action: format!("create_token:{}", role.as_str()),
+                dataset,
+            };
+            let token = tokens::issue_token(storage.as_ref(), role, &name, dataset, &audit).await?;
+            println!("{}", token.expose());
+            Ok(())
+        }
+    }
+}
+
+async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
+    let storage = storage::connect(&args.database.database).await?;
+    let settings = SyncSettings {
+        max_body_bytes: args.max_body_bytes,
+        ..SyncSettings::default()
+    };
+    let state = AppState::new(storage, settings);
+    if args.demo {
+        let access = demo::ensure_demo(&state).await?;
+        println!(
+            "demo dataset:    {} (epoch {})",
+            access.dataset.id, access.dataset.epoch
+        );
+        println!("admin token:     {}", access.admin_token);
+        println!("trainer token:   {}", access.trainer_token);
+        println!("enrollment code: {}", access.enrollment_code);
+    }
+    let listener = TcpListener::bind(args.addr).await?;
+    // On stdout, not in the log: tools (and the crash test) read the port from here.
+    println!("listening on http://{}", listener.local_addr()?);
+    std::io::stdout().flush()?;
+    serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish: a sync that began
+/// commits (or not) as a whole, and its device gets its answer.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,117 @@
+//! Counters and a latency histogram in the Prometheus text format, kept by hand: the handful of
+//! series below do not justify a metrics framework. Labels are route templates and rejection
+//! codes only, so no series can carry an id, a token or an address.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+#[derive(Default)]
+pub struct Metrics {
+    sync_requests: AtomicU64,
+    documents_merged: AtomicU64,
+    rejections: Mutex<BTreeMap<String, u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+}
+
+#[derive(Default)]
+struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Metrics {
+    pub fn count_sync_request(&self) {
+        self.sync_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_merged_document(&self) {
+        self.documents_merged.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_rejection(&self, code: &str) {
+        let mut map = self.rejections.lock().unwrap_or_else(PoisonError::into_inner);
+        *map.entry(code.to_owned()).or_default() += 1;
+    }
+
+    pub fn observe_request(&self, route: &str, took: Duration) {
+        let seconds = took.as_secs_f64();
+        let mut map = self.latency.lock().unwrap_or_else(PoisonError::into_inner);
+        let histogram = map.entry(route.to_owned()).or_default();
+        for (bucket, bound) in histogram.buckets.iter_mut().zip(BUCKETS) {
+            if seconds <= bound {
+                *bucket += 1;
+            }
+        }
+        histogram.count += 1;
+        histogram.sum += seconds;
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP survey_sync_requests_total Sync requests received.");
+        let _ = writeln!(out, "# TYPE survey_sync_requests_total counter");
+        let _ = writeln!(
+            out,
+            "survey_sync_requests_total {}",
+            self.sync_requests.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP survey_documents_merged_total Documents merged and stored by sync."
+        );
+        let _ = writeln!(out, "# TYPE survey_documents_merged_total counter");
+        let _ = writeln!(
+            out,
+            "survey_documents_merged_total {}",
+            self.documents_merged.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP survey_sync_rejections_total Documents refused by sync, by code."
+        );
+        let _ = writeln!(out, "# TYPE survey_sync_rejections_total counter");
+        for (code, n) in self
+            .rejections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = writeln!(out, "survey_sync_rejections_total{{code=\"{code}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP survey_http_request_duration_seconds Request latency by route."
+        );
+        let _ = writeln!(out, "# TYPE survey_http_request_duration_seconds histogram");
+        for (route, h) in self.latency.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+            for (bound, n) in BUCKETS.iter().zip(h.buckets) {
+                let _ = writeln!(
+                    out,
+                    "survey_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {n}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "survey_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "survey_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "survey_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
+        }
+        out
+    }
+}

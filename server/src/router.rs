@@ -1,0 +1,67 @@
+//! The route table and the middleware stack.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Response;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::handlers::{datasets, enrollments, forms, ops, quarantine, tokens};
+use crate::metrics::Metrics;
+use crate::settings::SyncSettings;
+use crate::storage::Storage;
+use crate::{ApiError, sync, telemetry};
+
+/// What every handler can reach. The server keeps no session state: everything lives in the
+/// database, so any number of replicas can serve one device.
+#[derive(Clone)]
+pub struct AppState {
+    pub storage: Arc<dyn Storage>,
+    pub metrics: Arc<Metrics>,
+    pub sync: SyncSettings,
+}
+
+impl AppState {
+    pub fn new(storage: Arc<dyn Storage>, sync: SyncSettings) -> AppState {
+        AppState {
+            storage,
+            metrics: Arc::new(Metrics::default()),
+            sync,
+        }
+    }
+}
+
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/v1/datasets", post(datasets::create).get(datasets::list))
+        .route("/v1/datasets/{id}/forms", post(forms::publish).get(forms::list))
+        .route("/v1/datasets/{id}/enrollments", post(enrollments::create))
+        .route("/v1/datasets/{id}/reset", post(datasets::reset))
+        .route("/v1/datasets/{id}/quarantine", get(quarantine::list))
+        .route("/v1/enroll", post(enrollments::enroll))
+        .route("/v1/tokens", post(tokens::create))
+        .route("/v1/sync", post(sync::sync))
+        .fallback(|| async { ApiError::NotFound("route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(state.sync.max_body_bytes))
+        // Inside the logger, so a panic still gets its log line (as a 500).
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            telemetry::log_requests,
+        ))
+        .with_state(state)
+}
+
+/// A bug must not take the connection down with it, nor tell the client more than "internal".
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response<axum::body::Body> {
+    ApiError::Internal("a handler panicked".into()).into_response()
+}

@@ -1,0 +1,311 @@
+//! Persistence. One [`Storage`] trait with a method per use case, and two implementations
+//! (SQLite, PostgreSQL) chosen from the database URL at start-up. Both run the same SQL (see
+//! `sql.rs`); only connection set-up, migrations and the column types in them differ.
+//!
+//! Every method that writes does it in one transaction, so a crash leaves each use case
+//! either done or not done, never half done.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use sync_core::DocKind;
+use uuid::Uuid;
+
+pub use postgres::PostgresStorage;
+pub use sqlite::SqliteStorage;
+
+use crate::secret::SecretHash;
+use crate::{ApiError, Result};
+
+/// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and brings its schema up
+/// to date.
+pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Storage>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(PostgresStorage::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(SqliteStorage::connect(url).await?))
+    } else {
+        Err(ApiError::Internal(
+            "the database URL must start with sqlite:// or postgres://".into(),
+        ))
+    }
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync {
+    // --- datasets ------------------------------------------------------------------------
+    async fn create_dataset(&self, dataset: &Dataset, audit: &AuditEntry) -> Result<()>;
+    async fn datasets(&self) -> Result<Vec<Dataset>>;
+    async fn dataset(&self, id: Uuid) -> Result<Option<Dataset>>;
+    async fn dataset_by_name(&self, name: &str, mode: Mode) -> Result<Option<Dataset>>;
+
+    // --- forms ---------------------------------------------------------------------------
+    /// Stores a new form version and its form document. `Conflict` when the version is not
+    /// above every published version of that form.
+    async fn publish_form(&self, form: &PublishedForm, audit: &AuditEntry) -> Result<()>;
+    /// The definition (JSON as published) of the latest version of each form, by form id.
+    async fn latest_forms(&self, dataset: Uuid) -> Result<Vec<String>>;
+    /// The definition of one form version, to validate responses that claim it.
+    async fn form_definition(&self, dataset: Uuid, form: &str, version: i64) -> Result<Option<String>>;
+
+    // --- tokens and devices --------------------------------------------------------------
+    async fn create_token(&self, token: &NewToken, audit: &AuditEntry) -> Result<()>;
+    async fn token(&self, hash: &SecretHash) -> Result<Option<TokenRecord>>;
+    async fn create_enrollment(&self, enrollment: &NewEnrollment, audit: &AuditEntry) -> Result<()>;
+    /// Uses one use of a live code to enroll a device with the given token. `None` when the
+    /// code is unknown, used up or expired.
+    async fn enroll_device(
+        &self,
+        code: &SecretHash,
+        now: i64,
+        device: Uuid,
+        token: &SecretHash,
+    ) -> Result<Option<Enrolled>>;
+
+    // --- sync ----------------------------------------------------------------------------
+    async fn document(&self, id: Uuid) -> Result<Option<StoredDocument>>;
+    /// Writes a merged document, its actors and its materialized rows in one transaction,
+    /// guarded by the version the merge started from.
+    async fn save_document(&self, write: &DocumentWrite) -> Result<SaveOutcome>;
+    /// Form and site documents of a dataset (what every device of it may read), by id.
+    async fn shared_documents(&self, dataset: Uuid) -> Result<Vec<DocumentSummary>>;
+    async fn quarantine(&self, entry: &QuarantineEntry) -> Result<()>;
+    async fn quarantined(&self, dataset: Uuid) -> Result<Vec<QuarantineSummary>>;
+
+    // --- demo ----------------------------------------------------------------------------
+    /// Drops every response and site document of a demo dataset and bumps its epoch; form
+    /// documents stay. Returns the new epoch.
+    async fn reset_dataset(&self, dataset: Uuid, audit: &AuditEntry) -> Result<i64>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Live,
+    Demo,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Live => "live",
+            Mode::Demo => "demo",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Mode> {
+        match text {
+            "live" => Ok(Mode::Live),
+            "demo" => Ok(Mode::Demo),
+            other => Err(ApiError::Internal(format!(
+                "unknown dataset mode {other:?} in the database"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dataset {
+    pub id: Uuid,
+    pub name: String,
+    pub mode: Mode,
+    pub k: i64,
+    pub epoch: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Analyst,
+    Trainer,
+    Device,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+            Role::Trainer => "trainer",
+            Role::Device => "device",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Role> {
+        [Role::Admin, Role::Analyst, Role::Trainer, Role::Device]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| ApiError::Internal(format!("unknown role {text:?} in the database")))
+    }
+}
+
+/// Who did an admin or trainer action, for the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor_name: String,
+    pub actor_role: String,
+    pub action: String,
+    pub dataset: Option<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PublishedForm {
+    pub dataset: Uuid,
+    pub form: String,
+    pub version: i64,
+    pub definition: String,
+    pub document: NewDocument,
+}
+
+/// A document the server writes itself (form documents).
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub id: Uuid,
+    pub heads: Vec<u8>,
+    pub bytes: Vec<u8>,
+    pub actors: Vec<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub hash: SecretHash,
+    pub role: Role,
+    pub dataset: Option<Uuid>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub role: Role,
+    pub dataset: Option<Uuid>,
+    pub device: Option<Uuid>,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEnrollment {
+    pub code: SecretHash,
+    pub dataset: Uuid,
+    pub label: String,
+    pub uses: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Enrolled {
+    pub device_id: Uuid,
+    pub dataset: Uuid,
+    pub epoch: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredDocument {
+    pub dataset: Uuid,
+    pub kind: DocKind,
+    pub owner: Option<Uuid>,
+    pub bytes: Vec<u8>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DocumentSummary {
+    pub id: Uuid,
+    pub kind: DocKind,
+    pub size: i64,
+}
+
+/// A merged, validated document ready to be stored.
+#[derive(Debug, Clone)]
+pub struct DocumentWrite {
+    pub id: Uuid,
+    pub dataset: Uuid,
+    pub kind: DocKind,
+    pub owner: Option<Uuid>,
+    /// The version the merge started from; `None` for a document new to the server.
+    pub base_version: Option<i64>,
+    pub heads: Vec<u8>,
+    pub bytes: Vec<u8>,
+    /// Actors of the incoming changes, each of which may write this document only.
+    pub actors: Vec<Vec<u8>>,
+    pub rows: Materialized,
+    pub conflicts: Vec<ConflictRow>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Materialized {
+    Response(ResponseRow),
+    Site(SiteRow),
+}
+
+#[derive(Debug, Clone)]
+pub struct ResponseRow {
+    pub device: Uuid,
+    pub form: String,
+    pub form_version: i64,
+    pub status: &'static str,
+    pub collected_on: String,
+    pub area: String,
+    pub week: String,
+    pub month: String,
+    pub answers: Vec<AnswerRow>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerRow {
+    pub question: String,
+    pub value: Option<String>,
+    pub num: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SiteRow {
+    pub site: String,
+    pub tallies: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConflictRow {
+    pub path: String,
+    pub candidates: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveOutcome {
+    Saved,
+    /// Another writer changed (or created) the document since it was read: merge again.
+    Stale,
+    /// An incoming actor already wrote another document.
+    LinkedActor,
+}
+
+#[derive(Debug, Clone)]
+pub struct QuarantineEntry {
+    pub id: Uuid,
+    pub dataset: Uuid,
+    pub device: Uuid,
+    pub document: Uuid,
+    pub code: String,
+    pub message: String,
+    pub raw: Vec<u8>,
+    pub received_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantineSummary {
+    pub id: Uuid,
+    pub device: Uuid,
+    pub document: Uuid,
+    pub code: String,
+    pub message: String,
+    pub bytes: i64,
+    pub received_at: i64,
+}
+
+fn parse_kind(text: &str) -> Result<DocKind> {
+    DocKind::parse(text)
+        .ok_or_else(|| ApiError::Internal(format!("unknown document kind {text:?} in the database")))
+}

@@ -1,0 +1,531 @@
+//! The SQL of every use case, written once for both backends. sqlx checks queries at run time
+//! here (one binary carries two drivers), and both SQLite and PostgreSQL accept the same
+//! statements: `$n` parameters, `ON CONFLICT … DO NOTHING`, `RETURNING`. The macro stamps the
+//! [`Storage`](super::Storage) implementation out for each pool type; `$begin` is the statement
+//! that opens a write transaction (SQLite takes its write lock up front with
+//! `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of failing).
+
+macro_rules! impl_storage {
+    ($storage:ty, $db:ty, $begin:expr) => {
+        #[async_trait::async_trait]
+        impl $crate::storage::Storage for $storage {
+            async fn create_dataset(
+                &self,
+                dataset: &$crate::storage::Dataset,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                sqlx::query(
+                    "INSERT INTO datasets (id, name, mode, k, epoch, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(dataset.id)
+                .bind(&dataset.name)
+                .bind(dataset.mode.as_str())
+                .bind(dataset.k)
+                .bind(dataset.epoch)
+                .bind($crate::storage::sql::now())
+                .execute(&mut *tx)
+                .await?;
+                audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn datasets(&self) -> $crate::Result<Vec<$crate::storage::Dataset>> {
+                let rows = sqlx::query("SELECT id, name, mode, k, epoch FROM datasets ORDER BY name, id")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(dataset_from_row).collect()
+            }
+
+            async fn dataset(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::storage::Dataset>> {
+                let row = sqlx::query("SELECT id, name, mode, k, epoch FROM datasets WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(dataset_from_row).transpose()
+            }
+
+            async fn dataset_by_name(
+                &self,
+                name: &str,
+                mode: $crate::storage::Mode,
+            ) -> $crate::Result<Option<$crate::storage::Dataset>> {
+                let row = sqlx::query(
+                    "SELECT id, name, mode, k, epoch FROM datasets WHERE name = $1 AND mode = $2 ORDER BY id LIMIT 1",
+                )
+                .bind(name)
+                .bind(mode.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(dataset_from_row).transpose()
+            }
+
+            async fn publish_form(
+                &self,
+                form: &$crate::storage::PublishedForm,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                // One statement checks and inserts, so two publishers cannot both win.
+                let inserted = sqlx::query(
+                    "INSERT INTO forms (dataset, form, version, definition, document)
+                     SELECT $1, $2, $3, $4, $5
+                     WHERE NOT EXISTS (SELECT 1 FROM forms WHERE dataset = $1 AND form = $2 AND version >= $3)",
+                )
+                .bind(form.dataset)
+                .bind(&form.form)
+                .bind(form.version)
+                .bind(&form.definition)
+                .bind(form.document.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    return Err($crate::ApiError::Conflict {
+                        code: "version_exists",
+                        message: format!(
+                            "form {:?} already has version {} or a later one: publish a higher version",
+                            form.form, form.version
+                        ),
+                    });
+                }
+                sqlx::query(
+                    "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version)
+                     VALUES ($1, $2, 'form', NULL, $3, $4, 1)",
+                )
+                .bind(form.document.id)
+                .bind(form.dataset)
+                .bind(&form.document.heads)
+                .bind(&form.document.bytes)
+                .execute(&mut *tx)
+                .await?;
+                for actor in &form.document.actors {
+                    sqlx::query("INSERT INTO doc_actors (actor, document) VALUES ($1, $2)")
+                        .bind(actor)
+                        .bind(form.document.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn latest_forms(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<String>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT f.definition FROM forms f
+                     WHERE f.dataset = $1
+                       AND f.version = (SELECT MAX(g.version) FROM forms g WHERE g.dataset = f.dataset AND g.form = f.form)
+                     ORDER BY f.form",
+                )
+                .bind(dataset)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<_, _>>()?)
+            }
+
+            async fn form_definition(
+                &self,
+                dataset: uuid::Uuid,
+                form: &str,
+                version: i64,
+            ) -> $crate::Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT definition FROM forms WHERE dataset = $1 AND form = $2 AND version = $3",
+                )
+                .bind(dataset)
+                .bind(form)
+                .bind(version)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn create_token(
+                &self,
+                token: &$crate::storage::NewToken,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                sqlx::query("INSERT INTO tokens (hash, role, dataset, device, name) VALUES ($1, $2, $3, NULL, $4)")
+                    .bind(&token.hash.0[..])
+                    .bind(token.role.as_str())
+                    .bind(token.dataset)
+                    .bind(&token.name)
+                    .execute(&mut *tx)
+                    .await?;
+                audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn token(
+                &self,
+                hash: &$crate::secret::SecretHash,
+            ) -> $crate::Result<Option<$crate::storage::TokenRecord>> {
+                use sqlx::Row as _;
+                let row = sqlx::query("SELECT role, dataset, device, name FROM tokens WHERE hash = $1")
+                    .bind(&hash.0[..])
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some($crate::storage::TokenRecord {
+                    role: $crate::storage::Role::parse(row.try_get::<&str, _>(0)?)?,
+                    dataset: row.try_get(1)?,
+                    device: row.try_get(2)?,
+                    name: row.try_get(3)?,
+                }))
+            }
+
+            async fn create_enrollment(
+                &self,
+                enrollment: &$crate::storage::NewEnrollment,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                sqlx::query(
+                    "INSERT INTO enrollments (code_hash, dataset, label, uses_left, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&enrollment.code.0[..])
+                .bind(enrollment.dataset)
+                .bind(&enrollment.label)
+                .bind(enrollment.uses)
+                .bind(enrollment.expires_at)
+                .execute(&mut *tx)
+                .await?;
+                audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn enroll_device(
+                &self,
+                code: &$crate::secret::SecretHash,
+                now: i64,
+                device: uuid::Uuid,
+                token: &$crate::secret::SecretHash,
+            ) -> $crate::Result<Option<$crate::storage::Enrolled>> {
+                use sqlx::Row as _;
+                let mut tx = self.pool.begin_with($begin).await?;
+                // Taking a use is the first write, so concurrent enrollments cannot overspend.
+                let row = sqlx::query(
+                    "UPDATE enrollments SET uses_left = uses_left - 1
+                     WHERE code_hash = $1 AND uses_left > 0 AND expires_at > $2
+                     RETURNING dataset, label",
+                )
+                .bind(&code.0[..])
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let dataset: uuid::Uuid = row.try_get(0)?;
+                let label: String = row.try_get(1)?;
+                let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM datasets WHERE id = $1")
+                    .bind(dataset)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO devices (id, dataset, label, epoch) VALUES ($1, $2, $3, $4)")
+                    .bind(device)
+                    .bind(dataset)
+                    .bind(&label)
+                    .bind(epoch)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO tokens (hash, role, dataset, device, name) VALUES ($1, 'device', $2, $3, $4)")
+                    .bind(&token.0[..])
+                    .bind(dataset)
+                    .bind(device)
+                    .bind(&label)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Some($crate::storage::Enrolled {
+                    device_id: device,
+                    dataset,
+                    epoch,
+                }))
+            }
+
+            async fn document(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::storage::StoredDocument>> {
+                use sqlx::Row as _;
+                let row = sqlx::query("SELECT dataset, kind, owner, bytes, version FROM documents WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some($crate::storage::StoredDocument {
+                    dataset: row.try_get(0)?,
+                    kind: $crate::storage::parse_kind(row.try_get::<&str, _>(1)?)?,
+                    owner: row.try_get(2)?,
+                    bytes: row.try_get(3)?,
+                    version: row.try_get(4)?,
+                }))
+            }
+
+            async fn save_document(
+                &self,
+                write: &$crate::storage::DocumentWrite,
+            ) -> $crate::Result<$crate::storage::SaveOutcome> {
+                use $crate::storage::{Materialized, SaveOutcome};
+                let mut tx = self.pool.begin_with($begin).await?;
+                // The guarded write comes first: it takes the row lock (PostgreSQL) or the
+                // database lock (SQLite) before anything else is read.
+                let written = match write.base_version {
+                    Some(base) => sqlx::query(
+                        "UPDATE documents SET heads = $1, bytes = $2, version = version + 1
+                         WHERE id = $3 AND version = $4",
+                    )
+                    .bind(&write.heads)
+                    .bind(&write.bytes)
+                    .bind(write.id)
+                    .bind(base)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected(),
+                    None => sqlx::query(
+                        "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version)
+                         VALUES ($1, $2, $3, $4, $5, $6, 1) ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(write.id)
+                    .bind(write.dataset)
+                    .bind(write.kind.as_str())
+                    .bind(write.owner)
+                    .bind(&write.heads)
+                    .bind(&write.bytes)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected(),
+                };
+                if written == 0 {
+                    return Ok(SaveOutcome::Stale);
+                }
+                for actor in &write.actors {
+                    sqlx::query("INSERT INTO doc_actors (actor, document) VALUES ($1, $2) ON CONFLICT (actor) DO NOTHING")
+                        .bind(actor)
+                        .bind(write.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let owner: uuid::Uuid = sqlx::query_scalar("SELECT document FROM doc_actors WHERE actor = $1")
+                        .bind(actor)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if owner != write.id {
+                        return Ok(SaveOutcome::LinkedActor);
+                    }
+                }
+                match &write.rows {
+                    Materialized::Response(response) => {
+                        sqlx::query("DELETE FROM answers WHERE document = $1")
+                            .bind(write.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query("DELETE FROM responses WHERE document = $1")
+                            .bind(write.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query(
+                            "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                        )
+                        .bind(write.id)
+                        .bind(write.dataset)
+                        .bind(response.device)
+                        .bind(&response.form)
+                        .bind(response.form_version)
+                        .bind(response.status)
+                        .bind(&response.collected_on)
+                        .bind(&response.area)
+                        .bind(&response.week)
+                        .bind(&response.month)
+                        .execute(&mut *tx)
+                        .await?;
+                        for answer in &response.answers {
+                            sqlx::query(
+                                "INSERT INTO answers (document, dataset, form, question, value, num) VALUES ($1, $2, $3, $4, $5, $6)",
+                            )
+                            .bind(write.id)
+                            .bind(write.dataset)
+                            .bind(&response.form)
+                            .bind(&answer.question)
+                            .bind(&answer.value)
+                            .bind(answer.num)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                    Materialized::Site(site) => {
+                        sqlx::query("DELETE FROM site_tallies WHERE document = $1")
+                            .bind(write.id)
+                            .execute(&mut *tx)
+                            .await?;
+                        for (metric, total) in &site.tallies {
+                            sqlx::query(
+                                "INSERT INTO site_tallies (document, dataset, site, metric, total) VALUES ($1, $2, $3, $4, $5)",
+                            )
+                            .bind(write.id)
+                            .bind(write.dataset)
+                            .bind(&site.site)
+                            .bind(metric)
+                            .bind(total)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                    }
+                }
+                sqlx::query("DELETE FROM conflicts WHERE document = $1")
+                    .bind(write.id)
+                    .execute(&mut *tx)
+                    .await?;
+                for conflict in &write.conflicts {
+                    sqlx::query("INSERT INTO conflicts (document, path, candidates) VALUES ($1, $2, $3)")
+                        .bind(write.id)
+                        .bind(&conflict.path)
+                        .bind(&conflict.candidates)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(SaveOutcome::Saved)
+            }
+
+            async fn shared_documents(
+                &self,
+                dataset: uuid::Uuid,
+            ) -> $crate::Result<Vec<$crate::storage::DocumentSummary>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT id, kind, CAST(length(bytes) AS BIGINT) FROM documents
+                     WHERE dataset = $1 AND kind IN ('form', 'site') ORDER BY id",
+                )
+                .bind(dataset)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::storage::DocumentSummary {
+                            id: row.try_get(0)?,
+                            kind: $crate::storage::parse_kind(row.try_get::<&str, _>(1)?)?,
+                            size: row.try_get(2)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn quarantine(&self, entry: &$crate::storage::QuarantineEntry) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO quarantine (id, dataset, device, document, code, message, raw, received_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(entry.id)
+                .bind(entry.dataset)
+                .bind(entry.device)
+                .bind(entry.document)
+                .bind(&entry.code)
+                .bind(&entry.message)
+                .bind(&entry.raw)
+                .bind(entry.received_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn quarantined(
+                &self,
+                dataset: uuid::Uuid,
+            ) -> $crate::Result<Vec<$crate::storage::QuarantineSummary>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT id, device, document, code, message, CAST(length(raw) AS BIGINT), received_at
+                     FROM quarantine WHERE dataset = $1 ORDER BY received_at, id",
+                )
+                .bind(dataset)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::storage::QuarantineSummary {
+                            id: row.try_get(0)?,
+                            device: row.try_get(1)?,
+                            document: row.try_get(2)?,
+                            code: row.try_get(3)?,
+                            message: row.try_get(4)?,
+                            bytes: row.try_get(5)?,
+                            received_at: row.try_get(6)?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn reset_dataset(
+                &self,
+                dataset: uuid::Uuid,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<i64> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let epoch: i64 = sqlx::query_scalar(
+                    "UPDATE datasets SET epoch = epoch + 1 WHERE id = $1 AND mode = 'demo' RETURNING epoch",
+                )
+                .bind(dataset)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| $crate::ApiError::Conflict {
+                    code: "not_demo",
+                    message: "only a demo dataset can be reset".into(),
+                })?;
+                for statement in [
+                    "DELETE FROM answers WHERE dataset = $1",
+                    "DELETE FROM responses WHERE dataset = $1",
+                    "DELETE FROM site_tallies WHERE dataset = $1",
+                    "DELETE FROM conflicts WHERE document IN (SELECT id FROM documents WHERE dataset = $1 AND kind <> 'form')",
+                    "DELETE FROM doc_actors WHERE document IN (SELECT id FROM documents WHERE dataset = $1 AND kind <> 'form')",
+                    "DELETE FROM quarantine WHERE dataset = $1",
+                    "DELETE FROM documents WHERE dataset = $1 AND kind <> 'form'",
+                ] {
+                    sqlx::query(statement).bind(dataset).execute(&mut *tx).await?;
+                }
+                audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(epoch)
+            }
+        }
+
+        async fn audit_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            audit: &$crate::storage::AuditEntry,
+        ) -> $crate::Result<()> {
+            sqlx::query("INSERT INTO audit_log (actor_name, actor_role, action, dataset, at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&audit.actor_name)
+                .bind(&audit.actor_role)
+                .bind(&audit.action)
+                .bind(audit.dataset)
+                .bind($crate::storage::sql::now())
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+
+        fn dataset_from_row(row: &<$db as sqlx::Database>::Row) -> $crate::Result<$crate::storage::Dataset> {
+            use sqlx::Row as _;
+            Ok($crate::storage::Dataset {
+                id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                mode: $crate::storage::Mode::parse(row.try_get::<&str, _>(2)?)?,
+                k: row.try_get(3)?,
+                epoch: row.try_get(4)?,
+            })
+        }
+    };
+}
+
+pub(super) use impl_storage;
+
+/// Unix seconds, for audit and quarantine records.
+pub(super) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,52 @@
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::sql::impl_storage;
+use crate::Result;
+
+/// The default backend: one file, nothing to install. WAL lets readers run beside the one
+/// writer; `synchronous=FULL` makes every acknowledged commit survive a power cut, which the
+/// sync contract promises.
+pub struct SqliteStorage {
+    pool: SqlitePool,
+}
+
+impl SqliteStorage {
+    pub async fn connect(url: &str) -> Result<SqliteStorage> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        if let Some(folder) = options
+            .get_filename()
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            create_folder(folder)?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(SqliteStorage { pool })
+    }
+}
+
+fn create_folder(folder: &Path) -> Result<()> {
+    std::fs::create_dir_all(folder).map_err(|e| {
+        crate::ApiError::Internal(format!(
+            "cannot create the database folder {}: {e}",
+            folder.display()
+        ))
+    })
+}
+
+impl_storage!(SqliteStorage, sqlx::Sqlite, "BEGIN IMMEDIATE");

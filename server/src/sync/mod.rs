@@ -1,0 +1,137 @@
+//! `POST /v1/sync`, protocol v1 (DESIGN section 4): one stateless CBOR round trip.
+//!
+//! The request is decoded and bounded by sync-core, then every mentioned document goes through
+//! [`document::sync_document`] on its own (authorize, merge, validate, store in one
+//! transaction), and documents the device may read but did not mention are added, paged by a
+//! byte budget. The reply is encoded only after every write has committed, so whatever it
+//! acknowledges survives a crash.
+
+mod document;
+mod materialize;
+mod shared;
+
+use std::collections::{HashMap, HashSet};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use sync_core::{Form, Limits, PROTOCOL_VERSION, SyncRequest, SyncResponse, decode_request, encode_response};
+
+use crate::auth::DeviceCaller;
+use crate::router::AppState;
+use crate::storage::Dataset;
+use crate::{ApiError, Result};
+
+pub const CBOR: &str = "application/cbor";
+
+pub async fn sync(
+    State(state): State<AppState>,
+    device: DeviceCaller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    state.metrics.count_sync_request();
+    let bytes = read_cbor_body(&headers, body, state.sync.max_body_bytes).await?;
+    let limits = Limits {
+        max_change_bytes: state.sync.max_body_bytes,
+        ..Limits::default()
+    };
+    let request = decode_request(&bytes, &limits)?;
+    if request.dataset != device.dataset {
+        return Err(ApiError::Forbidden(
+            "this device is enrolled in another dataset".into(),
+        ));
+    }
+    let dataset = state
+        .storage
+        .dataset(device.dataset)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("dataset".into()))?;
+    let reply = if request.epoch == epoch_of(&dataset) {
+        exchange(&state, &device, &dataset, &request).await?
+    } else {
+        // A trainer reset the dataset: apply nothing, tell the device to start over.
+        reply(&dataset, true)
+    };
+    Ok(([(CONTENT_TYPE, CBOR)], encode_response(&reply)).into_response())
+}
+
+/// Reads the body after checking its type and size. Any failure while reading (a body over the
+/// limit, or a client that went away mid-body) ends as 413: the only one that can still read
+/// the answer is the client that sent too much.
+async fn read_cbor_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes> {
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case(CBOR) {
+        return Err(ApiError::UnsupportedMediaType(CBOR));
+    }
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::TooLarge);
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::TooLarge)
+}
+
+/// The per-request work: every mentioned document, then the unmentioned ones.
+async fn exchange(
+    state: &AppState,
+    device: &DeviceCaller,
+    dataset: &Dataset,
+    request: &SyncRequest,
+) -> Result<SyncResponse> {
+    let mut context = document::SyncContext {
+        state,
+        device,
+        forms: HashMap::new(),
+    };
+    let mut answer = reply(dataset, false);
+    let mut mentioned = HashSet::with_capacity(request.docs.len());
+    for entry in &request.docs {
+        if !mentioned.insert(entry.id) {
+            // The same document twice in one request: the first mention is answered.
+            continue;
+        }
+        match document::sync_document(&mut context, entry).await? {
+            document::Outcome::Reply(doc) => answer.docs.push(doc),
+            document::Outcome::NeedAll => answer.need_all.push(entry.id),
+            document::Outcome::Rejected(rejection) => {
+                state.metrics.count_rejection(&rejection.code);
+                answer.rejected.push(rejection);
+            }
+        }
+    }
+    let (unmentioned, more) =
+        shared::unmentioned_documents(state, dataset.id, &mentioned, state.sync.reply_budget_bytes).await?;
+    answer.docs.extend(unmentioned);
+    answer.more = more;
+    Ok(answer)
+}
+
+fn reply(dataset: &Dataset, reset: bool) -> SyncResponse {
+    SyncResponse {
+        v: PROTOCOL_VERSION,
+        epoch: epoch_of(dataset),
+        reset,
+        docs: Vec::new(),
+        rejected: Vec::new(),
+        need_all: Vec::new(),
+        more: false,
+    }
+}
+
+fn epoch_of(dataset: &Dataset) -> u64 {
+    u64::try_from(dataset.epoch).unwrap_or(0)
+}
+
+/// Form versions parsed once per request, by (form id, version); `None` when not published.
+type FormCache = HashMap<(String, i64), Option<Form>>;
