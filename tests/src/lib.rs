@@ -1,1 +1,1 @@
-
+//! End-to-end tests live in `tests/api` (one test binary); this library is empty.

@@ -1,0 +1,105 @@
+//! Forms, enrollment, tokens, OpenAPI and metrics.
+
+use serde_json::json;
+
+use crate::on_both_backends;
+use crate::support::{Backend, Device, FORM_JSON, TestServer};
+
+on_both_backends!(
+    form_versions_reach_devices,
+    enrollment_codes_are_single_use_and_typo_tolerant
+);
+
+async fn form_versions_reach_devices(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (dataset, mut devices) = api.dataset_with_devices(&admin, "live", 1).await;
+    let path = format!("/v1/datasets/{dataset}/forms");
+
+    let again = api
+        .post_json(
+            &path,
+            Some(&admin),
+            &serde_json::from_str(FORM_JSON).expect("form"),
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.error_code().as_str()),
+        (409, "version_exists")
+    );
+    let mut v2: serde_json::Value = serde_json::from_str(FORM_JSON).expect("form");
+    v2["version"] = json!(2);
+    v2["x-note"] = json!("kept as published");
+    assert_eq!(api.post_json(&path, Some(&admin), &v2).await.status, 201);
+    let listed = api.get(&path, Some(&admin)).await.json();
+    assert_eq!(listed, json!([v2]), "latest version of each form, as published");
+
+    devices[0].sync_fully(api).await;
+    let engine = &devices[0].engine;
+    assert!(engine.form("outreach", Some(1)).is_ok());
+    assert_eq!(engine.form("outreach", None).map(|f| f.version), Ok(2));
+}
+
+async fn enrollment_codes_are_single_use_and_typo_tolerant(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let dataset = api.create_dataset(&admin, "d", "live").await;
+    let code = api.enrollment_code(&admin, dataset, 1).await;
+    let typed = code.to_lowercase().replace('-', " ");
+    let device = Device::enroll(api, &typed).await;
+    assert_eq!(device.engine.dataset(), dataset);
+    let again = api.post_json("/v1/enroll", None, &json!({ "code": code })).await;
+    assert_eq!((again.status, again.error_code().as_str()), (401, "invalid_code"));
+}
+
+#[tokio::test]
+async fn openapi_lists_every_route_and_every_listed_route_exists() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    let api = &server.api;
+    let document = api.get("/openapi.json", None).await.json();
+    let paths = document["paths"].as_object().expect("paths");
+    let some_id = uuid::Uuid::new_v4().to_string();
+    let mut operations = 0;
+    for (path, methods) in paths {
+        for method in methods.as_object().expect("methods").keys() {
+            operations += 1;
+            let url = path.replace("{id}", &some_id);
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let reply = api
+                .send(method.clone(), &url, None, None, Vec::new())
+                .await
+                .expect("request");
+            assert!(
+                ![404, 405].contains(&reply.status),
+                "{method} {path}: {}",
+                reply.status
+            );
+        }
+    }
+    assert_eq!(operations, survey_server::openapi::OPERATIONS.len());
+    assert_eq!(
+        operations, 13,
+        "a new route needs its line in openapi::OPERATIONS"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_syncs_and_latency_by_route() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (_, mut devices) = api.dataset_with_devices(&admin, "live", 1).await;
+    devices[0].engine.create_site("s", "S").expect("site");
+    devices[0].sync_fully(api).await;
+    let reply = api.get("/metrics", None).await;
+    assert!(reply.content_type.starts_with("text/plain"));
+    let text = reply.text();
+    assert!(text.contains("survey_sync_requests_total 2"), "{text}");
+    assert!(text.contains("survey_documents_merged_total 1"), "{text}");
+    assert!(
+        text.contains("survey_http_request_duration_seconds_count{route=\"/v1/sync\"} 2"),
+        "{text}"
+    );
+}

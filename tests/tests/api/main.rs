@@ -1,0 +1,13 @@
+//! The server's integration suite, one test binary. Every scenario runs against SQLite and
+//! PostgreSQL (`on_both_backends!`); devices are the real sync-core `ClientEngine` over HTTP.
+
+mod support;
+
+mod admin;
+mod bad_input;
+mod crash;
+mod logs;
+mod refusals;
+mod replicas;
+mod roles;
+mod sync_scenarios;

@@ -1,0 +1,67 @@
+//! Two server processes on one database, many devices bumping one site tally through both at
+//! once: every increment must count (the optimistic version check retries the merge).
+
+use uuid::Uuid;
+
+use crate::on_both_backends;
+use crate::support::process::{ServerProcess, run};
+use crate::support::{Api, Backend, Device, TestDb};
+
+on_both_backends!(two_servers_lose_no_concurrent_increment);
+
+const DEVICES: usize = 4;
+const BUMPS: i64 = 12;
+
+async fn bump_and_sync(mut device: Device, servers: [Api; 2], site: Uuid, first: usize) -> Device {
+    for i in 0..BUMPS as usize {
+        device.engine.bump_tally(site, "contacts", 1).expect("bump");
+        device.sync_fully(&servers[(first + i) % 2]).await;
+    }
+    device
+}
+
+async fn two_servers_lose_no_concurrent_increment(backend: Backend) {
+    let db = TestDb::create(&backend).await;
+    let (ok, stdout, stderr) = run(&["token", "create", "--role", "admin", "--database", &db.url]);
+    assert!(ok, "{stderr}");
+    let admin = stdout.trim().to_owned();
+    let (ok, _, stderr) = run(&["migrate", "--database", &db.url]);
+    assert!(ok, "{stderr}");
+    let a = ServerProcess::start(&db.url);
+    let b = ServerProcess::start(&db.url);
+    let (_, mut devices) = a.api.dataset_with_devices(&admin, "live", DEVICES).await;
+    let site = devices[0].engine.create_site("square", "Square").expect("site");
+    devices[0].sync_fully(&a.api).await;
+    for device in &mut devices[1..] {
+        device.sync_fully(&b.api).await;
+    }
+
+    let servers = [a.api.clone(), b.api.clone()];
+    let tasks: Vec<_> = devices
+        .into_iter()
+        .enumerate()
+        .map(|(i, device)| tokio::spawn(bump_and_sync(device, servers.clone(), site, i)))
+        .collect();
+    let mut devices = Vec::new();
+    for task in tasks {
+        devices.push(task.await.expect("device task"));
+    }
+    for device in &mut devices {
+        device.sync_fully(&a.api).await;
+    }
+    let expected = DEVICES as i64 * BUMPS;
+    let total = "SELECT total FROM site_tallies WHERE document = $1 AND metric = 'contacts'";
+    assert_eq!(db.count(total, site).await, expected);
+    for device in &devices {
+        let sites = device.engine.sites();
+        assert_eq!(
+            sites
+                .iter()
+                .find(|(id, _)| *id == site)
+                .map(|(_, v)| v.tallies["contacts"]),
+            Some(expected)
+        );
+    }
+    a.kill();
+    b.kill();
+}

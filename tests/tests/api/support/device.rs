@@ -1,0 +1,70 @@
+use sync_core::{ClientEngine, Limits, SyncResponse, decode_response, encode_request};
+use uuid::Uuid;
+
+use super::Api;
+
+/// Changes per request, as a phone on a costly link would cap them.
+const REQUEST_CHANGE_BYTES: usize = 256 * 1024;
+
+/// An enrolled phone: the real sync-core engine plus its device token.
+pub struct Device {
+    pub engine: ClientEngine,
+    pub token: String,
+}
+
+impl Device {
+    pub async fn enroll(api: &Api, code: &str) -> Device {
+        let reply = api
+            .post_json("/v1/enroll", None, &serde_json::json!({ "code": code }))
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        let body = reply.json();
+        let dataset: Uuid = body["dataset"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("dataset");
+        let epoch = body["epoch"].as_u64().expect("epoch");
+        Device {
+            engine: ClientEngine::new(dataset, epoch),
+            token: body["token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// One round trip; the engine takes the answer in.
+    pub async fn sync_once(&mut self, api: &Api) -> SyncResponse {
+        self.try_sync_once(api).await.expect("sync round")
+    }
+
+    /// One round trip that may fail (server killed mid-request); on failure the engine is
+    /// untouched, so the next round resends the same changes.
+    pub async fn try_sync_once(&mut self, api: &Api) -> Result<SyncResponse, String> {
+        let request = encode_request(&self.engine.build_request(REQUEST_CHANGE_BYTES));
+        let reply = api
+            .send(
+                reqwest::Method::POST,
+                "/v1/sync",
+                Some(&self.token),
+                Some("application/cbor"),
+                request,
+            )
+            .await
+            .map_err(|e| format!("transport: {e}"))?;
+        if reply.status != 200 {
+            return Err(format!("status {}: {}", reply.status, reply.text()));
+        }
+        let answer = decode_response(&reply.body, &Limits::default()).map_err(|e| e.to_string())?;
+        self.engine.apply_response(&answer).map_err(|e| e.to_string())?;
+        Ok(answer)
+    }
+
+    /// Syncs (at least once, to hear of others' changes) until nothing is pending either way.
+    pub async fn sync_fully(&mut self, api: &Api) {
+        for _ in 0..50 {
+            self.sync_once(api).await;
+            if !self.engine.needs_sync() {
+                return;
+            }
+        }
+        panic!("device still needs sync after 50 rounds");
+    }
+}

@@ -1,0 +1,74 @@
+//! The server binary as a child process, for crash and multi-process tests.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use super::Api;
+
+pub struct ServerProcess {
+    child: Child,
+    pub api: Api,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_survey-server-e2e")
+}
+
+impl ServerProcess {
+    /// Starts `survey-server serve` on a free port and waits for its "listening on" line.
+    pub fn start(database: &str) -> ServerProcess {
+        let mut child = Command::new(binary())
+            .args(["serve", "--addr", "127.0.0.1:0", "--database", database])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn server binary");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(url) = line.strip_prefix("listening on ") {
+                        break url.to_owned();
+                    }
+                }
+                other => panic!("server exited before listening: {other:?}"),
+            }
+        };
+        ServerProcess {
+            child,
+            api: Api::new(base),
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs, like a power cut for the process.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+    }
+
+    /// SIGTERM, then wait for the process to exit by itself.
+    pub fn terminate(mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success());
+        self.child.wait().expect("wait")
+    }
+}
+
+/// Runs the binary with `args` to completion; returns (success, stdout, stderr).
+pub fn run(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(binary())
+        .args(args)
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("run server binary");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

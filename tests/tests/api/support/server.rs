@@ -1,0 +1,80 @@
+use std::sync::Arc;
+
+use survey_server::handlers::tokens::issue_token;
+use survey_server::storage::{AuditEntry, Role};
+use survey_server::{AppState, SyncSettings};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::{Api, Backend, TestDb};
+
+/// The server running in this process on 127.0.0.1:0 against a fresh database.
+pub struct TestServer {
+    pub api: Api,
+    pub state: AppState,
+    pub db: TestDb,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start(backend: &Backend) -> TestServer {
+        TestServer::start_with(backend, SyncSettings::default()).await
+    }
+
+    pub async fn start_with(backend: &Backend, settings: SyncSettings) -> TestServer {
+        let db = TestDb::create(backend).await;
+        TestServer::start_on(db, settings).await
+    }
+
+    pub async fn start_on(db: TestDb, settings: SyncSettings) -> TestServer {
+        let storage = survey_server::storage::connect(&db.url)
+            .await
+            .expect("connect storage");
+        let state = AppState::new(storage, settings);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(survey_server::cli::serve(listener, state.clone(), async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            api: Api::new(format!("http://{addr}")),
+            state,
+            db,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// An unscoped admin token, issued the way `survey-server token create` does.
+    pub async fn admin_token(&self) -> String {
+        let audit = AuditEntry {
+            actor_name: "test".into(),
+            actor_role: "admin".into(),
+            action: "create_token:admin".into(),
+            dataset: None,
+        };
+        let storage: Arc<_> = self.state.storage.clone();
+        issue_token(storage.as_ref(), Role::Admin, "test admin", None, &audit)
+            .await
+            .expect("admin token")
+            .expose()
+            .to_owned()
+    }
+
+    /// Stops the server gracefully and hands back its database, e.g. to restart on it.
+    pub async fn stop(self) -> TestDb {
+        let TestServer {
+            db, shutdown, task, ..
+        } = self;
+        if let Some(tx) = shutdown {
+            let _ = tx.send(());
+        }
+        if let Some(task) = task {
+            task.await.expect("server task").expect("server stops cleanly");
+        }
+        db
+    }
+}

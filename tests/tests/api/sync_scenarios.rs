@@ -1,0 +1,298 @@
+//! Multi-device offline scenarios through the sync-core engine.
+
+use survey_server::SyncSettings;
+use sync_core::{Answer, Day, DocEntry, DocKind, ResponseEdit, decode_response, encode_request};
+use uuid::Uuid;
+
+use crate::on_both_backends;
+use crate::support::{Backend, Device, TestServer};
+
+on_both_backends!(
+    three_offline_devices_converge_and_counters_add_up,
+    replaying_a_raw_request_changes_nothing,
+    missing_dependencies_are_recovered_with_need_all,
+    a_stale_epoch_resets_the_device,
+    unmentioned_documents_are_paged_with_more,
+);
+
+pub fn edit(seed: i64) -> ResponseEdit {
+    ResponseEdit {
+        area: Some(if seed % 2 == 0 { "north" } else { "south" }.into()),
+        collected_on: Some(Day::parse("2026-11-20").expect("day")),
+        answers: vec![
+            (
+                "gender".into(),
+                Answer::Single(["f", "m", "x"][(seed % 3) as usize].into()),
+            ),
+            ("s1".into(), Answer::Likert(seed % 5 + 1)),
+            ("help".into(), Answer::Multi(vec!["ngo".into(), "clinic".into()])),
+            ("contacts".into(), Answer::Integer(seed % 50)),
+            ("notes".into(), Answer::Text(format!("gave {seed} kits"))),
+        ],
+        cleared: Vec::new(),
+        submit: true,
+    }
+}
+
+fn tally(device: &Device, site: Uuid, metric: &str) -> i64 {
+    let sites = device.engine.sites();
+    let (_, view) = sites
+        .iter()
+        .find(|(id, _)| *id == site)
+        .expect("device has the site");
+    view.tallies.get(metric).copied().unwrap_or(0)
+}
+
+async fn three_offline_devices_converge_and_counters_add_up(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (dataset, mut devices) = api.dataset_with_devices(&admin, "live", 3).await;
+
+    let site = devices[0]
+        .engine
+        .create_site("market", "Central market")
+        .expect("site");
+    devices[0].sync_fully(api).await;
+    for device in &mut devices[1..] {
+        device.sync_fully(api).await;
+        assert_eq!(tally(device, site, "contacts"), 0);
+    }
+
+    // Offline: every device bumps the shared tallies and collects responses.
+    for (i, device) in devices.iter_mut().enumerate() {
+        for _ in 0..(3 + 2 * i) {
+            device.engine.bump_tally(site, "contacts", 1).expect("bump");
+        }
+        device.engine.bump_tally(site, "kits", 2).expect("bump");
+        for seed in 0..2 {
+            device
+                .engine
+                .create_response("outreach", &edit(seed + i as i64))
+                .expect("response");
+        }
+    }
+    for _ in 0..2 {
+        for device in &mut devices {
+            device.sync_fully(api).await;
+        }
+    }
+
+    for device in &mut devices {
+        assert_eq!(tally(device, site, "contacts"), 3 + 5 + 7);
+        assert_eq!(tally(device, site, "kits"), 6);
+        // A device never receives another device's responses.
+        assert_eq!(device.engine.document_ids(DocKind::Response).len(), 2);
+        assert!(
+            device.engine.rejections().is_empty(),
+            "{:?}",
+            device.engine.rejections()
+        );
+    }
+    let db = &server.db;
+    let total = "SELECT total FROM site_tallies WHERE document = $1 AND metric = 'contacts'";
+    assert_eq!(db.count(total, site).await, 15);
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM responses WHERE dataset = $1", dataset)
+            .await,
+        6
+    );
+    let multi = "SELECT COUNT(*) FROM answers WHERE dataset = $1 AND question = 'help'";
+    assert_eq!(db.count(multi, dataset).await, 12, "one row per selected option");
+    let text = "SELECT COUNT(*) FROM answers WHERE dataset = $1 AND question = 'notes'";
+    assert_eq!(
+        db.count(text, dataset).await,
+        0,
+        "free text is never materialized"
+    );
+    let week =
+        "SELECT COUNT(*) FROM responses WHERE dataset = $1 AND week = '2026-W47' AND month = '2026-11'";
+    assert_eq!(db.count(week, dataset).await, 6);
+}
+
+async fn replaying_a_raw_request_changes_nothing(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (dataset, mut devices) = api.dataset_with_devices(&admin, "live", 1).await;
+    let device = &mut devices[0];
+    let site = device.engine.create_site("port", "Harbour").expect("site");
+    device.engine.bump_tally(site, "contacts", 4).expect("bump");
+    let response = device
+        .engine
+        .create_response("outreach", &edit(1))
+        .expect("response");
+
+    let raw = encode_request(&device.engine.build_request(1 << 20));
+    let first = api.post_sync(Some(&device.token), raw.clone()).await;
+    let second = api.post_sync(Some(&device.token), raw).await;
+    assert_eq!((first.status, second.status), (200, 200));
+    let limits = sync_core::Limits::default();
+    let first = decode_response(&first.body, &limits).expect("first answer");
+    let second = decode_response(&second.body, &limits).expect("second answer");
+    assert!(first.rejected.is_empty() && second.rejected.is_empty());
+    let heads = |answer: &sync_core::SyncResponse, id: Uuid| {
+        answer
+            .docs
+            .iter()
+            .find(|d| d.id == id)
+            .map(|d| d.heads.clone())
+            .expect("doc answered")
+    };
+    assert_eq!(heads(&first, site), heads(&second, site));
+    assert_eq!(heads(&first, response), heads(&second, response));
+
+    let db = &server.db;
+    assert_eq!(
+        db.count("SELECT version FROM documents WHERE id = $1", site)
+            .await,
+        1,
+        "replay wrote nothing"
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM responses WHERE dataset = $1", dataset)
+            .await,
+        1
+    );
+    let total = "SELECT total FROM site_tallies WHERE document = $1 AND metric = 'contacts'";
+    assert_eq!(db.count(total, site).await, 4);
+
+    device.engine.apply_response(&second).expect("apply");
+    device.sync_fully(api).await;
+    assert_eq!(tally(device, site, "contacts"), 4);
+}
+
+async fn missing_dependencies_are_recovered_with_need_all(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (_, mut devices) = api.dataset_with_devices(&admin, "live", 1).await;
+    let device = &mut devices[0];
+    let response = device
+        .engine
+        .create_response("outreach", &edit(2))
+        .expect("response");
+    let mut second = edit(3);
+    second.answers.truncate(1);
+    device.engine.edit_response(response, &second).expect("edit");
+
+    // Send only the second change: it depends on one the server never saw.
+    let mut request = device.engine.build_request(1 << 20);
+    let entry = request.docs.iter_mut().find(|d| d.id == response).expect("entry");
+    assert_eq!(entry.changes.len(), 2);
+    entry.changes.remove(0);
+    // And a read of a document the server does not have.
+    let unknown = Uuid::new_v4();
+    request.docs.push(DocEntry::new(
+        unknown,
+        DocKind::Site,
+        &[sync_core::ChangeHash([7; 32])],
+        Vec::new(),
+    ));
+    let reply = api.post_sync(Some(&device.token), encode_request(&request)).await;
+    assert_eq!(reply.status, 200);
+    let answer = decode_response(&reply.body, &sync_core::Limits::default()).expect("answer");
+    assert!(answer.need_all.contains(&response), "{answer:?}");
+    assert!(answer.need_all.contains(&unknown));
+    assert!(answer.rejected.is_empty());
+    assert_eq!(
+        server
+            .db
+            .count("SELECT COUNT(*) FROM documents WHERE id = $1", response)
+            .await,
+        0
+    );
+
+    device.engine.apply_response(&answer).expect("apply");
+    device.sync_fully(api).await;
+    assert_eq!(
+        server
+            .db
+            .count("SELECT COUNT(*) FROM responses WHERE document = $1", response)
+            .await,
+        1
+    );
+    assert_eq!(device.engine.pending_count(), 0);
+}
+
+async fn a_stale_epoch_resets_the_device(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (dataset, mut devices) = api.dataset_with_devices(&admin, "demo", 1).await;
+    let trainer = api.token(&admin, "trainer", Some(dataset)).await;
+    let device = &mut devices[0];
+    device
+        .engine
+        .create_response("outreach", &edit(1))
+        .expect("response");
+    device.engine.create_site("park", "Park").expect("site");
+    device.sync_fully(api).await;
+    let responses = "SELECT COUNT(*) FROM responses WHERE dataset = $1";
+    assert_eq!(server.db.count(responses, dataset).await, 1);
+
+    let reset = api
+        .post_json(
+            &format!("/v1/datasets/{dataset}/reset"),
+            Some(&trainer),
+            &serde_json::json!({ "seed": 1, "responses": 0 }),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    assert_eq!(reset.json()["epoch"], 2);
+    assert_eq!(server.db.count(responses, dataset).await, 0);
+
+    // Offline work made before the device learned of the reset must not come back.
+    device
+        .engine
+        .create_response("outreach", &edit(2))
+        .expect("stale response");
+    let answer = device.sync_once(api).await;
+    assert!(answer.reset);
+    assert_eq!(answer.epoch, 2);
+    assert!(answer.docs.is_empty());
+    assert_eq!(
+        server.db.count(responses, dataset).await,
+        0,
+        "nothing applied on a stale epoch"
+    );
+    device.sync_fully(api).await;
+    assert_eq!(device.engine.epoch(), 2);
+    assert!(device.engine.document_ids(DocKind::Response).is_empty());
+    assert!(device.engine.document_ids(DocKind::Site).is_empty());
+    assert_eq!(device.engine.forms().len(), 1, "forms survive a reset");
+    assert_eq!(server.db.count(responses, dataset).await, 0);
+}
+
+async fn unmentioned_documents_are_paged_with_more(backend: Backend) {
+    let settings = SyncSettings {
+        reply_budget_bytes: 1,
+        ..SyncSettings::default()
+    };
+    let server = TestServer::start_with(&backend, settings).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (dataset, mut devices) = api.dataset_with_devices(&admin, "live", 1).await;
+    for i in 0..4 {
+        devices[0]
+            .engine
+            .create_site(&format!("site-{i}"), "A site")
+            .expect("site");
+    }
+    devices[0].sync_fully(api).await;
+
+    let code = api.enrollment_code(&admin, dataset, 1).await;
+    let mut late = Device::enroll(api, &code).await;
+    let first = late.sync_once(api).await;
+    assert!(first.more, "five shared documents do not fit a one-byte budget");
+    assert_eq!(first.docs.len(), 1);
+    let mut rounds = 1;
+    while late.engine.needs_sync() {
+        late.sync_once(api).await;
+        rounds += 1;
+        assert!(rounds < 20);
+    }
+    assert!(rounds >= 5);
+    assert_eq!(late.engine.sites().len(), 4);
+    assert_eq!(late.engine.forms().len(), 1);
+}
