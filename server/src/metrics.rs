@@ -14,6 +14,7 @@ const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 
 pub struct Metrics {
     sync_requests: AtomicU64,
     documents_merged: AtomicU64,
+    merge_retries: AtomicU64,
     rejections: Mutex<BTreeMap<String, u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
 }
@@ -32,6 +33,11 @@ impl Metrics {
 
     pub fn count_merged_document(&self) {
         self.documents_merged.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Another writer stored the document between our read and our write; the merge is redone.
+    pub fn count_merge_retry(&self) {
+        self.merge_retries.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn count_rejection(&self, code: &str) {
@@ -54,22 +60,25 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP survey_sync_requests_total Sync requests received.");
-        let _ = writeln!(out, "# TYPE survey_sync_requests_total counter");
-        let _ = writeln!(
-            out,
-            "survey_sync_requests_total {}",
-            self.sync_requests.load(Ordering::Relaxed)
+        let mut counter = |name: &str, help: &str, value: &AtomicU64| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
+        };
+        counter(
+            "survey_sync_requests_total",
+            "Sync requests received.",
+            &self.sync_requests,
         );
-        let _ = writeln!(
-            out,
-            "# HELP survey_documents_merged_total Documents merged and stored by sync."
+        counter(
+            "survey_documents_merged_total",
+            "Documents merged and stored by sync.",
+            &self.documents_merged,
         );
-        let _ = writeln!(out, "# TYPE survey_documents_merged_total counter");
-        let _ = writeln!(
-            out,
-            "survey_documents_merged_total {}",
-            self.documents_merged.load(Ordering::Relaxed)
+        counter(
+            "survey_sync_merge_retries_total",
+            "Merges redone because another writer stored the document first.",
+            &self.merge_retries,
         );
         let _ = writeln!(
             out,

@@ -78,7 +78,7 @@ pub async fn sync_document(context: &mut SyncContext<'_>, entry: &DocEntry) -> R
     for _ in 0..MAX_ATTEMPTS {
         match attempt(context, entry).await? {
             Attempt::Done(outcome) => return Ok(outcome),
-            Attempt::Stale => continue,
+            Attempt::Stale => context.state.metrics.count_merge_retry(),
             Attempt::Refused(refusal) => return refuse(context, entry, refusal).await,
         }
     }

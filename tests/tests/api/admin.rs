@@ -3,11 +3,13 @@
 use serde_json::json;
 
 use crate::on_both_backends;
-use crate::support::{Backend, Device, FORM_JSON, TestServer};
+use crate::support::process::{ServerProcess, run};
+use crate::support::{Backend, Device, FORM_JSON, TestDb, TestServer};
 
 on_both_backends!(
     form_versions_reach_devices,
-    enrollment_codes_are_single_use_and_typo_tolerant
+    enrollment_codes_are_single_use_and_typo_tolerant,
+    serve_demo_prints_working_credentials,
 );
 
 async fn form_versions_reach_devices(backend: Backend) {
@@ -102,4 +104,64 @@ async fn metrics_count_syncs_and_latency_by_route() {
         text.contains("survey_http_request_duration_seconds_count{route=\"/v1/sync\"} 2"),
         "{text}"
     );
+}
+
+async fn serve_demo_prints_working_credentials(backend: Backend) {
+    let db = TestDb::create(&backend).await;
+    let (server, printed) = ServerProcess::start_with(&db.url, &["--demo"]);
+    let value = |label: &str| -> String {
+        printed
+            .iter()
+            .find_map(|line| line.strip_prefix(label))
+            .map(|rest| rest.trim().to_owned())
+            .unwrap_or_else(|| panic!("no {label:?} in {printed:?}"))
+    };
+    let (admin, trainer, code) = (
+        value("admin token:"),
+        value("trainer token:"),
+        value("enrollment code:"),
+    );
+    let api = &server.api;
+    let datasets = api.get("/v1/datasets", Some(&admin)).await.json();
+    let demo = datasets[0]["id"].as_str().expect("demo dataset").to_owned();
+    assert_eq!(datasets[0]["mode"], "demo");
+    let forms = api
+        .get(&format!("/v1/datasets/{demo}/forms"), Some(&trainer))
+        .await
+        .json();
+    assert_eq!(forms[0]["id"], "community-stigma");
+    let mut phone = Device::enroll(api, &code).await;
+    phone.sync_fully(api).await;
+    assert_eq!(phone.engine.forms().len(), 1, "the built-in form reaches phones");
+    let reset = api
+        .post_json(
+            &format!("/v1/datasets/{demo}/reset"),
+            Some(&trainer),
+            &json!({ "seed": 1, "responses": 0 }),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    server.kill();
+
+    // A second start reuses the demo dataset.
+    let (server, _) = ServerProcess::start_with(&db.url, &["--demo"]);
+    let datasets = server.api.get("/v1/datasets", Some(&admin)).await.json();
+    assert_eq!(datasets.as_array().map(Vec::len), Some(1));
+    server.kill();
+}
+
+#[test]
+fn migrate_creates_the_sqlite_file_and_its_folder() {
+    let folder = std::env::temp_dir().join(format!("survey-migrate-{}", uuid::Uuid::new_v4().simple()));
+    let file = folder.join("nested").join("survey.db");
+    let url = format!("sqlite://{}", file.display());
+    let (ok, stdout, stderr) = run(&["migrate", "--database", &url]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.is_empty(), "migrate prints nothing on stdout");
+    assert!(file.exists());
+    let (ok, _, stderr) = run(&["migrate", "--database", &url]);
+    assert!(ok, "migrating twice is a no-op: {stderr}");
+    let (ok, _, stderr) = run(&["migrate", "--database", "mysql://nope"]);
+    assert!(!ok && stderr.contains("sqlite://"), "{stderr}");
+    let _ = std::fs::remove_dir_all(folder);
 }

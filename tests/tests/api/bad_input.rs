@@ -146,9 +146,37 @@ async fn bad_sync_bodies_get_4xx(backend: Backend) {
 
     // After all that, an ordinary sync still works.
     let api = &Api::new(api.base.clone());
-    devices[0].engine.create_site("ok", "Still fine").expect("site");
+    // SQL-looking free text inside documents is just text.
+    let site = devices[0].engine.create_site("ok", SQL).expect("site");
+    let mut answers = crate::sync_scenarios::edit(1);
+    answers.answers.retain(|(q, _)| q != "notes");
+    answers
+        .answers
+        .push(("notes".into(), sync_core::Answer::Text(SQL.into())));
+    let response = devices[0]
+        .engine
+        .create_response("outreach", &answers)
+        .expect("response");
     devices[0].sync_fully(api).await;
-    assert!(devices[0].engine.rejections().is_empty());
+    assert!(
+        devices[0].engine.rejections().is_empty(),
+        "{:?}",
+        devices[0].engine.rejections()
+    );
+    assert_eq!(
+        server
+            .db
+            .count("SELECT COUNT(*) FROM responses WHERE document = $1", response)
+            .await,
+        1
+    );
+    assert_eq!(
+        server
+            .db
+            .count("SELECT COUNT(*) FROM site_tallies WHERE document = $1", site)
+            .await,
+        5
+    );
 }
 
 async fn hostile_text_and_paths_get_4xx_or_are_stored_verbatim(backend: Backend) {

@@ -62,6 +62,15 @@ async fn two_servers_lose_no_concurrent_increment(backend: Backend) {
             Some(expected)
         );
     }
+    // How often a merge lost the race and was redone (informative: races are not forced).
+    for api in [&a.api, &b.api] {
+        let metrics = api.get("/metrics", None).await.text();
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with("survey_sync_merge_retries_total"))
+            .unwrap_or("");
+        eprintln!("{}: {line}", api.base);
+    }
     a.kill();
     b.kill();
 }

@@ -17,8 +17,15 @@ pub fn binary() -> &'static str {
 impl ServerProcess {
     /// Starts `survey-server serve` on a free port and waits for its "listening on" line.
     pub fn start(database: &str) -> ServerProcess {
+        ServerProcess::start_with(database, &[]).0
+    }
+
+    /// Like [`ServerProcess::start`] with extra `serve` arguments; also returns what the
+    /// server printed before "listening on".
+    pub fn start_with(database: &str, extra: &[&str]) -> (ServerProcess, Vec<String>) {
         let mut child = Command::new(binary())
             .args(["serve", "--addr", "127.0.0.1:0", "--database", database])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -26,20 +33,21 @@ impl ServerProcess {
             .expect("spawn server binary");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let mut printed = Vec::new();
         let base = loop {
             match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("listening on ") {
-                        break url.to_owned();
-                    }
-                }
+                Some(Ok(line)) => match line.strip_prefix("listening on ") {
+                    Some(url) => break url.to_owned(),
+                    None => printed.push(line),
+                },
                 other => panic!("server exited before listening: {other:?}"),
             }
         };
-        ServerProcess {
+        let server = ServerProcess {
             child,
             api: Api::new(base),
-        }
+        };
+        (server, printed)
     }
 
     /// SIGKILL: no shutdown code runs, like a power cut for the process.
