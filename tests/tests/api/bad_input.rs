@@ -338,3 +338,20 @@ async fn hostile_text_and_paths_get_4xx_or_are_stored_verbatim(backend: Backend)
         .expect("request");
     expect(api, wrong_method, 405, "method_not_allowed").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_body_limit_comes_from_the_command_line() {
+    let db = crate::support::TestDb::create(&Backend::Sqlite).await;
+    let (ok, admin, stderr) =
+        crate::support::process::run(&["token", "create", "--role", "admin", "--database", &db.url]);
+    assert!(ok, "{stderr}");
+    let (server, _) =
+        crate::support::process::ServerProcess::start_with(&db.url, &["--max-body-bytes", "1000"]);
+    let api = &server.api;
+    let (_, devices) = api.dataset_with_devices(admin.trim(), "live", 1).await;
+    let token = Some(devices[0].token.as_str());
+    expect(api, api.post_sync(token, vec![0; 1001]).await, 413, "too_large").await;
+    // At the limit the body is read, and refused for what it is rather than its size.
+    expect(api, api.post_sync(token, vec![0; 1000]).await, 400, "malformed").await;
+    server.kill();
+}
