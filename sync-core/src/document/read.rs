@@ -17,8 +17,15 @@ impl Fields {
             .map_range(obj, ..)
             .map(|item| {
                 let id = matches!(item.value, automerge::ValueRef::Object(_)).then(|| item.id());
-                let value = item.value.into_value();
-                (item.key.into_owned(), value, id)
+                let key = item.key.into_owned();
+                match (item.value, id) {
+                    // The JS library writes strings as collaborative text by default; its content
+                    // is the string, so either form reads the same.
+                    (automerge::ValueRef::Object(ObjType::Text), Some(id)) => {
+                        (key, text_value(doc, &id), None)
+                    }
+                    (value, id) => (key, value.into_value(), id),
+                }
             })
             .collect();
         Fields { entries }
@@ -111,9 +118,17 @@ impl Fields {
     }
 }
 
+/// A text object's content as a plain string value.
+pub(crate) fn text_value(doc: &AutoCommit, text: &ObjId) -> Value<'static> {
+    Value::Scalar(std::borrow::Cow::Owned(ScalarValue::Str(
+        doc.text(text).unwrap_or_default().into(),
+    )))
+}
+
 /// The `schema` field of a document's root, to tell its kind.
 pub(crate) fn schema(doc: &AutoCommit) -> Result<String> {
     match doc.get(automerge::ROOT, "schema")? {
+        Some((Value::Object(ObjType::Text), id)) => Ok(doc.text(&id)?),
         Some((Value::Scalar(s), _)) => s.as_str().map(str::to_owned).ok_or_else(|| Error::FieldType {
             field: "schema".into(),
             expected: "text",

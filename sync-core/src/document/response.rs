@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use automerge::{ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
+use automerge::{
+    ActorId, AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -369,12 +371,15 @@ fn read_answers(doc: &AutoCommit, answers: &ObjId, form: &Form) -> Result<BTreeM
         let answer = match &question.kind {
             QuestionKind::Multi { .. } => {
                 let list = fields.required_object(key, ObjType::List)?;
-                let ids = doc.values(list).map(|(value, _)| match value.as_str() {
-                    Some(s) => Ok(s.to_owned()),
-                    None => Err(Error::WrongAnswerType {
-                        question: key.to_owned(),
-                        expected: "a list of option ids",
-                    }),
+                let ids = doc.values(list).map(|(value, id)| match value {
+                    Value::Object(ObjType::Text) => Ok(doc.text(&id)?),
+                    _ => value
+                        .as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| Error::WrongAnswerType {
+                            question: key.to_owned(),
+                            expected: "a list of option ids",
+                        }),
                 });
                 Answer::Multi(ids.collect::<Result<_>>()?)
             }
