@@ -194,6 +194,14 @@ async fn invalid_documents_are_refused_and_quarantined(backend: Backend) {
         "nothing of a refused document is applied"
     );
 
+    // The refused bytes are kept as sent.
+    let (timed_id, timed_entry, _) = &cases[4];
+    let raw = db
+        .bytes("SELECT raw FROM quarantine WHERE document = $1", *timed_id)
+        .await;
+    let kept: DocEntry = ciborium::de::from_reader(raw.as_slice()).expect("quarantined entry decodes");
+    assert_eq!(&kept, timed_entry);
+
     // The admin sees what was refused, without the bytes.
     let listed = api
         .get(&format!("/v1/datasets/{dataset}/quarantine"), Some(&admin))

@@ -113,6 +113,15 @@ async fn role_by_endpoint_matrix(backend: Backend) {
         failures.join("\n")
     );
 
+    // The scheme of the Authorization header is case-insensitive (RFC 9110).
+    let reply = reqwest::Client::new()
+        .get(format!("{}/v1/datasets", api.base))
+        .header("authorization", format!("bearer {admin}"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(reply.status().as_u16(), 200);
+
     // A token limited to another dataset sees only that one in the list.
     let listed = api.get("/v1/datasets", tokens[5].as_deref()).await.json();
     let ids: Vec<&str> = listed

@@ -91,6 +91,31 @@ impl TestDb {
         }
     }
 
+    /// One byte string from a query (`$1` bound to `arg`).
+    pub async fn bytes(&self, sql: &'static str, arg: Uuid) -> Vec<u8> {
+        if self.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("open sqlite");
+            let bytes = sqlx::query(sql)
+                .bind(arg)
+                .fetch_one(&pool)
+                .await
+                .expect("query")
+                .get(0);
+            pool.close().await;
+            bytes
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.expect("open postgres");
+            let bytes = sqlx::query(sql)
+                .bind(arg)
+                .fetch_one(&pool)
+                .await
+                .expect("query")
+                .get(0);
+            pool.close().await;
+            bytes
+        }
+    }
+
     /// Every stored document: id and Automerge bytes.
     pub async fn documents(&self) -> Vec<(Uuid, Vec<u8>)> {
         let sql = "SELECT id, bytes FROM documents ORDER BY id";
