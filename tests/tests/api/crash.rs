@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use sync_core::{ChangeHash, DocKind, load_document};
+use sync_core::{ChangeHash, DocKind, Form, check_document, load_document};
 use uuid::Uuid;
 
 use crate::on_both_backends;
@@ -117,6 +117,7 @@ async fn acknowledged_documents_survive_sigkill(backend: Backend) {
 
     // Every acknowledged change is stored and the document loads.
     let stored: HashMap<Uuid, Vec<u8>> = db.documents().await.into_iter().collect();
+    let form = Form::from_json(crate::support::FORM_JSON).expect("form");
     let mut checked = 0;
     for ledger in &ledgers {
         for (id, heads) in &ledger.acknowledged {
@@ -129,6 +130,10 @@ async fn acknowledged_documents_survive_sigkill(backend: Backend) {
                     doc.get_change_by_hash(head).is_some(),
                     "acknowledged change of {id} is missing"
                 );
+            }
+            // Intact: the stored document passes every check a fresh upload would.
+            if let Err(err) = check_document(&mut doc, Some(&form)) {
+                panic!("stored document {id} no longer validates: {err}");
             }
             checked += 1;
         }
