@@ -1,16 +1,20 @@
-//! `serve --demo`: a demo dataset to try the platform with, and the credentials to use it.
-//! The synthetic-response generator and seeded resets build on this module.
+//! Demo datasets for training: `serve --demo`, the synthetic fieldwork generator and seeded,
+//! atomic resets.
 
-use serde_json::Value;
+mod generator;
+pub mod reset;
 
-use crate::handlers::{datasets, enrollments, forms, tokens};
+use std::sync::Arc;
+
+use crate::Result;
+use crate::handlers::{datasets, enrollments, tokens};
 use crate::router::AppState;
 use crate::storage::{AuditEntry, Dataset, Mode, Role};
-use crate::{ApiError, Result};
 
 const DEMO_NAME: &str = "Demo";
-/// The built-in demo form, published into a demo dataset that has none.
-const DEMO_FORM: &str = include_str!("form.json");
+/// Responses `serve --demo` seeds into a new demo dataset, and the seed it uses.
+const DEMO_RESPONSES: u64 = 2_000;
+const DEMO_SEED: u64 = 1;
 
 /// What `serve --demo` prints.
 pub struct DemoAccess {
@@ -34,16 +38,10 @@ pub async fn ensure_demo(state: &AppState) -> Result<DemoAccess> {
         None => datasets::create_dataset(state, &system, DEMO_NAME, Mode::Demo, None).await?,
     };
     if state.storage.latest_forms(dataset.id).await?.is_empty() {
-        let definition: Value = serde_json::from_str(DEMO_FORM)
-            .map_err(|e| ApiError::Internal(format!("built-in demo form: {e}")))?;
-        forms::publish_definition(
-            state,
-            dataset.id,
-            &definition,
-            &system.audit("publish_form", Some(dataset.id)),
-        )
-        .await?;
+        let audit = system.audit("reset", Some(dataset.id));
+        reset::reset_with_seed(state, &dataset, DEMO_SEED, DEMO_RESPONSES, &audit, Arc::default()).await?;
     }
+    let dataset = state.storage.dataset(dataset.id).await?.unwrap_or(dataset);
     let audit = |action: &str| -> AuditEntry { system.audit(action, Some(dataset.id)) };
     let admin = tokens::issue_token(
         state.storage.as_ref(),

@@ -84,11 +84,18 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
 /// phones drop what they hold. The body (`{ seed, responses }`) must be a JSON object; seeding
 /// synthetic responses from it arrives with the demo generator, until then `responses` in the
 /// answer is 0.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetRequest {
+    seed: u64,
+    responses: u64,
+}
+
 pub async fn reset(
     State(state): State<AppState>,
     caller: Caller,
     DatasetId(id): DatasetId,
-    JsonBody(_request): JsonBody<serde_json::Map<String, Value>>,
+    JsonBody(request): JsonBody<ResetRequest>,
 ) -> Result<Json<Value>> {
     caller.require(&[Role::Admin, Role::Trainer])?;
     caller.require_dataset(id)?;
@@ -103,9 +110,15 @@ pub async fn reset(
             message: "only a demo dataset can be reset".into(),
         });
     }
-    let epoch = state
-        .storage
-        .reset_dataset(id, &caller.audit("reset", Some(id)))
-        .await?;
-    Ok(Json(json!({ "epoch": epoch, "responses": 0 })))
+    let audit = caller.audit("reset", Some(id));
+    let (epoch, responses) = crate::demo::reset::reset_with_seed(
+        &state,
+        &dataset,
+        request.seed,
+        request.responses,
+        &audit,
+        Default::default(),
+    )
+    .await?;
+    Ok(Json(json!({ "epoch": epoch, "responses": responses })))
 }

@@ -76,9 +76,15 @@ pub trait Storage: Send + Sync {
     async fn quarantined(&self, dataset: Uuid) -> Result<Vec<QuarantineSummary>>;
 
     // --- demo ----------------------------------------------------------------------------
-    /// Drops every response and site document of a demo dataset and bumps its epoch; form
-    /// documents stay. Returns the new epoch.
-    async fn reset_dataset(&self, dataset: Uuid, audit: &AuditEntry) -> Result<i64>;
+    /// Drops every response and site document of a demo dataset, bumps its epoch and writes the
+    /// documents `seeds` yields, all in one transaction: a crash leaves the old data or the new,
+    /// never a mix. Form documents stay. Returns the new epoch and the responses written.
+    async fn reset_dataset(
+        &self,
+        dataset: Uuid,
+        audit: &AuditEntry,
+        seeds: &mut tokio::sync::mpsc::Receiver<Result<DocumentWrite>>,
+    ) -> Result<(i64, u64)>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]

@@ -270,7 +270,7 @@ macro_rules! impl_storage {
                 &self,
                 write: &$crate::storage::DocumentWrite,
             ) -> $crate::Result<$crate::storage::SaveOutcome> {
-                use $crate::storage::{Materialized, SaveOutcome};
+                use $crate::storage::SaveOutcome;
                 let mut tx = self.pool.begin_with($begin).await?;
                 // The guarded write comes first: it takes the row lock (PostgreSQL) or the
                 // database lock (SQLite) before anything else is read.
@@ -303,90 +303,8 @@ macro_rules! impl_storage {
                 if written == 0 {
                     return Ok(SaveOutcome::Stale);
                 }
-                for actor in &write.actors {
-                    sqlx::query("INSERT INTO doc_actors (actor, document) VALUES ($1, $2) ON CONFLICT (actor) DO NOTHING")
-                        .bind(actor)
-                        .bind(write.id)
-                        .execute(&mut *tx)
-                        .await?;
-                    let owner: uuid::Uuid = sqlx::query_scalar("SELECT document FROM doc_actors WHERE actor = $1")
-                        .bind(actor)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    if owner != write.id {
-                        return Ok(SaveOutcome::LinkedActor);
-                    }
-                }
-                match &write.rows {
-                    Materialized::Response(response) => {
-                        sqlx::query("DELETE FROM answers WHERE document = $1")
-                            .bind(write.id)
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query("DELETE FROM responses WHERE document = $1")
-                            .bind(write.id)
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query(
-                            "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                        )
-                        .bind(write.id)
-                        .bind(write.dataset)
-                        .bind(response.device)
-                        .bind(&response.form)
-                        .bind(response.form_version)
-                        .bind(response.status)
-                        .bind(&response.collected_on)
-                        .bind(&response.area)
-                        .bind(&response.week)
-                        .bind(&response.month)
-                        .execute(&mut *tx)
-                        .await?;
-                        for answer in &response.answers {
-                            sqlx::query(
-                                "INSERT INTO answers (document, dataset, form, question, value, num) VALUES ($1, $2, $3, $4, $5, $6)",
-                            )
-                            .bind(write.id)
-                            .bind(write.dataset)
-                            .bind(&response.form)
-                            .bind(&answer.question)
-                            .bind(&answer.value)
-                            .bind(answer.num)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                    }
-                    Materialized::Site(site) => {
-                        sqlx::query("DELETE FROM site_tallies WHERE document = $1")
-                            .bind(write.id)
-                            .execute(&mut *tx)
-                            .await?;
-                        for (metric, total) in &site.tallies {
-                            sqlx::query(
-                                "INSERT INTO site_tallies (document, dataset, site, metric, total) VALUES ($1, $2, $3, $4, $5)",
-                            )
-                            .bind(write.id)
-                            .bind(write.dataset)
-                            .bind(&site.site)
-                            .bind(metric)
-                            .bind(total)
-                            .execute(&mut *tx)
-                            .await?;
-                        }
-                    }
-                }
-                sqlx::query("DELETE FROM conflicts WHERE document = $1")
-                    .bind(write.id)
-                    .execute(&mut *tx)
-                    .await?;
-                for conflict in &write.conflicts {
-                    sqlx::query("INSERT INTO conflicts (document, path, candidates) VALUES ($1, $2, $3)")
-                        .bind(write.id)
-                        .bind(&conflict.path)
-                        .bind(&conflict.candidates)
-                        .execute(&mut *tx)
-                        .await?;
+                if write_contents_in(&mut tx, write).await? == SaveOutcome::LinkedActor {
+                    return Ok(SaveOutcome::LinkedActor);
                 }
                 tx.commit().await?;
                 Ok(SaveOutcome::Saved)
@@ -464,7 +382,8 @@ macro_rules! impl_storage {
                 &self,
                 dataset: uuid::Uuid,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<i64> {
+                seeds: &mut tokio::sync::mpsc::Receiver<$crate::Result<$crate::storage::DocumentWrite>>,
+            ) -> $crate::Result<(i64, u64)> {
                 let mut tx = self.pool.begin_with($begin).await?;
                 let epoch: i64 = sqlx::query_scalar(
                     "UPDATE datasets SET epoch = epoch + 1 WHERE id = $1 AND mode = 'demo' RETURNING epoch",
@@ -487,10 +406,125 @@ macro_rules! impl_storage {
                 ] {
                     sqlx::query(statement).bind(dataset).execute(&mut *tx).await?;
                 }
+                let mut seeded = 0u64;
+                while let Some(write) = seeds.recv().await {
+                    let write = write?;
+                    sqlx::query(
+                        "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version) VALUES ($1, $2, $3, $4, $5, $6, 1)",
+                    )
+                    .bind(write.id)
+                    .bind(write.dataset)
+                    .bind(write.kind.as_str())
+                    .bind(write.owner)
+                    .bind(&write.heads)
+                    .bind(&write.bytes)
+                    .execute(&mut *tx)
+                    .await?;
+                    if write_contents_in(&mut tx, &write).await? == $crate::storage::SaveOutcome::LinkedActor {
+                        return Err($crate::ApiError::Internal("demo data reused an actor".into()));
+                    }
+                    seeded += u64::from(write.kind == sync_core::DocKind::Response);
+                }
                 audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
-                Ok(epoch)
+                Ok((epoch, seeded))
             }
+        }
+
+        /// Everything a document write adds besides the `documents` row itself: its actors
+        /// (refusing one already used by another document), its materialized rows and its
+        /// conflicts. Used by sync writes and by demo seeding alike.
+        async fn write_contents_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            write: &$crate::storage::DocumentWrite,
+        ) -> $crate::Result<$crate::storage::SaveOutcome> {
+            use $crate::storage::{Materialized, SaveOutcome};
+            for actor in &write.actors {
+                sqlx::query("INSERT INTO doc_actors (actor, document) VALUES ($1, $2) ON CONFLICT (actor) DO NOTHING")
+                    .bind(actor)
+                    .bind(write.id)
+                    .execute(&mut **tx)
+                    .await?;
+                let owner: uuid::Uuid = sqlx::query_scalar("SELECT document FROM doc_actors WHERE actor = $1")
+                    .bind(actor)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                if owner != write.id {
+                    return Ok(SaveOutcome::LinkedActor);
+                }
+            }
+            match &write.rows {
+                Materialized::Response(response) => {
+                    sqlx::query("DELETE FROM answers WHERE document = $1")
+                        .bind(write.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    sqlx::query("DELETE FROM responses WHERE document = $1")
+                        .bind(write.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    )
+                    .bind(write.id)
+                    .bind(write.dataset)
+                    .bind(response.device)
+                    .bind(&response.form)
+                    .bind(response.form_version)
+                    .bind(response.status)
+                    .bind(&response.collected_on)
+                    .bind(&response.area)
+                    .bind(&response.week)
+                    .bind(&response.month)
+                    .execute(&mut **tx)
+                    .await?;
+                    for answer in &response.answers {
+                        sqlx::query(
+                            "INSERT INTO answers (document, dataset, form, question, value, num) VALUES ($1, $2, $3, $4, $5, $6)",
+                        )
+                        .bind(write.id)
+                        .bind(write.dataset)
+                        .bind(&response.form)
+                        .bind(&answer.question)
+                        .bind(&answer.value)
+                        .bind(answer.num)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                Materialized::Site(site) => {
+                    sqlx::query("DELETE FROM site_tallies WHERE document = $1")
+                        .bind(write.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    for (metric, total) in &site.tallies {
+                        sqlx::query(
+                            "INSERT INTO site_tallies (document, dataset, site, metric, total) VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(write.id)
+                        .bind(write.dataset)
+                        .bind(&site.site)
+                        .bind(metric)
+                        .bind(total)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+            }
+            sqlx::query("DELETE FROM conflicts WHERE document = $1")
+                .bind(write.id)
+                .execute(&mut **tx)
+                .await?;
+            for conflict in &write.conflicts {
+                sqlx::query("INSERT INTO conflicts (document, path, candidates) VALUES ($1, $2, $3)")
+                    .bind(write.id)
+                    .bind(&conflict.path)
+                    .bind(&conflict.candidates)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Ok(SaveOutcome::Saved)
         }
 
         async fn audit_in(

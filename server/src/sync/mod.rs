@@ -7,7 +7,7 @@
 //! acknowledges survives a crash.
 
 mod document;
-mod materialize;
+pub(crate) mod materialize;
 mod shared;
 
 use std::collections::{HashMap, HashSet};
