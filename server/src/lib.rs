@@ -10,6 +10,7 @@
 //! a token or an answer's free text, and every secret is stored as a hash.
 #![forbid(unsafe_code)]
 
+pub mod aggregates;
 pub mod auth;
 pub mod cli;
 pub mod demo;

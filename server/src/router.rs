@@ -24,6 +24,7 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub metrics: Arc<Metrics>,
     pub sync: SyncSettings,
+    pub aggregates: Arc<crate::aggregates::cache::AggregateCache>,
 }
 
 impl AppState {
@@ -32,6 +33,7 @@ impl AppState {
             storage,
             metrics: Arc::new(Metrics::default()),
             sync,
+            aggregates: Arc::default(),
         }
     }
 }
@@ -45,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/datasets/{id}/forms", post(forms::publish).get(forms::list))
         .route("/v1/datasets/{id}/enrollments", post(enrollments::create))
         .route("/v1/datasets/{id}/reset", post(datasets::reset))
+        .route("/v1/datasets/{id}/aggregates", get(crate::aggregates::aggregates))
         .route("/v1/datasets/{id}/quarantine", get(quarantine::list))
         .route("/v1/enroll", post(enrollments::enroll))
         .route("/v1/tokens", post(tokens::create))

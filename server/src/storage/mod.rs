@@ -75,6 +75,12 @@ pub trait Storage: Send + Sync {
     async fn quarantine(&self, entry: &QuarantineEntry) -> Result<()>;
     async fn quarantined(&self, dataset: Uuid) -> Result<Vec<QuarantineSummary>>;
 
+    // --- aggregates ------------------------------------------------------------------------
+    /// Every response of a form (all versions) with the fields every aggregate needs.
+    async fn response_facts(&self, dataset: Uuid, form: &str) -> Result<Vec<ResponseFact>>;
+    /// The materialized answers to one question of a form (all versions).
+    async fn answer_facts(&self, dataset: Uuid, form: &str, question: &str) -> Result<Vec<AnswerFact>>;
+
     // --- demo ----------------------------------------------------------------------------
     /// Drops every response and site document of a demo dataset, bumps its epoch and writes the
     /// documents `seeds` yields, all in one transaction: a crash leaves the old data or the new,
@@ -258,6 +264,21 @@ pub struct ResponseRow {
     pub week: String,
     pub month: String,
     pub answers: Vec<AnswerRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResponseFact {
+    pub document: Uuid,
+    pub submitted: bool,
+    pub area: String,
+    pub collected_on: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnswerFact {
+    pub document: Uuid,
+    pub value: Option<String>,
+    pub num: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

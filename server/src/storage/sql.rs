@@ -378,6 +378,57 @@ macro_rules! impl_storage {
                     .collect()
             }
 
+            async fn response_facts(
+                &self,
+                dataset: uuid::Uuid,
+                form: &str,
+            ) -> $crate::Result<Vec<$crate::storage::ResponseFact>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT document, status, area, collected_on FROM responses WHERE dataset = $1 AND form = $2",
+                )
+                .bind(dataset)
+                .bind(form)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::storage::ResponseFact {
+                            document: row.try_get("document")?,
+                            submitted: row.try_get::<String, _>("status")? == "submitted",
+                            area: row.try_get("area")?,
+                            collected_on: row.try_get("collected_on")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn answer_facts(
+                &self,
+                dataset: uuid::Uuid,
+                form: &str,
+                question: &str,
+            ) -> $crate::Result<Vec<$crate::storage::AnswerFact>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT document, value, num FROM answers WHERE dataset = $1 AND form = $2 AND question = $3",
+                )
+                .bind(dataset)
+                .bind(form)
+                .bind(question)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::storage::AnswerFact {
+                            document: row.try_get("document")?,
+                            value: row.try_get("value")?,
+                            num: row.try_get("num")?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn reset_dataset(
                 &self,
                 dataset: uuid::Uuid,

@@ -132,7 +132,8 @@ async fn serve_demo_prints_working_credentials(backend: Backend) {
     assert_eq!(forms[0]["id"], "community-stigma");
     let mut phone = Device::enroll(api, &code).await;
     phone.sync_fully(api).await;
-    assert_eq!(phone.engine.forms().len(), 1, "the built-in form reaches phones");
+    assert_eq!(phone.engine.forms().len(), 2, "the built-in forms reach phones");
+    assert_eq!(phone.engine.sites().len(), 8, "and the seeded outreach sites");
     let reset = api
         .post_json(
             &format!("/v1/datasets/{demo}/reset"),

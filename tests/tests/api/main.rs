@@ -4,8 +4,10 @@
 mod support;
 
 mod admin;
+mod aggregates;
 mod bad_input;
 mod crash;
+mod demo;
 mod logs;
 mod refusals;
 mod replicas;

@@ -84,6 +84,31 @@ impl Api {
             .expect("GET")
     }
 
+    /// A GET asking for another representation (e.g. `text/csv`).
+    pub async fn get_as(&self, path: &str, token: Option<&str>, accept: &str) -> Reply {
+        let mut request = self
+            .client
+            .get(format!("{}{}", self.base, path))
+            .header("accept", accept);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = response.bytes().await.expect("body").to_vec();
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
         self.send(
             Method::POST,

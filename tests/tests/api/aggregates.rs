@@ -1,0 +1,156 @@
+//! Analyst aggregates over HTTP: small cells suppressed, differencing attacks fail, free text
+//! never leaves, CSV marks suppression.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::on_both_backends;
+use crate::support::{Api, Backend, TestServer};
+
+on_both_backends!(
+    aggregates_hide_small_cells_and_resist_differencing,
+    bad_aggregate_queries_are_refused_with_codes,
+);
+
+async fn seeded(api: &Api, admin: &str, responses: u64) -> Uuid {
+    let demo = api.create_dataset(admin, "aggregates", "demo").await;
+    let reply = api
+        .post_json(
+            &format!("/v1/datasets/{demo}/reset"),
+            Some(admin),
+            &json!({ "seed": 3, "responses": responses }),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    demo
+}
+
+async fn shown(api: &Api, token: &str, dataset: Uuid, query: &str) -> (Value, HashMap<String, u64>) {
+    let reply = api
+        .get(&format!("/v1/datasets/{dataset}/aggregates?{query}"), Some(token))
+        .await;
+    assert_eq!(reply.status, 200, "{query}: {}", reply.text());
+    let table = reply.json();
+    let cells = table["cells"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .filter(|c| c.get("suppressed").is_none())
+        .map(|c| (c["key"].to_string(), c["n"].as_u64().expect("n")))
+        .collect();
+    (table, cells)
+}
+
+async fn aggregates_hide_small_cells_and_resist_differencing(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let (api, admin) = (&server.api, server.admin_token().await);
+    let demo = seeded(api, &admin, 600).await;
+    let analyst = api.token(&admin, "analyst", Some(demo)).await;
+
+    let (table, cells) = shown(api, &analyst, demo, "form=community-stigma&by=area,age_group").await;
+    assert_eq!(table["k"], 11);
+    assert!(cells.values().all(|n| *n >= 11), "{table}");
+    assert!(
+        table["suppressed"].as_u64() > Some(0),
+        "the seeded data has small cells: {table}"
+    );
+    let path = format!("/v1/datasets/{demo}/aggregates?form=community-stigma&by=area,age_group");
+    let (once, twice) = (
+        api.get(&path, Some(&analyst)).await.text(),
+        api.get(&path, Some(&analyst)).await.text(),
+    );
+    assert_eq!(once, twice, "equal data, byte-equal answers");
+
+    // Filter removed, period moved: every difference is 0 or at least k.
+    for (narrow, wide) in [
+        (
+            "form=community-stigma&by=gender&where=area=north",
+            "form=community-stigma&by=gender",
+        ),
+        (
+            "form=community-stigma&by=age_group&where=area=west&where=gender=m",
+            "form=community-stigma&by=age_group&where=gender=m",
+        ),
+        (
+            "form=outreach-contact&by=services&where=contact_type=online",
+            "form=outreach-contact&by=services",
+        ),
+        (
+            "form=community-stigma&by=area&from=2026-06-08",
+            "form=community-stigma&by=area&from=2026-06-01",
+        ),
+        (
+            "form=community-stigma&by=gender&to=2026-09-30",
+            "form=community-stigma&by=gender&to=2026-10-01",
+        ),
+    ] {
+        let (_, a) = shown(api, &analyst, demo, narrow).await;
+        let (_, b) = shown(api, &analyst, demo, wide).await;
+        for (key, n) in &a {
+            if let Some(m) = b.get(key) {
+                assert!(m - n == 0 || m - n >= 11, "{narrow} vs {wide}: {key} {n} vs {m}");
+            }
+        }
+    }
+
+    let csv = api
+        .get_as(
+            &format!("/v1/datasets/{demo}/aggregates?form=community-stigma&by=area,age_group"),
+            Some(&analyst),
+            "text/csv",
+        )
+        .await;
+    assert_eq!(csv.status, 200);
+    let text = csv.text();
+    assert!(text.starts_with("area,age_group,n,count\r\n"), "{text}");
+    assert!(
+        text.contains("suppressed,suppressed"),
+        "suppressed cells are marked, not zero"
+    );
+    server.stop().await;
+}
+
+async fn bad_aggregate_queries_are_refused_with_codes(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let (api, admin) = (&server.api, server.admin_token().await);
+    let demo = seeded(api, &admin, 30).await;
+    for (query, status, code) in [
+        ("form=outreach-contact&by=notes", 400, "free_text"),
+        (
+            "form=outreach-contact&by=area&metric=mean:notes",
+            400,
+            "free_text",
+        ),
+        ("form=outreach-contact&by=nope", 400, "unknown_dimension"),
+        ("form=outreach-contact", 400, "bad_query"),
+        ("by=area", 400, "bad_query"),
+        ("form=outreach-contact&by=area&from=yesterday", 400, "bad_query"),
+        ("form=outreach-contact&by=area&where=gender", 400, "bad_query"),
+        (
+            "form=outreach-contact&by=area&where=gender=' OR 1=1 --",
+            400,
+            "unknown_value",
+        ),
+        (
+            "form=outreach-contact&by=area,gender,age_group,services",
+            400,
+            "bad_query",
+        ),
+        ("form=no-such-form&by=area", 404, "not_found"),
+        ("form=outreach-contact&by=area&metric=%ZZ", 400, "unknown_metric"),
+    ] {
+        let reply = api
+            .get(&format!("/v1/datasets/{demo}/aggregates?{query}"), Some(&admin))
+            .await;
+        assert_eq!(
+            (reply.status, reply.error_code()),
+            (status, code.to_string()),
+            "{query}: {}",
+            reply.text()
+        );
+    }
+    assert_eq!(api.get("/healthz", None).await.status, 200, "still serving");
+    server.stop().await;
+}
