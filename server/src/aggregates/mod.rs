@@ -10,6 +10,8 @@ mod csv;
 mod query;
 mod suppress;
 mod table;
+#[cfg(test)]
+mod tests;
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
