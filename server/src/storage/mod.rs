@@ -68,8 +68,9 @@ pub trait Storage: Send + Sync {
     // --- sync ----------------------------------------------------------------------------
     async fn document(&self, id: Uuid) -> Result<Option<StoredDocument>>;
     /// Writes a merged document, its actors and its materialized rows in one transaction,
-    /// guarded by the version the merge started from.
-    async fn save_document(&self, write: &DocumentWrite) -> Result<SaveOutcome>;
+    /// guarded by the version the merge started from and by the dataset `epoch` the request
+    /// was checked against (a reset in between must win: its documents are gone for good).
+    async fn save_document(&self, write: &DocumentWrite, epoch: i64) -> Result<SaveOutcome>;
     /// Form and site documents of a dataset (what every device of it may read), by id.
     async fn shared_documents(&self, dataset: Uuid) -> Result<Vec<DocumentSummary>>;
     async fn quarantine(&self, entry: &QuarantineEntry) -> Result<()>;
@@ -307,6 +308,8 @@ pub enum SaveOutcome {
     Stale,
     /// An incoming actor already wrote another document.
     LinkedActor,
+    /// The dataset was reset since the request's epoch was checked: nothing was written.
+    EpochMoved,
 }
 
 #[derive(Debug, Clone)]

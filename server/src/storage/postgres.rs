@@ -24,4 +24,9 @@ impl PostgresStorage {
     }
 }
 
-impl_storage!(PostgresStorage, sqlx::Postgres, "BEGIN");
+impl_storage!(
+    PostgresStorage,
+    sqlx::Postgres,
+    "BEGIN",
+    "SELECT epoch FROM datasets WHERE id = $1 FOR SHARE"
+);

@@ -3,10 +3,12 @@
 //! statements: `$n` parameters, `ON CONFLICT … DO NOTHING`, `RETURNING`. The macro stamps the
 //! [`Storage`](super::Storage) implementation out for each pool type; `$begin` is the statement
 //! that opens a write transaction (SQLite takes its write lock up front with
-//! `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of failing).
+//! `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of failing), and
+//! `$epoch` reads a dataset's epoch inside a sync write so that a concurrent reset cannot slip
+//! between (PostgreSQL needs `FOR SHARE` for that; SQLite already holds the write lock).
 
 macro_rules! impl_storage {
-    ($storage:ty, $db:ty, $begin:expr) => {
+    ($storage:ty, $db:ty, $begin:expr, $epoch:expr) => {
         #[async_trait::async_trait]
         impl $crate::storage::Storage for $storage {
             async fn create_dataset(
@@ -269,6 +271,7 @@ macro_rules! impl_storage {
             async fn save_document(
                 &self,
                 write: &$crate::storage::DocumentWrite,
+                epoch: i64,
             ) -> $crate::Result<$crate::storage::SaveOutcome> {
                 use $crate::storage::SaveOutcome;
                 let mut tx = self.pool.begin_with($begin).await?;
@@ -302,6 +305,15 @@ macro_rules! impl_storage {
                 };
                 if written == 0 {
                     return Ok(SaveOutcome::Stale);
+                }
+                // A reset bumps the epoch before it deletes: if it committed first we see the
+                // new epoch here; if it comes later it waits for this commit, then deletes this.
+                let current: Option<i64> = sqlx::query_scalar($epoch)
+                    .bind(write.dataset)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if current != Some(epoch) {
+                    return Ok(SaveOutcome::EpochMoved);
                 }
                 if write_contents_in(&mut tx, write).await? == SaveOutcome::LinkedActor {
                     return Ok(SaveOutcome::LinkedActor);

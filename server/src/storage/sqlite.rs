@@ -49,4 +49,9 @@ fn create_folder(folder: &Path) -> Result<()> {
     })
 }
 
-impl_storage!(SqliteStorage, sqlx::Sqlite, "BEGIN IMMEDIATE");
+impl_storage!(
+    SqliteStorage,
+    sqlx::Sqlite,
+    "BEGIN IMMEDIATE",
+    "SELECT epoch FROM datasets WHERE id = $1"
+);

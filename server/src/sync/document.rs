@@ -33,6 +33,8 @@ const MAX_ATTEMPTS: usize = 64;
 pub struct SyncContext<'a> {
     pub state: &'a AppState,
     pub device: &'a DeviceCaller,
+    /// The dataset epoch the request was checked against.
+    pub epoch: i64,
     pub forms: FormCache,
 }
 
@@ -40,6 +42,8 @@ pub enum Outcome {
     Reply(DocEntry),
     NeedAll,
     Rejected(Rejection),
+    /// The dataset was reset while the request was being served: answer `reset`.
+    Reset,
 }
 
 /// Why an entry is refused: a wire code and a message for the device.
@@ -113,9 +117,10 @@ async fn attempt(context: &mut SyncContext<'_>, entry: &DocEntry) -> Result<Atte
             Ok(write) => write,
             Err(refusal) => return Ok(Attempt::Refused(refusal)),
         };
-        match context.state.storage.save_document(&write).await? {
+        match context.state.storage.save_document(&write, context.epoch).await? {
             SaveOutcome::Saved => context.state.metrics.count_merged_document(),
             SaveOutcome::Stale => return Ok(Attempt::Stale),
+            SaveOutcome::EpochMoved => return Ok(Attempt::Done(Outcome::Reset)),
             SaveOutcome::LinkedActor => {
                 return Ok(Attempt::Refused(Refusal::new(
                     "linked_actor",

@@ -92,6 +92,7 @@ async fn exchange(
     let mut context = document::SyncContext {
         state,
         device,
+        epoch: dataset.epoch,
         forms: HashMap::new(),
     };
     let mut answer = reply(dataset, false);
@@ -107,6 +108,12 @@ async fn exchange(
             document::Outcome::Rejected(rejection) => {
                 state.metrics.count_rejection(&rejection.code);
                 answer.rejected.push(rejection);
+            }
+            document::Outcome::Reset => {
+                // A reset landed mid-request: what this request wrote before it is gone with
+                // the reset, and the device must start over like any stale one.
+                let current = state.storage.dataset(dataset.id).await?;
+                return Ok(reply(current.as_ref().unwrap_or(dataset), true));
             }
         }
     }

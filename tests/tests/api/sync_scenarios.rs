@@ -12,6 +12,7 @@ on_both_backends!(
     replaying_a_raw_request_changes_nothing,
     missing_dependencies_are_recovered_with_need_all,
     a_stale_epoch_resets_the_device,
+    a_write_checked_before_a_reset_is_not_stored,
     unmentioned_documents_are_paged_with_more,
 );
 
@@ -226,7 +227,7 @@ async fn a_stale_epoch_resets_the_device(backend: Backend) {
         .engine
         .create_response("outreach", &edit(1))
         .expect("response");
-    device.engine.create_site("park", "Park").expect("site");
+    let park = device.engine.create_site("park", "Park").expect("site");
     device.sync_fully(api).await;
     let responses = "SELECT COUNT(*) FROM responses WHERE dataset = $1";
     assert_eq!(server.db.count(responses, dataset).await, 1);
@@ -259,7 +260,8 @@ async fn a_stale_epoch_resets_the_device(backend: Backend) {
     device.sync_fully(api).await;
     assert_eq!(device.engine.epoch(), 2);
     assert!(device.engine.document_ids(DocKind::Response).is_empty());
-    assert!(device.engine.document_ids(DocKind::Site).is_empty());
+    // The reset may seed site documents of its own; the device's old one is gone.
+    assert!(!device.engine.document_ids(DocKind::Site).contains(&park));
     assert_eq!(device.engine.forms().len(), 1, "forms survive a reset");
     assert_eq!(server.db.count(responses, dataset).await, 0);
 }
@@ -295,4 +297,53 @@ async fn unmentioned_documents_are_paged_with_more(backend: Backend) {
     assert!(rounds >= 5);
     assert_eq!(late.engine.sites().len(), 4);
     assert_eq!(late.engine.forms().len(), 1);
+}
+
+/// The race a reset can lose without the in-transaction epoch check: a sync checked epoch 1,
+/// then a trainer reset the dataset, then the sync's write arrives. Played here against the
+/// storage directly, since the interleaving cannot be forced over HTTP.
+async fn a_write_checked_before_a_reset_is_not_stored(backend: Backend) {
+    use survey_server::storage::{DocumentWrite, Materialized, SaveOutcome, SiteRow};
+
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (dataset, _) = api.dataset_with_devices(&admin, "demo", 1).await;
+    let reset = api
+        .post_json(
+            &format!("/v1/datasets/{dataset}/reset"),
+            Some(&admin),
+            &serde_json::json!({ "seed": 1, "responses": 0 }),
+        )
+        .await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    let mut doc =
+        sync_core::site::create(dataset, "late", "Late", sync_core::site::DEFAULT_METRICS).expect("site");
+    let write = DocumentWrite {
+        id: Uuid::new_v4(),
+        dataset,
+        kind: DocKind::Site,
+        owner: None,
+        base_version: None,
+        heads: Vec::new(),
+        bytes: doc.save(),
+        actors: Vec::new(),
+        rows: Materialized::Site(SiteRow {
+            site: "late".into(),
+            tallies: Vec::new(),
+        }),
+        conflicts: Vec::new(),
+    };
+    let storage = &server.state.storage;
+    assert_eq!(
+        storage.save_document(&write, 1).await.expect("save"),
+        SaveOutcome::EpochMoved
+    );
+    let stored = "SELECT COUNT(*) FROM documents WHERE id = $1";
+    assert_eq!(server.db.count(stored, write.id).await, 0);
+    assert_eq!(
+        storage.save_document(&write, 2).await.expect("save"),
+        SaveOutcome::Saved
+    );
+    assert_eq!(server.db.count(stored, write.id).await, 1);
 }
