@@ -1,0 +1,121 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "survey",
+    version,
+    about = "Field client of the survey platform: collect offline, sync when back in coverage",
+    after_help = "Exit codes: 0 done, 1 refused or failed, 2 bad arguments, 3 server unreachable \
+                  (try again later), 4 load test lost or duplicated data."
+)]
+pub struct Cli {
+    /// The device's state file [default: $XDG_DATA_HOME/survey/state or
+    /// ~/.local/share/survey/state].
+    #[arg(long, global = true, env = "SURVEY_STATE")]
+    pub state: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Enroll this device with a code from your coordinator, then fetch the forms.
+    Enroll {
+        /// The server, e.g. https://survey.example.org
+        #[arg(long)]
+        server: String,
+        /// The enrollment code.
+        #[arg(long)]
+        code: String,
+    },
+    /// List the forms on this device, or print one form's questions.
+    Forms {
+        /// Print this form as JSON (question ids, types, options) to write answers against.
+        #[arg(long)]
+        form: Option<String>,
+    },
+    /// Save one response to a form, from a JSON answers file.
+    Collect {
+        /// The form id.
+        #[arg(long)]
+        form: String,
+        /// `{ "area": "...", "collected_on": "YYYY-MM-DD", "answers": { ... }, "submit": true }`;
+        /// `-` reads standard input.
+        #[arg(long)]
+        answers: PathBuf,
+    },
+    /// Add to one of a site's tallies (e.g. contacts made, kits handed out).
+    Tally {
+        /// The site code.
+        #[arg(long)]
+        site: String,
+        /// The tally, e.g. contacts, kits, leaflets, referrals, hotline_cards.
+        #[arg(long)]
+        metric: String,
+        /// How much to add (negative to correct a miscount).
+        #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+        by: i64,
+    },
+    /// Outreach sites and their tallies.
+    #[command(subcommand)]
+    Site(SiteCommand),
+    /// Send what was collected and fetch forms and site tallies.
+    Sync,
+    /// Show the dataset, what waits to be synced, the last sync and any refusals.
+    Status {
+        /// Print as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load-test a server as many phones at once, then check that nothing was lost.
+    Loadtest(LoadtestArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SiteCommand {
+    /// Add a new outreach site, with the standard tallies at zero.
+    Add {
+        /// A short code: lowercase letters, digits, '_' or '-'.
+        code: String,
+        /// A descriptive name (no personal details).
+        #[arg(long)]
+        name: String,
+    },
+    /// List the sites on this device with their tallies.
+    List,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LoadtestArgs {
+    #[arg(long)]
+    pub server: String,
+    /// An admin token (`survey-server token create --role admin`).
+    #[arg(long, env = "SURVEY_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: String,
+    /// Simulated phones.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub devices: u32,
+    /// Responses each phone collects offline before it syncs.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub responses: u32,
+    /// Site tally increments each phone makes before it syncs.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub site_bumps: u32,
+    /// Phones syncing at the same moment.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1_024))]
+    pub concurrency: u32,
+    /// The server's process id, to report its peak memory (Linux).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Seed of the generated answers.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print one JSON object with the figures on the last line.
+    #[arg(long)]
+    pub json: bool,
+}

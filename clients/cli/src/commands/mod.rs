@@ -1,0 +1,39 @@
+//! One file per subcommand. Each loads the state file, does its work through the sync-core
+//! engine, and saves the state back before it reports success.
+
+mod collect;
+mod enroll;
+mod forms;
+mod sites;
+mod status;
+mod sync;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command, SiteCommand};
+use crate::state::StateFile;
+use crate::{Error, Result, loadtest};
+
+pub fn run(cli: Cli) -> Result<()> {
+    if let Command::Loadtest(args) = &cli.command {
+        return loadtest::run(args);
+    }
+    let file = StateFile::open(&state_path(cli.state)?)?;
+    match cli.command {
+        Command::Enroll { server, code } => enroll::run(&file, &server, &code),
+        Command::Forms { form } => forms::run(&file, form.as_deref()),
+        Command::Collect { form, answers } => collect::run(&file, &form, &answers),
+        Command::Tally { site, metric, by } => sites::tally(&file, &site, &metric, by),
+        Command::Site(SiteCommand::Add { code, name }) => sites::add(&file, &code, &name),
+        Command::Site(SiteCommand::List) => sites::list(&file),
+        Command::Sync => sync::run(&file),
+        Command::Status { json } => status::run(&file, json),
+        Command::Loadtest(_) => unreachable!("handled above"),
+    }
+}
+
+fn state_path(given: Option<PathBuf>) -> Result<PathBuf> {
+    given.or_else(StateFile::default_path).ok_or_else(|| {
+        Error::Usage("neither --state nor $XDG_DATA_HOME nor $HOME is set: give --state PATH".into())
+    })
+}

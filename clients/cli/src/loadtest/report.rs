@@ -1,0 +1,107 @@
+//! The load test's figures: latency percentiles, bytes per response, throughput, and the
+//! server's peak memory, printed for people and as one JSON object for scripts.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub responses_per_s: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub request_bytes_per_response: f64,
+    pub response_bytes_per_response: f64,
+    pub server_peak_rss_mb: Option<f64>,
+    pub responses_verified: u64,
+    pub tallies_verified: bool,
+    pub devices: u32,
+    pub responses_per_device: u32,
+    pub site_bumps_per_device: u32,
+    pub concurrency: u32,
+    pub sync_rounds: usize,
+    pub failed_devices: usize,
+    pub setup_s: f64,
+    pub sync_s: f64,
+    pub total_s: f64,
+    pub dataset: String,
+}
+
+impl Report {
+    pub fn print_human(&self) {
+        let rss = self.server_peak_rss_mb.map_or_else(
+            || "not measured (give --server-pid)".to_owned(),
+            |mb| format!("{mb:.1} MiB"),
+        );
+        println!(
+            "workload: {} devices x {} responses (30 questions), {} site bumps each, {} at once",
+            self.devices, self.responses_per_device, self.site_bumps_per_device, self.concurrency
+        );
+        println!("dataset:  {}", self.dataset);
+        println!(
+            "ingest:   {:.0} responses/s acknowledged ({:.2} s of sync)",
+            self.responses_per_s, self.sync_s
+        );
+        println!(
+            "latency:  p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms over {} sync round trips",
+            self.p50_ms, self.p95_ms, self.p99_ms, self.sync_rounds
+        );
+        println!(
+            "wire:     {:.0} request bytes and {:.0} response bytes per response",
+            self.request_bytes_per_response, self.response_bytes_per_response
+        );
+        println!("server:   peak RSS {rss}");
+        println!(
+            "verified: {} responses exactly once; site tallies {}",
+            self.responses_verified,
+            if self.tallies_verified {
+                "add up"
+            } else {
+                "DO NOT add up"
+            }
+        );
+        println!(
+            "time:     {:.2} s setup, {:.2} s sync, {:.2} s total",
+            self.setup_s, self.sync_s, self.total_s
+        );
+    }
+}
+
+/// The value below which `p` percent of `sorted` lie (nearest rank), in milliseconds.
+pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+/// The peak resident memory of process `pid` (Linux `VmHWM`), in MiB.
+pub fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let sorted: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile_ms(&sorted, 50.0), 50.0);
+        assert_eq!(percentile_ms(&sorted, 99.0), 99.0);
+        assert_eq!(percentile_ms(&sorted[..1], 99.0), 1.0);
+        assert_eq!(percentile_ms(&[], 50.0), 0.0);
+    }
+
+    #[test]
+    fn reads_this_process_peak_memory() {
+        if cfg!(target_os = "linux") {
+            assert!(peak_rss_mib(std::process::id()).is_some_and(|mb| mb > 0.0));
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The load test's workload, kept free of I/O so other benchmarks (e.g. the server's in-process
+//! ingest benchmark) can build the same form and the same answers: a 30-question form (20
+//! likert, 5 single, 3 multi, 1 integer, 1 short text) and a seeded generator of answers to it
+//! in the JSON shape a phone's answers file has.
+
+use serde_json::{Value, json};
+use sync_core::{Form, QuestionKind};
+
+pub const FORM_ID: &str = "loadtest-outreach";
+pub const AREAS: &[&str] = &["north", "south", "east", "west"];
+pub const SITES: &[&str] = &["market", "station", "harbour", "bus-depot", "clinic", "shelter"];
+/// Tallies bumped by the workload; every site document starts with them at zero.
+pub const METRICS: &[&str] = &["contacts", "kits", "leaflets"];
+
+/// The 30-question form.
+pub fn thirty_question_form() -> Form {
+    let mut questions = Vec::with_capacity(30);
+    for i in 1..=20 {
+        questions.push(json!({
+            "id": format!("s{i:02}"),
+            "type": "likert",
+            "label": format!("Attitude statement {i}"),
+            "scale": 5,
+            "reverse": i % 4 == 0,
+        }));
+    }
+    let singles: [(&str, &[&str]); 5] = [
+        ("gender", &["f", "m", "x", "unknown"]),
+        ("age_group", &["18-24", "25-34", "35-49", "50plus"]),
+        ("work_abroad", &["yes", "no", "unsure"]),
+        ("heard_of_hotline", &["yes", "no"]),
+        ("contact_place", &["street", "venue", "online", "community"]),
+    ];
+    for (id, options) in singles {
+        questions
+            .push(json!({ "id": id, "type": "single", "label": id.replace('_', " "), "options": options }));
+    }
+    let multis: [(&str, &[&str]); 3] = [
+        ("help_from", &["ngo", "police", "religious", "family", "health"]),
+        ("needs", &["shelter", "food", "legal", "medical", "work"]),
+        ("materials", &["leaflet", "kit", "hotline_card"]),
+    ];
+    for (id, options) in multis {
+        questions
+            .push(json!({ "id": id, "type": "multi", "label": id.replace('_', " "), "options": options }));
+    }
+    questions.push(json!({
+        "id": "people_known_away", "type": "integer",
+        "label": "People known who went away for work last year", "min": 0, "max": 100,
+    }));
+    questions.push(json!({
+        "id": "notes", "type": "text", "label": "Outreach notes (no personal details)", "max_len": 200,
+    }));
+    Form::from_value(json!({
+        "id": FORM_ID,
+        "version": 1,
+        "title": "Load test outreach survey (30 questions)",
+        "areas": AREAS,
+        "questions": questions,
+        "scores": [{
+            "id": "attitude", "label": "Attitude index", "method": "mean",
+            "items": (1..=20).map(|i| format!("s{i:02}")).collect::<Vec<_>>(),
+        }],
+    }))
+    .expect("the load test form is valid")
+}
+
+/// SplitMix64: tiny, seedable, and good enough to vary answers; not for anything secret.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const NOTES: &[&str] = &[
+    "group of six met near the market, leaflets handed out",
+    "asked about work offers abroad, referred to the hotline",
+    "quiet evening, two returning contacts",
+    "venue staff interested in training",
+    "",
+];
+
+/// Answers to every question of `form` in the answers-file JSON shape, submitted.
+pub fn answers_json(form: &Form, rng: &mut Rng, area: &str, collected_on: &str) -> Value {
+    let mut answers = serde_json::Map::new();
+    for question in &form.questions {
+        let value = match &question.kind {
+            QuestionKind::Likert { scale, .. } => json!(1 + rng.below(*scale as u64)),
+            QuestionKind::Single { options } => json!(rng.pick(options).id()),
+            QuestionKind::Multi { options } => {
+                let picked: Vec<&str> = options
+                    .iter()
+                    .filter(|_| rng.below(3) == 0)
+                    .map(|o| o.id())
+                    .collect();
+                json!(picked)
+            }
+            QuestionKind::Integer { min, max } => json!(min + rng.below((max - min + 1) as u64) as i64),
+            QuestionKind::Date => json!(collected_on),
+            QuestionKind::Text { .. } => {
+                let note = *rng.pick(NOTES);
+                if note.is_empty() {
+                    continue;
+                }
+                json!(note)
+            }
+        };
+        answers.insert(question.id.clone(), value);
+    }
+    json!({ "area": area, "collected_on": collected_on, "answers": answers, "submit": true })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sync_core::ResponseEdit;
+
+    #[test]
+    fn the_form_has_the_promised_mix_of_thirty_questions() {
+        let form = thirty_question_form();
+        let count = |name: &str| {
+            form.questions
+                .iter()
+                .filter(|q| q.kind.type_name() == name)
+                .count()
+        };
+        assert_eq!(form.questions.len(), 30);
+        assert_eq!(
+            (
+                count("likert"),
+                count("single"),
+                count("multi"),
+                count("integer"),
+                count("text")
+            ),
+            (20, 5, 3, 1, 1)
+        );
+    }
+
+    #[test]
+    fn generated_answers_fit_the_form() {
+        let form = thirty_question_form();
+        let mut rng = Rng::new(7);
+        for _ in 0..200 {
+            let json = answers_json(&form, &mut rng, "east", "2026-11-20");
+            ResponseEdit::from_json(&form, &json).expect("generated answers fit");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Sync rounds against `POST /v1/sync`: the engine builds each request and takes in each
+//! answer; this module moves the bytes and keeps going until the engine is up to date, within
+//! a bound so a misbehaving server cannot keep a phone busy forever.
+
+use std::time::{Duration, Instant};
+
+use sync_core::{ClientEngine, Limits, LocalRejection, decode_response, encode_request};
+
+use crate::http::Server;
+use crate::{Error, Result};
+
+/// Changes per request: small enough that a round on a slow, costly mobile link is short and a
+/// lost one is cheap to repeat; a response document is well under a kilobyte.
+pub const MAX_CHANGE_BYTES: usize = 256 << 10;
+/// Rounds of one `survey sync` before it stops and says so.
+pub const MAX_ROUNDS: usize = 64;
+
+/// What one round trip cost on the wire and in time.
+#[derive(Debug, Clone, Copy)]
+pub struct Round {
+    pub request_bytes: usize,
+    pub response_bytes: usize,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Default)]
+pub struct SyncOutcome {
+    pub rounds: Vec<Round>,
+    /// The server said the dataset was reset (a training session started over): local
+    /// documents of the old epoch were dropped.
+    pub reset: bool,
+    /// Documents the server refused during this sync.
+    pub rejected: Vec<LocalRejection>,
+}
+
+/// One round: build, send, take in. Returns the round's cost and the server's refusals.
+pub fn sync_round(
+    server: &Server,
+    token: &str,
+    engine: &mut ClientEngine,
+) -> Result<(Round, bool, Vec<LocalRejection>)> {
+    let request = encode_request(&engine.build_request(MAX_CHANGE_BYTES));
+    let started = Instant::now();
+    let answer = server
+        .post_cbor("/v1/sync", token, &request)
+        .map_err(|e| match e {
+            Error::Server { status: 401, .. } => Error::Unauthorized,
+            other => other,
+        })?;
+    let elapsed = started.elapsed();
+    let response =
+        decode_response(&answer, &Limits::default()).map_err(|e| Error::BadAnswer(e.to_string()))?;
+    engine
+        .apply_response(&response)
+        .map_err(|e| Error::BadAnswer(e.to_string()))?;
+    let rejected = response
+        .rejected
+        .iter()
+        .map(|r| LocalRejection {
+            id: r.id,
+            code: r.code.clone(),
+            message: r.message.clone(),
+        })
+        .collect();
+    let round = Round {
+        request_bytes: request.len(),
+        response_bytes: answer.len(),
+        elapsed,
+    };
+    Ok((round, response.reset, rejected))
+}
+
+/// Syncs until the engine needs nothing more, calling `after_round` after each round that
+/// the engine took in (the CLI saves its state there, so an interrupted sync keeps what was
+/// acknowledged). There is always a first round, even with nothing to send: it is how a
+/// device hears about new forms, new sites and other phones' tallies.
+pub fn sync_until_done(
+    server: &Server,
+    token: &str,
+    engine: &mut ClientEngine,
+    max_rounds: usize,
+    mut after_round: impl FnMut(&mut ClientEngine) -> Result<()>,
+) -> Result<SyncOutcome> {
+    let mut outcome = SyncOutcome::default();
+    while outcome.rounds.is_empty() || engine.needs_sync() {
+        if outcome.rounds.len() >= max_rounds {
+            return Err(Error::SyncIncomplete {
+                rounds: outcome.rounds.len(),
+            });
+        }
+        let (round, reset, rejected) = sync_round(server, token, engine)?;
+        outcome.rounds.push(round);
+        outcome.reset |= reset;
+        outcome.rejected.extend(rejected);
+        after_round(engine)?;
+    }
+    Ok(outcome)
+}

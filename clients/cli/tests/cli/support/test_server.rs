@@ -1,0 +1,107 @@
+//! The survey server in this process, on a free port, over a fresh SQLite file.
+
+use survey_cli::admin::Admin;
+use survey_cli::http::Server;
+use survey_server::handlers::tokens::issue_token;
+use survey_server::storage::{AuditEntry, ResponseFact, Role};
+use survey_server::{AppState, SyncSettings};
+use sync_core::Form;
+use tempfile::TempDir;
+use tokio::runtime::Runtime;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+pub struct TestServer {
+    pub url: String,
+    pub admin_token: String,
+    state: AppState,
+    runtime: Runtime,
+    shutdown: Option<oneshot::Sender<()>>,
+    _folder: TempDir,
+}
+
+/// A dataset with one published form and an enrollment code, as an admin sets one up.
+pub struct Fixture {
+    pub dataset: Uuid,
+    pub code: String,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/survey.db", folder.path().display());
+        // Two workers: the test thread blocks on `survey` child processes meanwhile.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (state, addr, shutdown, admin_token) = runtime.block_on(async {
+            let storage = survey_server::storage::connect(&url).await.expect("storage");
+            let state = AppState::new(storage, SyncSettings::default());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            let (tx, rx) = oneshot::channel::<()>();
+            tokio::spawn(survey_server::cli::serve(listener, state.clone(), async {
+                let _ = rx.await;
+            }));
+            let audit = AuditEntry {
+                actor_name: "cli test".into(),
+                actor_role: "admin".into(),
+                action: "create_token:admin".into(),
+                dataset: None,
+            };
+            let token = issue_token(state.storage.as_ref(), Role::Admin, "cli test", None, &audit)
+                .await
+                .expect("admin token")
+                .expose()
+                .to_owned();
+            (state, addr, tx, token)
+        });
+        TestServer {
+            url: format!("http://{addr}"),
+            admin_token,
+            state,
+            runtime,
+            shutdown: Some(shutdown),
+            _folder: folder,
+        }
+    }
+
+    pub fn client(&self) -> Server {
+        Server::new(&self.url).expect("server url")
+    }
+
+    /// A live dataset with `form`, and a code for `uses` devices.
+    pub fn fixture(&self, form_json: &str, uses: usize) -> Fixture {
+        let client = self.client();
+        let admin = Admin {
+            server: &client,
+            token: &self.admin_token,
+        };
+        let form = Form::from_json(form_json).expect("form");
+        let dataset = admin.create_dataset("cli test", "live", None).expect("dataset");
+        admin.publish_form(dataset.id, &form).expect("form published");
+        let code = admin.enrollment_code(dataset.id, "cli test", uses).expect("code");
+        Fixture {
+            dataset: dataset.id,
+            code,
+        }
+    }
+
+    /// The responses the server has stored and materialized for a form.
+    pub fn stored_responses(&self, dataset: Uuid, form: &str) -> Vec<ResponseFact> {
+        let storage = self.state.storage.clone();
+        self.runtime
+            .block_on(async move { storage.response_facts(dataset, form).await })
+            .expect("response facts")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
