@@ -15,6 +15,17 @@ pub const MAX_CHANGE_BYTES: usize = 256 << 10;
 /// Rounds of one `survey sync` before it stops and says so.
 pub const MAX_ROUNDS: usize = 64;
 
+/// Bounds on the server's answers. A site document bumped by many phones at once has one head
+/// per concurrent increment, far beyond the default 64; refusing such an answer would leave
+/// every phone of the dataset unable to sync. Heads are 32 bytes and the body size is already
+/// capped by the HTTP layer, so a high bound costs nothing.
+const ANSWER_LIMITS: Limits = Limits {
+    max_docs: 100_000,
+    max_changes_per_doc: 1_000_000,
+    max_change_bytes: 16 << 20,
+    max_heads: 65_536,
+};
+
 /// What one round trip cost on the wire and in time.
 #[derive(Debug, Clone, Copy)]
 pub struct Round {
@@ -48,8 +59,7 @@ pub fn sync_round(
             other => other,
         })?;
     let elapsed = started.elapsed();
-    let response =
-        decode_response(&answer, &Limits::default()).map_err(|e| Error::BadAnswer(e.to_string()))?;
+    let response = decode_response(&answer, &ANSWER_LIMITS).map_err(|e| Error::BadAnswer(e.to_string()))?;
     engine
         .apply_response(&response)
         .map_err(|e| Error::BadAnswer(e.to_string()))?;
