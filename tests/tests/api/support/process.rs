@@ -5,9 +5,12 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 
 use super::Api;
 
+/// A running server child. Dropping it (a test that fails half-way) kills the child, so no
+/// server outlives its test.
 pub struct ServerProcess {
     child: Child,
     pub api: Api,
+    reaped: bool,
 }
 
 pub fn binary() -> &'static str {
@@ -46,6 +49,7 @@ impl ServerProcess {
         let server = ServerProcess {
             child,
             api: Api::new(base),
+            reaped: false,
         };
         (server, printed)
     }
@@ -54,6 +58,7 @@ impl ServerProcess {
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reap");
+        self.reaped = true;
     }
 
     /// SIGTERM, then wait for the process to exit by itself.
@@ -63,7 +68,18 @@ impl ServerProcess {
             .status()
             .expect("kill -TERM");
         assert!(status.success());
-        self.child.wait().expect("wait")
+        let exit = self.child.wait().expect("wait");
+        self.reaped = true;
+        exit
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if !self.reaped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
