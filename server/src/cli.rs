@@ -31,6 +31,24 @@ pub enum Command {
     Token(TokenCommand),
     /// Bring the database schema up to date, then exit.
     Migrate(DatabaseArg),
+    /// Manage demo datasets.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DemoCommand {
+    /// Reset a demo dataset to a seeded state (same seed and size, same data).
+    Reset {
+        #[arg(long)]
+        dataset: Uuid,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 2_000)]
+        responses: u64,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -96,6 +114,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("database is up to date");
             Ok(())
         }
+        Command::Demo(DemoCommand::Reset {
+            dataset,
+            seed,
+            responses,
+            database,
+        }) => demo_reset_command(&database.database, dataset, seed, responses).await,
         Command::Token(TokenCommand::Create {
             role,
             name,
@@ -115,6 +139,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn demo_reset_command(database: &str, dataset: Uuid, seed: u64, responses: u64) -> anyhow::Result<()> {
+    let state = AppState::new(storage::connect(database).await?, SyncSettings::default());
+    let target = state
+        .storage
+        .dataset(dataset)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no dataset {dataset}"))?;
+    let audit = AuditEntry {
+        actor_name: "command line".into(),
+        actor_role: "admin".into(),
+        action: "reset".into(),
+        dataset: Some(dataset),
+    };
+    let progress = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let started = std::time::Instant::now();
+    let bar = tokio::spawn(demo::reset::show_progress(progress.clone(), responses));
+    let outcome = demo::reset::reset_with_seed(&state, &target, seed, responses, &audit, progress).await;
+    bar.abort();
+    let (epoch, written) = outcome?;
+    eprintln!();
+    println!(
+        "dataset {dataset}: epoch {epoch}, {written} responses in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {

@@ -107,3 +107,17 @@ fn generate(
         }
     });
 }
+
+/// Redraws a one-line progress bar on stderr until aborted: a million-response reset takes
+/// minutes and a trainer should see it move.
+pub async fn show_progress(progress: Arc<AtomicU64>, total: u64) {
+    const WIDTH: u64 = 40;
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    loop {
+        tick.tick().await;
+        let done = progress.load(Ordering::Relaxed).min(total);
+        let filled = if total == 0 { WIDTH } else { done * WIDTH / total };
+        let bar: String = (0..WIDTH).map(|i| if i < filled { '#' } else { '.' }).collect();
+        eprint!("\r[{bar}] {done}/{total} responses");
+    }
+}
