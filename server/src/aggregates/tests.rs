@@ -117,8 +117,15 @@ fn counts_match_a_brute_force_count_and_small_cells_hide() {
     let table = run(&form, &cols, "by=area,gender").expect("test data");
     for cell in &table.cells {
         if let OutputCell::Shown { key, n, .. } = cell {
-            let area = form.areas.iter().position(|a| key["area"] == *a).expect("test data");
-            let gender = ["f", "m", "x"].iter().position(|g| key["gender"] == *g).expect("test data");
+            let area = form
+                .areas
+                .iter()
+                .position(|a| key["area"] == *a)
+                .expect("test data");
+            let gender = ["f", "m", "x"]
+                .iter()
+                .position(|g| key["gender"] == *g)
+                .expect("test data");
             let expected = data
                 .iter()
                 .filter(|r| r.area == area && r.gender == gender)
