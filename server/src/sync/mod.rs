@@ -34,8 +34,12 @@ pub async fn sync(
 ) -> Result<Response> {
     state.metrics.count_sync_request();
     let bytes = read_cbor_body(&headers, body, state.sync.max_body_bytes).await?;
+    // The body limit already bounds memory; sync-core's per-field defaults would refuse
+    // legitimate requests (a single change of a large document, or a site bumped concurrently
+    // by more than 64 phones, which has that many heads).
     let limits = Limits {
         max_change_bytes: state.sync.max_body_bytes,
+        max_heads: state.sync.max_body_bytes / 32,
         ..Limits::default()
     };
     let request = decode_request(&bytes, &limits)?;

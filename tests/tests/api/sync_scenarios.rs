@@ -14,6 +14,7 @@ on_both_backends!(
     a_stale_epoch_resets_the_device,
     a_write_checked_before_a_reset_is_not_stored,
     unmentioned_documents_are_paged_with_more,
+    a_site_with_more_heads_than_the_default_limit_syncs,
 );
 
 pub fn edit(seed: i64) -> ResponseEdit {
@@ -346,4 +347,32 @@ async fn a_write_checked_before_a_reset_is_not_stored(backend: Backend) {
         SaveOutcome::Saved
     );
     assert_eq!(server.db.count(stored, write.id).await, 1);
+}
+
+/// A site bumped concurrently by many phones has one head per phone; 70 is above sync-core's
+/// default `max_heads` of 64, which must not make the request (or the answer) unreadable.
+async fn a_site_with_more_heads_than_the_default_limit_syncs(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (_, mut devices) = api.dataset_with_devices(&admin, "live", 2).await;
+    let site = devices[0].engine.create_site("stadium", "Stadium").expect("site");
+    devices[0].sync_fully(api).await;
+    devices[1].sync_fully(api).await;
+    // 70 concurrent increments, as if from 70 phones (each fork has its own actor).
+    let doc = devices[0].engine.document_mut(site).expect("site doc");
+    let mut forks: Vec<_> = (0..70).map(|_| doc.fork()).collect();
+    for fork in &mut forks {
+        sync_core::site::increment(fork, "contacts", 1).expect("bump");
+    }
+    for fork in &mut forks {
+        doc.merge(fork).expect("merge");
+    }
+    assert_eq!(doc.get_heads().len(), 70);
+    devices[0].sync_fully(api).await;
+    devices[1].sync_fully(api).await;
+    assert!(devices[0].engine.rejections().is_empty());
+    assert_eq!(tally(&devices[1], site, "contacts"), 70);
+    let total = "SELECT total FROM site_tallies WHERE document = $1 AND metric = 'contacts'";
+    assert_eq!(server.db.count(total, site).await, 70);
 }
