@@ -128,7 +128,12 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
         }
     };
     let tallies_verified = match check_tallies(&server, &setup_code, &expected_tallies) {
-        Ok(()) => true,
+        Ok(reader) => {
+            if let Err(problem) = reader.sync_again(&server) {
+                problems.push(problem);
+            }
+            true
+        }
         Err(problem) => {
             problems.push(problem);
             false
@@ -246,21 +251,17 @@ fn count_responses(
 }
 
 /// A fresh phone syncs read-only and must see each site once, with each tally equal to the sum
-/// of every phone's increments.
+/// of every phone's increments. Returns the phone for one more sync.
 fn check_tallies(
     server: &Server,
     code: &str,
     expected: &BTreeMap<(String, String), i64>,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<Resync, String> {
     let enrolled =
         admin::enroll(server, code).map_err(|e| format!("the read-only phone could not enroll: {e}"))?;
     let mut reader = ClientEngine::new(enrolled.dataset, enrolled.epoch);
     sync_until_done(server, &enrolled.token, &mut reader, MAX_ROUNDS, |_| Ok(()))
         .map_err(|e| format!("the read-only phone could not sync: {e}"))?;
-    // And once more, as every phone does next time: now it names each site with the heads it
-    // holds, which a busy site must not make unacceptable.
-    sync_until_done(server, &enrolled.token, &mut reader, MAX_ROUNDS, |_| Ok(()))
-        .map_err(|e| format!("the read-only phone could not sync a second time: {e}"))?;
     let mut seen: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     for (_, view) in reader.sites() {
         if seen.insert(view.site.clone(), view.tallies).is_some() {
@@ -284,7 +285,26 @@ fn check_tallies(
             }
         }
     }
-    Ok(())
+    Ok(Resync {
+        token: enrolled.token,
+        engine: reader,
+    })
+}
+
+/// The read-only phone, kept to sync once more.
+struct Resync {
+    token: String,
+    engine: ClientEngine,
+}
+
+impl Resync {
+    /// Syncs again, as every phone does next time: now it names each site with the heads it
+    /// holds, which a busy site must not make unacceptable.
+    fn sync_again(mut self, server: &Server) -> std::result::Result<(), String> {
+        sync_until_done(server, &self.token, &mut self.engine, MAX_ROUNDS, |_| Ok(()))
+            .map(|_| ())
+            .map_err(|e| format!("the read-only phone could not sync a second time: {e}"))
+    }
 }
 
 fn unix_now() -> u64 {
