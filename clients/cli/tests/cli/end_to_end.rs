@@ -144,3 +144,33 @@ fn tallies_from_two_phones_add_up() {
         assert!(run.stdout.contains("contacts 8"), "{run:#?}");
     }
 }
+
+#[test]
+fn a_training_reset_clears_the_phone_and_says_so() {
+    let server = TestServer::start();
+    let fixture = server.fixture_in("demo", FORM, 1);
+    let trainee = enrolled(&server, &fixture.code);
+    let file = trainee.answers_file("a.json", GOOD_ANSWERS);
+    trainee
+        .run(&["collect", "--form", "contact-log", "--answers", &file])
+        .ok();
+    trainee.run(&["sync"]).ok();
+
+    let reset: serde_json::Value = server
+        .client()
+        .post_json(
+            &format!("/v1/datasets/{}/reset", fixture.dataset),
+            Some(&server.admin_token),
+            &serde_json::json!({ "seed": 1, "responses": 0 }),
+        )
+        .expect("reset");
+    let run = trainee.run(&["sync"]).ok();
+    assert!(run.stdout.contains("reset this training dataset"), "{run:#?}");
+    let status = trainee.status();
+    assert_eq!(status["epoch"], reset["epoch"], "{status}");
+    assert_eq!(
+        status["responses"], 0,
+        "old training responses are gone: {status}"
+    );
+    trainee.run(&["forms"]).ok();
+}

@@ -94,6 +94,22 @@ impl Device {
         }
     }
 
+    /// Starts a command and SIGKILLs it after `after`, like a battery pulled mid-command.
+    pub fn kill_during(&self, args: &[&str], after: std::time::Duration) {
+        let mut child = Command::new(binary())
+            .arg("--state")
+            .arg(self.state_path())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn survey");
+        std::thread::sleep(after);
+        let _ = child.kill();
+        child.wait().expect("reap");
+    }
+
     /// Writes an answers file in the device's folder and returns its path.
     pub fn answers_file(&self, name: &str, json: &str) -> String {
         let path = self.folder.path().join(name);

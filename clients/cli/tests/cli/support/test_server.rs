@@ -74,13 +74,18 @@ impl TestServer {
 
     /// A live dataset with `form`, and a code for `uses` devices.
     pub fn fixture(&self, form_json: &str, uses: usize) -> Fixture {
+        self.fixture_in("live", form_json, uses)
+    }
+
+    /// Like [`TestServer::fixture`] in a dataset of `mode` (`live` or `demo`).
+    pub fn fixture_in(&self, mode: &str, form_json: &str, uses: usize) -> Fixture {
         let client = self.client();
         let admin = Admin {
             server: &client,
             token: &self.admin_token,
         };
         let form = Form::from_json(form_json).expect("form");
-        let dataset = admin.create_dataset("cli test", "live", None).expect("dataset");
+        let dataset = admin.create_dataset("cli test", mode, None).expect("dataset");
         admin.publish_form(dataset.id, &form).expect("form published");
         let code = admin.enrollment_code(dataset.id, "cli test", uses).expect("code");
         Fixture {
