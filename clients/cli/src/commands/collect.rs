@@ -37,7 +37,7 @@ pub fn run(file: &StateFile, form_id: &str, answers: &Path) -> Result<()> {
         form.id,
         form.version,
         if edit.submit { "submitted" } else { "a draft" },
-        super::enroll::plural(pending),
+        super::plural(pending),
         if pending == 1 { "s" } else { "" },
     );
     Ok(())

@@ -1,5 +1,6 @@
 use sync_core::ClientEngine;
 
+use super::plural;
 use super::sync::sync_and_save;
 use crate::http::Server;
 use crate::state::{Device, DeviceToken, State, StateFile};
@@ -52,8 +53,4 @@ pub fn run(file: &StateFile, server: &str, code: &str) -> Result<()> {
         ),
     }
     Ok(())
-}
-
-pub(super) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

@@ -15,21 +15,25 @@ use crate::state::StateFile;
 use crate::{Error, Result, loadtest};
 
 pub fn run(cli: Cli) -> Result<()> {
-    if let Command::Loadtest(args) = &cli.command {
-        return loadtest::run(args);
+    let Cli { state, command } = cli;
+    // Opened (and locked) only by the commands that use it: a load test has no state file.
+    let file = || StateFile::open(&state_path(state.clone())?);
+    match command {
+        Command::Enroll { server, code } => enroll::run(&file()?, &server, &code),
+        Command::Forms { form } => forms::run(&file()?, form.as_deref()),
+        Command::Collect { form, answers } => collect::run(&file()?, &form, &answers),
+        Command::Tally { site, metric, by } => sites::tally(&file()?, &site, &metric, by),
+        Command::Site(SiteCommand::Add { code, name }) => sites::add(&file()?, &code, &name),
+        Command::Site(SiteCommand::List) => sites::list(&file()?),
+        Command::Sync => sync::run(&file()?),
+        Command::Status { json } => status::run(&file()?, json),
+        Command::Loadtest(args) => loadtest::run(&args),
     }
-    let file = StateFile::open(&state_path(cli.state)?)?;
-    match cli.command {
-        Command::Enroll { server, code } => enroll::run(&file, &server, &code),
-        Command::Forms { form } => forms::run(&file, form.as_deref()),
-        Command::Collect { form, answers } => collect::run(&file, &form, &answers),
-        Command::Tally { site, metric, by } => sites::tally(&file, &site, &metric, by),
-        Command::Site(SiteCommand::Add { code, name }) => sites::add(&file, &code, &name),
-        Command::Site(SiteCommand::List) => sites::list(&file),
-        Command::Sync => sync::run(&file),
-        Command::Status { json } => status::run(&file, json),
-        Command::Loadtest(_) => unreachable!("handled above"),
-    }
+}
+
+/// "" or "s", for counts in messages.
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn state_path(given: Option<PathBuf>) -> Result<PathBuf> {

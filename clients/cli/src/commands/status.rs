@@ -33,7 +33,7 @@ pub fn run(file: &StateFile, as_json: bool) -> Result<()> {
     println!("device:     {}", device.device_id);
     println!("dataset:    {} (epoch {})", engine.dataset(), engine.epoch());
     println!("on device:  {responses} responses, {sites} sites, {forms} forms");
-    println!("to sync:    {pending} document{}", super::enroll::plural(pending));
+    println!("to sync:    {pending} document{}", super::plural(pending));
     println!(
         "last sync:  {}",
         device.last_sync.map_or_else(|| "never".to_owned(), utc)

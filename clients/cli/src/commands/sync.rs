@@ -20,9 +20,9 @@ pub fn run(file: &StateFile) -> Result<()> {
     let received = outcome.rounds.iter().map(|r| r.response_bytes).sum::<usize>();
     println!(
         "Synced: {pending_before} document{} sent; {} round{}, {sent} bytes up, {received} bytes down.",
-        super::enroll::plural(pending_before),
+        super::plural(pending_before),
         outcome.rounds.len(),
-        super::enroll::plural(outcome.rounds.len()),
+        super::plural(outcome.rounds.len()),
     );
     for refused in &outcome.rejected {
         println!(
