@@ -54,6 +54,13 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
     ),
     (
         "get",
+        "/v1/datasets/{id}/aggregates",
+        &["admin", "analyst"],
+        "Aggregates ?form&by&where&from&to&metric, small cells suppressed; Accept: text/csv for CSV",
+    ),
+    ("get", "/analyst", &[], "The analyst dashboard page"),
+    (
+        "get",
         "/v1/datasets/{id}/quarantine",
         &["admin"],
         "Documents refused by sync",

@@ -40,6 +40,10 @@ impl AppState {
 
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/analyst", get(crate::handlers::analyst::page))
+        .route("/analyst/", get(crate::handlers::analyst::page))
+        .route("/analyst/dashboard.js", get(crate::handlers::analyst::script))
+        .route("/analyst/dashboard.css", get(crate::handlers::analyst::style))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))

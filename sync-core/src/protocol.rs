@@ -66,7 +66,7 @@ impl Default for Limits {
             max_docs: 5_000,
             max_changes_per_doc: 10_000,
             max_change_bytes: 1 << 20,
-            max_heads: 64,
+            max_heads: 4096,
         }
     }
 }

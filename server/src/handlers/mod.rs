@@ -1,5 +1,6 @@
 //! HTTP handlers by resource. The sync endpoint has its own module (`crate::sync`).
 
+pub mod analyst;
 pub mod datasets;
 pub mod enrollments;
 pub mod forms;

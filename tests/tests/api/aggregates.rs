@@ -154,3 +154,28 @@ async fn bad_aggregate_queries_are_refused_with_codes(backend: Backend) {
     assert_eq!(api.get("/healthz", None).await.status, 200, "still serving");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_is_served_locally_with_nothing_from_elsewhere() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    for (path, kind) in [
+        ("/analyst", "text/html"),
+        ("/analyst/dashboard.js", "text/javascript"),
+        ("/analyst/dashboard.css", "text/css"),
+    ] {
+        let reply = server.api.get(path, None).await;
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(
+            reply.content_type.starts_with(kind),
+            "{path}: {}",
+            reply.content_type
+        );
+        // The SVG namespace is a name, not a download.
+        let text = reply.text().replace("http://www.w3.org/2000/svg", "");
+        assert!(
+            !text.contains("http://") && !text.contains("https://"),
+            "{path} loads nothing from elsewhere"
+        );
+    }
+    server.stop().await;
+}
