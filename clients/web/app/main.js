@@ -1,0 +1,69 @@
+// Start-up: one tab at a time, load the engine and the saved state from IndexedDB (no network
+// needed), register the service worker that keeps the app available offline, then draw.
+
+import { h, replace } from './dom.js';
+import { client, newClient, startEngine } from './engine.js';
+import { app, loadAppState } from './state.js';
+import { askPersistent } from './store.js';
+import { enrollView } from './enroll_view.js';
+import { homeView } from './home_view.js';
+import { surveyView } from './survey_view.js';
+import { syncNow, watchConnection } from './sync.js';
+
+const root = document.getElementById('app');
+
+function render() {
+  if (!app.device || !client) {
+    if (root.dataset.view === 'enroll') return; // keep a half-typed code
+    root.dataset.view = 'enroll';
+    return replace(root, enrollView());
+  }
+  if (app.view.name === 'survey') {
+    // A survey screen holds typed answers: redraw it only when navigating, never on a sync.
+    if (root.dataset.view === 'survey' && root.dataset.key === viewKey()) return;
+    root.dataset.view = 'survey';
+    root.dataset.key = viewKey();
+    return replace(root, surveyView(app.view));
+  }
+  root.dataset.view = 'home';
+  replace(root, homeView());
+}
+
+function viewKey() {
+  return `${app.view.formId ?? ''}/${app.view.responseId ?? ''}/${app.view.opened ?? ''}`;
+}
+
+async function start() {
+  app.render = render;
+  await loadAppState();
+  await startEngine();
+  if (app.device && !client) await newClient(app.device.dataset, app.device.epoch);
+  app.storagePersisted = app.device ? await askPersistent() : true;
+  render();
+  watchConnection();
+  if (app.device && navigator.onLine) syncNow();
+}
+
+// Two tabs with two engines would overwrite each other's saved state: the second tab waits.
+async function startAlone() {
+  if (!navigator.locks) return start();
+  const waiting = setTimeout(() => replace(root, h('p', { class: 'card' },
+    'The app is already open in another tab or window. Close it, and this one will start.')), 1500);
+  navigator.locks.request('survey-field-app', () => {
+    clearTimeout(waiting);
+    return start().then(() => new Promise(() => {})); // hold the lock while the page lives
+  });
+}
+
+if ('serviceWorker' in navigator) {
+  // updateViaCache 'none': the browser checks sw.js and its imported version file against the
+  // server itself, so a new app version is noticed on the next start with signal.
+  navigator.serviceWorker.register('/sw.js', { scope: '/', updateViaCache: 'none' }).catch(() => {});
+}
+
+startAlone().catch((error) => {
+  replace(root, h('section', { class: 'card error' },
+    h('h2', {}, 'The app could not start'),
+    h('p', {}, String(error?.message ?? error)),
+    h('p', {}, 'Your saved work is still on this phone. Try closing and opening the app again.')));
+});

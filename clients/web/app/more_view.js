@@ -1,0 +1,40 @@
+// Backups and phone facts: save unsent work to a file, load it back, see whether the browser
+// promised to keep the data.
+
+import { h } from './dom.js';
+import { client } from './engine.js';
+import { app } from './state.js';
+import { exportFile, importFile } from './backup.js';
+import { problem } from './words.js';
+
+export function moreTab() {
+  const message = h('p', { role: 'status', id: 'backup-message' });
+  const picker = h('input', {
+    type: 'file', accept: 'application/json,.json', id: 'import-file',
+    onchange: async (event) => {
+      const file = event.target.files[0];
+      if (!file) return;
+      try {
+        message.textContent = (await importFile(file)) ?? 'Loaded.';
+        app.render();
+      } catch (error) {
+        message.textContent = error.detail ? problem(error) : error.message;
+      }
+    },
+  });
+  const unsent = client.pendingCount();
+  return h('section', {},
+    h('article', { class: 'card' },
+      h('h2', {}, 'Save a copy to a file'),
+      h('p', {}, unsent ? `${unsent} item(s) are not sent yet. A file keeps them safe if the phone loses its data.` : 'Everything is sent. You can still save a copy.'),
+      h('p', { class: 'muted' }, 'The file contains survey answers and this phone\u2019s sign-in. Keep it private and delete it once the work is sent.'),
+      h('button', { class: 'big', id: 'export-button', onclick: () => exportFile() }, 'Save a copy to a file')),
+    h('article', { class: 'card' },
+      h('h2', {}, 'Load a saved copy'),
+      h('p', {}, 'Adds the surveys and counts from a saved file to this phone. Nothing on the phone is removed.'),
+      picker, message),
+    h('article', { class: 'card' },
+      h('h2', {}, 'This phone'),
+      h('p', {}, app.storagePersisted ? 'The browser has promised to keep this app\u2019s data.' : 'The browser has NOT promised to keep this app\u2019s data. Send often.'),
+      h('p', { class: 'muted' }, `Phone ID: ${app.device.deviceId?.slice(0, 8) ?? '?'}`)));
+}

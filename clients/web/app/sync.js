@@ -1,0 +1,82 @@
+// Moving documents to and from the server: one stateless POST /v1/sync per round, repeated
+// while the engine says there is more. Runs on the Send button and when the phone gets signal.
+
+import { client, change, persist } from './engine.js';
+import { app, saveMeta } from './state.js';
+import { httpProblem } from './words.js';
+import { askResetChoice } from './reset_dialog.js';
+import * as store from './store.js';
+
+// Small rounds: on a weak mobile link a failed round wastes little, and the next one resumes.
+const MAX_CHANGE_BYTES = 256 * 1024;
+const MAX_ROUNDS = 50;
+const ROUND_TIMEOUT_MS = 60_000;
+
+export async function syncNow() {
+  if (app.syncing || !app.device || !client) return;
+  app.syncing = true;
+  app.render();
+  try {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const reply = await postSync(client.buildSyncRequest(MAX_CHANGE_BYTES));
+      let info = JSON.parse(client.applySyncResponse(reply, false));
+      if (info.reset && !info.applied) {
+        if (!(await acceptReset())) {
+          app.meta.lastError = 'Not updated: the practice data was reset, and you chose to keep this phone\u2019s copy for now.';
+          return;
+        }
+        info = await change((c) => JSON.parse(c.applySyncResponse(reply, true)));
+        app.meta.notice = 'Your trainer reset the practice data. This phone now has the fresh practice data.';
+        app.meta.order = [];
+      }
+      await persist();
+      if (!client.needsSync()) break;
+    }
+    app.meta.lastSync = Date.now();
+    app.meta.lastError = '';
+  } catch (error) {
+    app.meta.lastError = error.plain ?? `Sending failed: ${error.message}. Your work is safe on this phone.`;
+  } finally {
+    app.syncing = false;
+    await saveMeta();
+    app.render();
+  }
+}
+
+async function postSync(body) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ROUND_TIMEOUT_MS);
+  let response;
+  try {
+    response = await fetch('/v1/sync', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${app.device.token}`, 'Content-Type': 'application/cbor' },
+      body,
+      signal: controller.signal,
+      cache: 'no-store',
+    });
+  } catch {
+    throw Object.assign(new Error('network'), { plain: httpProblem(0) });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    throw Object.assign(new Error(`HTTP ${response.status}`), { plain: httpProblem(response.status, body) });
+  }
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// The server only resets demo (training) datasets. Still, unsent work is never dropped
+// silently: a copy of the whole state is kept first, and the user can save it to a file.
+async function acceptReset() {
+  await store.put('backup-before-reset', client.save());
+  const unsent = client.pendingCount();
+  if (unsent === 0) return true;
+  return askResetChoice(unsent);
+}
+
+export function watchConnection() {
+  window.addEventListener('online', () => syncNow());
+  window.addEventListener('offline', () => app.render());
+}

@@ -1,0 +1,237 @@
+// The field worker's app in headless Chromium against the real survey-server binary:
+// enroll, go offline, fill two surveys (every question type), reload offline and find them,
+// come back online, sync, and check on the server that both arrived exactly once; then two
+// phones bump one site's tally offline and the totals add up.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startSurveyServer } from './survey_server.mjs';
+import { startAppServer } from './app_server.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const webRoot = resolve(here, '..');
+const shots = resolve(process.env.SCREENSHOT_DIR ?? join(here, '../../../target/screenshots'));
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+const FORM = {
+  id: 'outreach-contact', version: 1, title: 'Outreach contact log',
+  areas: ['north', 'south', 'river_market'],
+  questions: [
+    { id: 'gender', type: 'single', label: 'Gender', options: ['f', 'm', 'x'], required: true },
+    { id: 'needs', type: 'multi', label: 'What help was asked for?', options: [{ id: 'shelter', label: 'Shelter' }, { id: 'health', label: 'Health care' }, 'legal'] },
+    { id: 's1', type: 'likert', label: 'People here would help a victim', scale: 5, required: true },
+    { id: 'contacts', type: 'integer', label: 'How many people were in the group?', min: 1, max: 50 },
+    { id: 'visit', type: 'date', label: 'Day of the first outreach visit' },
+    { id: 'notes', type: 'text', label: 'Notes', max_len: 200 },
+  ],
+};
+
+let server;
+let app;
+let browser;
+let dataset;
+let code;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  server = await startSurveyServer(process.env.SURVEY_SERVER_BIN);
+  dataset = (await server.admin('POST', '/v1/datasets', { name: 'Browser test', mode: 'live', k: 5 })).id;
+  await server.admin('POST', `/v1/datasets/${dataset}/forms`, FORM);
+  code = (await server.admin('POST', `/v1/datasets/${dataset}/enrollments`, { label: 'browser test phones', uses: 5, expires_in_hours: 1 })).code;
+  app = await appOrigin(server.origin);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.close?.();
+  await server?.stop();
+});
+
+// The server serves the app at `/` once it has the static route; until then the test puts a
+// same-origin file server in front of it, and says so.
+async function appOrigin(origin) {
+  const res = await fetch(`${origin}/`).catch(() => null);
+  if (res?.ok && (res.headers.get('content-type') ?? '').includes('text/html')) {
+    const wasm = await fetch(`${origin}/pkg/survey_wasm_bg.wasm`);
+    assert.equal(wasm.headers.get('content-type'), 'application/wasm', 'the server must serve .wasm as application/wasm');
+    console.log('# the survey server serves the app itself');
+    return { origin };
+  }
+  console.log('# the survey server does not serve the app at / yet: using a same-origin file server that forwards the API');
+  return startAppServer(webRoot, origin);
+}
+
+async function phone(name) {
+  const context = await browser.newContext(PHONE);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.log(`# [${name}] page error: ${error.message}`));
+  page.on('console', (msg) => { if (msg.type() === 'error') console.log(`# [${name}] console: ${msg.text()}`); });
+  return { context, page };
+}
+
+async function enroll(page) {
+  await page.goto(app.origin);
+  await page.fill('#enroll-code', code.toLowerCase().replaceAll('-', ' '));
+  await page.click('#enroll-button');
+  await page.waitForSelector(`button[data-form="${FORM.id}"]`, { timeout: 30_000 });
+  // The service worker must hold the shell before the phone may go offline.
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+  await page.evaluate(async () => {
+    const names = await caches.keys();
+    const cache = await caches.open(names.find((n) => n.startsWith('field-shell-')));
+    if (!(await cache.match('/pkg/survey_wasm_bg.wasm'))) throw new Error('wasm not cached');
+  });
+}
+
+async function sync(page) {
+  await page.click('#sync-button');
+  await page.waitForFunction(() => {
+    const button = document.querySelector('#sync-button');
+    return button && !button.disabled;
+  }, null, { timeout: 30_000 });
+  const error = page.locator('#sync-error');
+  if (await error.count()) assert.fail(`sync failed: ${await error.textContent()}`);
+}
+
+async function fillSurvey(page, answers) {
+  await page.click(`button[data-form="${FORM.id}"]`);
+  await page.check(`input[name="area"][value="${answers.area}"]`);
+  await page.check(`input[name="q-gender"][value="${answers.gender}"]`);
+  for (const need of answers.needs) await page.check(`input[name="q-needs"][value="${need}"]`);
+  await page.check(`input[name="q-s1"][value="${answers.s1}"]`);
+  await page.fill('#q-contacts', String(answers.contacts));
+  await page.fill('#q-visit', answers.visit);
+  await page.fill('#q-notes', answers.notes);
+  await page.click('#finish');
+  await page.waitForSelector('#response-list');
+}
+
+test('every app module is in the service worker shell, so the app starts offline', () => {
+  const sw = readFileSync(join(webRoot, 'sw.js'), 'utf8');
+  for (const file of readdirSync(join(webRoot, 'app'))) assert.ok(sw.includes(`'/app/${file}'`), `sw.js does not cache app/${file}`);
+});
+
+test('offline surveys survive a reload and arrive on the server exactly once', async () => {
+  const { context, page } = await phone('A');
+  await enroll(page);
+  await page.screenshot({ path: join(shots, '01-enrolled.png'), fullPage: true });
+
+  await context.setOffline(true);
+  assert.equal(await page.evaluate(() => navigator.onLine), false);
+
+  // Plain-word validation: finishing with required answers missing and a number out of range.
+  await page.click(`button[data-form="${FORM.id}"]`);
+  await page.fill('#q-contacts', '500');
+  await page.click('#finish');
+  await page.waitForSelector('#form-errors:not(:empty)');
+  assert.match(await page.locator('[data-question="contacts"] .error').textContent(), /Enter a number from 1 to 50/);
+  assert.match(await page.locator('[data-question="gender"] .error').textContent(), /Please answer this question/);
+  assert.match(await page.locator('[data-question="area"] .error').textContent(), /Choose the area/);
+  await page.screenshot({ path: join(shots, '02-validation.png'), fullPage: true });
+  await page.click('button.back');
+
+  await fillSurvey(page, { area: 'north', gender: 'f', needs: ['shelter', 'legal'], s1: 4, contacts: 3, visit: '2026-11-02', notes: 'Met near the bus station, call +44 7700 900123' });
+  await fillSurvey(page, { area: 'river_market', gender: 'x', needs: ['health'], s1: 2, contacts: 12, visit: '2026-11-20', notes: 'Group asked for leaflets' });
+  assert.equal(await page.locator('#response-list li').count(), 2);
+  assert.match(await page.locator('#pending-count').textContent(), /2 waiting to send/);
+
+  await page.reload();
+  await page.waitForSelector('#response-list');
+  assert.equal(await page.evaluate(() => navigator.onLine), false, 'the reload happened offline');
+  assert.equal(await page.locator('#response-list li').count(), 2, 'both surveys are still there after an offline reload');
+  assert.equal(await page.locator('button[data-status="submitted"]').count(), 2);
+  await page.screenshot({ path: join(shots, '03-offline-after-reload.png'), fullPage: true });
+
+  // The scrubbed note: the phone number never leaves the phone.
+  await page.locator('button[data-status="submitted"]').last().click();
+  const shown = await page.locator('.survey').textContent();
+  assert.ok(!shown.includes('7700 900123'), 'the phone number in the note was scrubbed');
+  await page.screenshot({ path: join(shots, '04-finished-survey.png'), fullPage: true });
+  await page.click('button.back');
+
+  // A copy of the unsent work, saved to a file while offline.
+  await page.click('#tab-more');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-button')]);
+  const backup = join(shots, 'backup.json');
+  await download.saveAs(backup);
+  assert.equal(JSON.parse(readFileSync(backup, 'utf8')).unsent >= 2, true);
+  await page.screenshot({ path: join(shots, '05-more-tab.png'), fullPage: true });
+  await page.click('#tab-surveys');
+
+  await context.setOffline(false);
+  await sync(page);
+  assert.match(await page.locator('#pending-count').textContent(), /Everything is sent/);
+  await sync(page); // a second sync must not duplicate anything
+  await page.screenshot({ path: join(shots, '06-synced.png'), fullPage: true });
+
+  const hex = dataset.replaceAll('-', '');
+  assert.equal(server.sql(`SELECT count(*) FROM responses WHERE dataset = X'${hex}' AND status = 'submitted'`), '2');
+  assert.equal(server.sql(`SELECT count(*) FROM documents WHERE dataset = X'${hex}' AND kind = 'response'`), '2');
+  assert.equal(server.sql(`SELECT group_concat(area, ',') FROM (SELECT area FROM responses WHERE dataset = X'${hex}' ORDER BY area)`), 'north,river_market');
+  assert.equal(server.sql(`SELECT group_concat(num, ',') FROM (SELECT num FROM answers WHERE dataset = X'${hex}' AND question = 'contacts' ORDER BY num)`), '3,12');
+  assert.equal(server.sql(`SELECT count(*) FROM quarantine`), '0');
+  await context.close();
+
+  // A wiped browser restored from the file: the surveys are back, and sending them again
+  // (they were already sent) still leaves exactly one copy of each on the server.
+  const wiped = await phone('restored');
+  await wiped.page.goto(app.origin);
+  await wiped.page.click('summary:has-text("Load a saved copy instead")');
+  await wiped.page.setInputFiles('#restore-file', backup);
+  await wiped.page.waitForSelector('#response-list');
+  assert.equal(await wiped.page.locator('#response-list li').count(), 2);
+  await sync(wiped.page);
+  assert.match(await wiped.page.locator('#pending-count').textContent(), /Everything is sent/);
+  assert.equal(server.sql(`SELECT count(*) FROM documents WHERE dataset = X'${hex}' AND kind = 'response'`), '2');
+  assert.equal(server.sql(`SELECT count(*) FROM quarantine`), '0');
+  await wiped.context.close();
+});
+
+test('two phones bump one site offline and the totals add up', async () => {
+  const a = await phone('A2');
+  const b = await phone('B');
+  await enroll(a.page);
+  await a.page.click('#tab-sites');
+  await a.page.click('summary:has-text("Add a new site")');
+  await a.page.fill('#new-site-name', 'Bus station east gate');
+  await a.page.click('#add-site');
+  await a.page.waitForSelector('article.site');
+  await sync(a.page);
+
+  await enroll(b.page);
+  await b.page.click('#tab-sites');
+  await b.page.waitForSelector('article.site');
+
+  await a.context.setOffline(true);
+  await b.context.setOffline(true);
+  const plus = (page) => page.locator('article.site [data-metric="contacts"] button.plus');
+  for (let i = 0; i < 3; i++) await plus(a.page).click();
+  for (let i = 0; i < 4; i++) await plus(b.page).click();
+  await b.page.locator('article.site [data-metric="kits"] button.plus').click();
+  await b.page.screenshot({ path: join(shots, '07-site-tallies-offline.png'), fullPage: true });
+
+  await a.context.setOffline(false);
+  await b.context.setOffline(false);
+  await sync(a.page);
+  await sync(b.page);
+  await sync(a.page); // A learns B's taps
+  for (const page of [a.page, b.page]) {
+    assert.equal(await page.locator('article.site [data-metric="contacts"] .tally-total').textContent(), '7');
+    assert.equal(await page.locator('article.site [data-metric="kits"] .tally-total').textContent(), '1');
+  }
+  await a.page.screenshot({ path: join(shots, '08-site-tallies-synced.png'), fullPage: true });
+  const hex = dataset.replaceAll('-', '');
+  assert.equal(server.sql(`SELECT total FROM site_tallies WHERE dataset = X'${hex}' AND metric = 'contacts'`), '7');
+  assert.equal(server.sql(`SELECT count(*) FROM documents WHERE dataset = X'${hex}' AND kind = 'site'`), '1');
+  await a.context.close();
+  await b.context.close();
+});

@@ -1,0 +1,53 @@
+// The real survey-server binary in a temporary folder: start it, ask its CLI for an admin
+// token, and call its admin API, as an admin would.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function startSurveyServer(binary) {
+  const dir = mkdtempSync(join(tmpdir(), 'field-app-test-'));
+  const dbPath = join(dir, 't.db');
+  const database = `sqlite://${dbPath}`;
+  const child = spawn(binary, ['serve', '--addr', '127.0.0.1:0', '--database', database], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+  });
+  let log = '';
+  child.stderr.on('data', (chunk) => { log += chunk; });
+  const origin = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 60_000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const found = out.match(/listening on (http:\/\/\S+)/);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
+  });
+  const adminToken = execFileSync(binary, ['token', 'create', '--role', 'admin', '--name', 'browser-test', '--database', database], { encoding: 'utf8' }).trim();
+  const admin = async (method, path, body) => {
+    const res = await fetch(origin + path, {
+      method,
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  // Read-only SQL on the server's own database, to check what arrived. sqlite3 opens the WAL
+  // database alongside the running server safely.
+  const sql = (query) => execFileSync('sqlite3', ['-readonly', dbPath, query], { encoding: 'utf8' }).trim();
+  const stop = async () => {
+    if (process.env.TEST_LOG) console.log(log.replace(/^/gm, '# server: '));
+    child.kill('SIGTERM');
+    await new Promise((done) => (child.exitCode !== null ? done() : child.on('exit', done)));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { origin, admin, sql, stop, log: () => log };
+}
