@@ -78,9 +78,9 @@ async function phone(name) {
   return { context, page };
 }
 
-async function enroll(page) {
+async function enroll(page, withCode = code) {
   await page.goto(app.origin);
-  await page.fill('#enroll-code', code.toLowerCase().replaceAll('-', ' '));
+  await page.fill('#enroll-code', withCode.toLowerCase().replaceAll('-', ' '));
   await page.click('#enroll-button');
   await page.waitForSelector(`button[data-form="${FORM.id}"]`, { timeout: 30_000 });
   // The service worker must hold the shell before the phone may go offline.
@@ -234,4 +234,42 @@ test('two phones bump one site offline and the totals add up', async () => {
   assert.equal(server.sql(`SELECT count(*) FROM documents WHERE dataset = X'${hex}' AND kind = 'site'`), '1');
   await a.context.close();
   await b.context.close();
+});
+
+test('a trainer reset offers to keep unsent practice work before removing it', async () => {
+  const demo = (await server.admin('POST', '/v1/datasets', { name: 'Training', mode: 'demo' })).id;
+  await server.admin('POST', `/v1/datasets/${demo}/forms`, FORM);
+  const demoCode = (await server.admin('POST', `/v1/datasets/${demo}/enrollments`, { label: 'trainees', uses: 1, expires_in_hours: 1 })).code;
+  const { context, page } = await phone('trainee');
+  await enroll(page, demoCode);
+  await context.setOffline(true);
+  await fillSurvey(page, { area: 'south', gender: 'm', needs: [], s1: 5, contacts: 2, visit: '2026-11-03', notes: 'practice' });
+  await server.admin('POST', `/v1/datasets/${demo}/reset`, { seed: 7, responses: 0 });
+
+  // Back online: the automatic sync meets the reset and asks first.
+  await context.setOffline(false);
+  await page.waitForSelector('#reset-dialog', { timeout: 30_000 });
+  assert.match(await page.locator('#reset-dialog').textContent(), /1 item\(s\) on this phone were not sent/);
+  await page.screenshot({ path: join(shots, '09-reset-dialog.png') });
+  await page.click('#reset-dialog button:has-text("Not now")');
+  await page.waitForSelector('#sync-error');
+  assert.equal(await page.locator('#response-list li').count(), 1, 'nothing removed when the worker says not now');
+
+  await page.click('#sync-button');
+  await page.waitForSelector('#reset-dialog');
+  await page.click('#reset-dialog button:has-text("Remove them and continue")');
+  await page.waitForSelector('#notice:has-text("reset the practice data")');
+  await page.waitForFunction(() => !document.querySelector('#sync-button').disabled);
+  assert.equal(await page.locator('#response-list').count(), 0, 'the practice survey is gone');
+  assert.equal(await page.locator(`button[data-form="${FORM.id}"]`).count(), 1, 'the forms came back after the reset');
+  const backupKept = await page.evaluate(() => new Promise((resolve) => {
+    const open = indexedDB.open('survey-field');
+    open.onsuccess = () => {
+      const get = open.result.transaction('kv').objectStore('kv').get('backup-before-reset');
+      get.onsuccess = () => resolve(get.result instanceof Uint8Array && get.result.length > 0);
+    };
+  }));
+  assert.ok(backupKept, 'a copy of the state before the reset is kept on the phone');
+  await page.screenshot({ path: join(shots, '10-after-reset.png'), fullPage: true });
+  await context.close();
 });
