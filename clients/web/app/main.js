@@ -6,7 +6,7 @@ import { client, newClient, startEngine } from './engine.js';
 import { app, loadAppState } from './state.js';
 import { askPersistent } from './store.js';
 import { enrollView } from './enroll_view.js';
-import { homeView } from './home_view.js';
+import { homeView, statusBar } from './home_view.js';
 import { surveyView } from './survey_view.js';
 import { syncNow, watchConnection } from './sync.js';
 
@@ -25,6 +25,11 @@ function render() {
     root.dataset.key = viewKey();
     return replace(root, surveyView(app.view));
   }
+  // While the worker types (a new site's name), a sync finishing redraws the status only.
+  const typing = root.dataset.view === 'home' && root.contains(document.activeElement)
+    && ['INPUT', 'TEXTAREA'].includes(document.activeElement.tagName) && document.activeElement.type !== 'file';
+  if (typing && !app.view.navigated) return root.querySelector('#sync-status')?.replaceWith(statusBar());
+  app.view.navigated = false;
   root.dataset.view = 'home';
   replace(root, homeView());
 }

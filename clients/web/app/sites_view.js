@@ -42,6 +42,7 @@ function addSiteForm() {
     }
     try {
       await change((c) => c.createSite(siteCode(text), text));
+      name.blur(); // a focused field keeps the screen from redrawing (see main.js)
       app.render();
     } catch (error) {
       message.textContent = problem(error);

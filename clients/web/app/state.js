@@ -22,7 +22,7 @@ export function saveMeta() {
 }
 
 export function show(view) {
-  app.view = view;
+  app.view = { ...view, navigated: true };
   app.render();
   window.scrollTo(0, 0);
 }
