@@ -259,3 +259,30 @@ fn a_command_killed_at_any_moment_leaves_a_loadable_state() {
         saved
     );
 }
+
+#[test]
+fn without_state_the_file_lives_under_xdg_data_home_or_home() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let run = |envs: &[(&str, &std::path::Path)]| {
+        let mut command = std::process::Command::new(crate::support::survey::binary());
+        command
+            .arg("status")
+            .env_remove("SURVEY_STATE")
+            .env_remove("XDG_DATA_HOME");
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let output = command.output().expect("survey runs");
+        assert_eq!(output.status.code(), Some(1));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let xdg = folder.path().join("xdg");
+    let said = run(&[("XDG_DATA_HOME", &xdg), ("HOME", folder.path())]);
+    assert!(
+        said.contains(&format!("{}/survey/state", xdg.display())),
+        "{said}"
+    );
+    let said = run(&[("HOME", folder.path())]);
+    let under_home = folder.path().join(".local/share/survey/state");
+    assert!(said.contains(&under_home.display().to_string()), "{said}");
+}
