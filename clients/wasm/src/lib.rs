@@ -18,6 +18,17 @@ pub use js_error::{bad_input, to_js};
 
 type JsResult<T> = Result<T, JsValue>;
 
+/// Bounds on the server's replies. A site bumped by many phones at once has one head per
+/// concurrent increment, far beyond sync-core's default bound; refusing such a reply would stop
+/// this phone syncing at all. The body's size is already bounded by what the server sends, so a
+/// high bound costs nothing. (Same values as the CLI's.)
+const REPLY_LIMITS: Limits = Limits {
+    max_docs: 100_000,
+    max_changes_per_doc: 1_000_000,
+    max_change_bytes: 16 << 20,
+    max_heads: 65_536,
+};
+
 /// One device's documents of one dataset, and what it still has to send.
 #[wasm_bindgen]
 pub struct SurveyClient {
@@ -158,7 +169,16 @@ impl SurveyClient {
     /// (always at least one document's worth, so every round makes progress).
     #[wasm_bindgen(js_name = buildSyncRequest)]
     pub fn build_sync_request(&mut self, max_change_bytes: u32) -> Vec<u8> {
-        let request = self.engine.build_request(max_change_bytes as usize);
+        let mut request = self.engine.build_request(max_change_bytes as usize);
+        // The server refuses a whole request (413) naming more heads for one document than its
+        // limits allow. Naming none asks for the whole document instead: more bytes down for
+        // that busy site, but this phone keeps syncing its responses.
+        let server_max_heads = Limits::default().max_heads;
+        for entry in &mut request.docs {
+            if entry.heads.len() > server_max_heads {
+                entry.heads.clear();
+            }
+        }
         encode_request(&request)
     }
 
@@ -168,7 +188,7 @@ impl SurveyClient {
     /// changes and `applied` is false, so the app can first offer to save unsent work.
     #[wasm_bindgen(js_name = applySyncResponse)]
     pub fn apply_sync_response(&mut self, bytes: &[u8], allow_reset: bool) -> JsResult<String> {
-        let answer = decode_response(bytes, &Limits::default()).map_err(|e| to_js(&e))?;
+        let answer = decode_response(bytes, &REPLY_LIMITS).map_err(|e| to_js(&e))?;
         let applied = !answer.reset || allow_reset;
         if applied {
             self.engine.apply_response(&answer).map_err(|e| to_js(&e))?;
