@@ -125,6 +125,28 @@ test('offline surveys survive a reload and arrive on the server exactly once', a
   await enroll(page);
   await page.screenshot({ path: join(shots, '01-enrolled.png'), fullPage: true });
 
+  // The engine's own refusals reach JS as Errors with the wire code, the precise kind and the
+  // question, which the app turns into plain words next to that question.
+  const refusal = await page.evaluate(async (formId) => {
+    const wasm = await import('/pkg/survey_wasm.js');
+    await wasm.default();
+    const bytes = await new Promise((resolve) => {
+      const open = indexedDB.open('survey-field');
+      open.onsuccess = () => {
+        const get = open.result.transaction('kv').objectStore('kv').get('state');
+        get.onsuccess = () => resolve(get.result);
+      };
+    });
+    const engine = wasm.SurveyClient.load(bytes);
+    try {
+      engine.createResponse(formId, JSON.stringify({ area: 'north', collected_on: '2026-11-20', answers: { s1: 9 } }));
+      return null;
+    } catch (error) {
+      return { isError: error instanceof Error, code: error.code, detail: error.detail, question: error.question };
+    }
+  }, FORM.id);
+  assert.deepEqual(refusal, { isError: true, code: 'invalid', detail: 'out_of_range', question: 's1' });
+
   await context.setOffline(true);
   assert.equal(await page.evaluate(() => navigator.onLine), false);
 
