@@ -72,4 +72,5 @@ async function enroll(code) {
   app.device = { token: body.token, deviceId: body.device_id, dataset: body.dataset, epoch: body.epoch };
   await newClient(body.dataset, body.epoch);
   await store.put('device', app.device);
+  app.storagePersisted = await store.askPersistent();
 }

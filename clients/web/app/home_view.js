@@ -30,7 +30,7 @@ function banners() {
   const list = [];
   if (!app.storagePersisted) {
     list.push(h('div', { class: 'warning', id: 'storage-warning' },
-      'This phone may delete saved surveys when it runs low on space. Send often, and save a copy to a file (under \u201cMore\u201d) if you cannot send for a while.'));
+      'This phone may delete saved surveys when it runs low on space. Send often, and save a copy to a file (under \u201cMore\u201d) if you cannot send for a while. Adding this app to your home screen usually stops this.'));
   }
   if (app.meta.notice) {
     list.push(h('div', { class: 'notice', id: 'notice', role: 'status' }, app.meta.notice,

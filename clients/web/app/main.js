@@ -54,7 +54,8 @@ async function startAlone() {
   if (!navigator.locks) return start();
   const waiting = setTimeout(() => replace(root, h('p', { class: 'card' },
     'The app is already open in another tab or window. Close it, and this one will start.')), 1500);
-  navigator.locks.request('survey-field-app', () => {
+  // The returned promise settles only if start() fails, which then shows the error screen.
+  return navigator.locks.request('survey-field-app', () => {
     clearTimeout(waiting);
     return start().then(() => new Promise(() => {})); // hold the lock while the page lives
   });
