@@ -49,6 +49,18 @@ pub enum Command {
         #[arg(long)]
         answers: PathBuf,
     },
+    /// Change a saved response (e.g. submit a draft) from a JSON file of edits.
+    Edit {
+        /// The response id `survey collect` printed (see `survey responses`).
+        #[arg(long)]
+        response: uuid::Uuid,
+        /// Only what changes: `{ "answers": { ... }, "cleared": ["q"], "submit": true }`;
+        /// `-` reads standard input.
+        #[arg(long)]
+        answers: PathBuf,
+    },
+    /// List the responses on this device: form, area, day, draft or submitted.
+    Responses,
     /// Add to one of a site's tallies (e.g. contacts made, kits handed out).
     Tally {
         /// The site code.

@@ -48,6 +48,9 @@ pub enum Error {
         reason: sync_core::Error,
     },
 
+    #[error("there is no response {0} on this device; `survey responses` lists them")]
+    UnknownResponse(uuid::Uuid),
+
     #[error("cannot read the answers file {file}: {detail}")]
     AnswersFile { file: String, detail: String },
 

@@ -43,7 +43,7 @@ pub fn run(file: &StateFile, form_id: &str, answers: &Path) -> Result<()> {
     Ok(())
 }
 
-fn read_answers(path: &Path) -> std::result::Result<serde_json::Value, String> {
+pub(super) fn read_answers(path: &Path) -> std::result::Result<serde_json::Value, String> {
     let mut text = String::new();
     let read = if path.as_os_str() == "-" {
         std::io::stdin()

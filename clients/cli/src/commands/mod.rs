@@ -4,6 +4,7 @@
 mod collect;
 mod enroll;
 mod forms;
+mod responses;
 mod sites;
 mod status;
 mod sync;
@@ -22,6 +23,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Enroll { server, code } => enroll::run(&file()?, &server, &code),
         Command::Forms { form } => forms::run(&file()?, form.as_deref()),
         Command::Collect { form, answers } => collect::run(&file()?, &form, &answers),
+        Command::Edit { response, answers } => responses::edit(&file()?, response, &answers),
+        Command::Responses => responses::list(&file()?),
         Command::Tally { site, metric, by } => sites::tally(&file()?, &site, &metric, by),
         Command::Site(SiteCommand::Add { code, name }) => sites::add(&file()?, &code, &name),
         Command::Site(SiteCommand::List) => sites::list(&file()?),

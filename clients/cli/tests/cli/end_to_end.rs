@@ -174,3 +174,54 @@ fn a_training_reset_clears_the_phone_and_says_so() {
     );
     trainee.run(&["forms"]).ok();
 }
+
+#[test]
+fn a_draft_is_finished_and_submitted_later() {
+    let server = TestServer::start();
+    let fixture = server.fixture(FORM, 1);
+    let phone = enrolled(&server, &fixture.code);
+    let draft = r#"{ "area": "south", "collected_on": "2026-11-21", "answers": { "s1": 2 } }"#;
+    let file = phone.answers_file("draft.json", draft);
+    let id = saved_id(
+        &phone
+            .run(&["collect", "--form", "contact-log", "--answers", &file])
+            .ok()
+            .stdout,
+    );
+    phone.run(&["sync"]).ok();
+    let run = phone.run(&["responses"]).ok();
+    assert!(
+        run.stdout
+            .contains(&format!("{id}  contact-log v1  south  2026-11-21  draft")),
+        "{run:#?}"
+    );
+
+    // Submitting without the required answer is refused, and changes nothing.
+    let id_text = id.to_string();
+    let submit = phone.answers_file("submit.json", r#"{ "submit": true }"#);
+    phone
+        .run(&["edit", "--response", &id_text, "--answers", &submit])
+        .fails(1, "required question \"gender\" has no answer");
+    let finish = phone.answers_file(
+        "finish.json",
+        r#"{ "answers": { "gender": "x" }, "submit": true }"#,
+    );
+    let run = phone
+        .run(&["edit", "--response", &id_text, "--answers", &finish])
+        .ok();
+    assert!(run.stdout.contains("it is submitted"), "{run:#?}");
+    phone.run(&["sync"]).ok();
+
+    let stored = server.stored_responses(fixture.dataset, "contact-log");
+    assert_eq!(stored.len(), 1, "an edit is the same response, not a new one");
+    assert!(stored[0].submitted, "{stored:?}");
+    phone
+        .run(&[
+            "edit",
+            "--response",
+            &Uuid::new_v4().to_string(),
+            "--answers",
+            &finish,
+        ])
+        .fails(1, "there is no response");
+}

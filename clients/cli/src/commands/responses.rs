@@ -1,0 +1,62 @@
+use std::path::Path;
+
+use sync_core::{DocKind, Error as CoreError, ResponseEdit};
+use uuid::Uuid;
+
+use super::collect::read_answers;
+use crate::state::StateFile;
+use crate::{Error, Result};
+
+/// One line per response, without its answers: enough to find a draft to finish.
+pub fn list(file: &StateFile) -> Result<()> {
+    let mut state = file.load()?;
+    let ids = state.engine.document_ids(DocKind::Response);
+    if ids.is_empty() {
+        println!("No responses on this device.");
+    }
+    for id in ids {
+        match state.engine.response(id) {
+            Ok(view) => println!(
+                "{id}  {} v{}  {}  {}  {}",
+                view.form,
+                view.form_version,
+                view.area,
+                view.collected_on,
+                view.status.as_str()
+            ),
+            Err(e) => println!("{id}  cannot be read: {e}"),
+        }
+    }
+    Ok(())
+}
+
+pub fn edit(file: &StateFile, id: Uuid, answers: &Path) -> Result<()> {
+    let mut state = file.load()?;
+    if !state.engine.document_ids(DocKind::Response).contains(&id) {
+        return Err(Error::UnknownResponse(id));
+    }
+    let view = state.engine.response(id).map_err(Error::Refused)?;
+    let form = state
+        .engine
+        .form(&view.form, Some(view.form_version))
+        .map_err(Error::Refused)?;
+    let shown = answers.display().to_string();
+    let json = read_answers(answers).map_err(|detail| Error::AnswersFile {
+        file: shown.clone(),
+        detail,
+    })?;
+    let doesnt_fit = |reason: CoreError| Error::AnswersDontFit {
+        file: shown.clone(),
+        form: form.id.clone(),
+        reason,
+    };
+    let edit = ResponseEdit::from_json(&form, &json).map_err(doesnt_fit)?;
+    state.engine.edit_response(id, &edit).map_err(doesnt_fit)?;
+    file.save(&mut state)?;
+    let status = state.engine.response(id).map_err(Error::Refused)?.status;
+    println!(
+        "Saved the change to response {id}; it is {}. Run `survey sync` to send it.",
+        status.as_str()
+    );
+    Ok(())
+}
