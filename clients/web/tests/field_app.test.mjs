@@ -102,9 +102,19 @@ async function sync(page) {
   if (await error.count()) assert.fail(`sync failed: ${await error.textContent()}`);
 }
 
-async function fillSurvey(page, answers) {
+async function fillSurvey(page, answers, { viaDraft = false } = {}) {
   await page.click(`button[data-form="${FORM.id}"]`);
   await page.check(`input[name="area"][value="${answers.area}"]`);
+  if (viaDraft) {
+    // Part of it now, kept as a draft, the rest after reopening it from the list.
+    await page.fill('#q-notes', 'to be replaced');
+    await page.click('#save-draft');
+    await page.waitForSelector('#form-status:has-text("Draft saved")');
+    await page.click('button.back');
+    await page.locator('button[data-status="draft"]').first().click();
+    assert.equal(await page.locator('#q-notes').inputValue(), 'to be replaced');
+    assert.equal(await page.locator(`input[name="area"][value="${answers.area}"]`).isChecked(), true);
+  }
   await page.check(`input[name="q-gender"][value="${answers.gender}"]`);
   for (const need of answers.needs) await page.check(`input[name="q-needs"][value="${need}"]`);
   await page.check(`input[name="q-s1"][value="${answers.s1}"]`);
@@ -162,7 +172,7 @@ test('offline surveys survive a reload and arrive on the server exactly once', a
   await page.click('button.back');
 
   await fillSurvey(page, { area: 'north', gender: 'f', needs: ['shelter', 'legal'], s1: 4, contacts: 3, visit: '2026-11-02', notes: 'Met near the bus station, call +44 7700 900123' });
-  await fillSurvey(page, { area: 'river_market', gender: 'x', needs: ['health'], s1: 2, contacts: 12, visit: '2026-11-20', notes: 'Group asked for leaflets' });
+  await fillSurvey(page, { area: 'river_market', gender: 'x', needs: ['health'], s1: 2, contacts: 12, visit: '2026-11-20', notes: 'Group asked for leaflets' }, { viaDraft: true });
   assert.equal(await page.locator('#response-list li').count(), 2);
   assert.match(await page.locator('#pending-count').textContent(), /2 waiting to send/);
 
