@@ -3,6 +3,8 @@
 use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio::net::TcpListener;
@@ -70,6 +72,10 @@ pub struct ServeArgs {
     /// Largest sync request body accepted, in bytes.
     #[arg(long, env = "SURVEY_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// The field app's folder (`clients/web` with `pkg/` from `scripts/build-wasm`), served at
+    /// `/`. Defaults to the source tree this binary was built from.
+    #[arg(long, env = "SURVEY_WEB_ROOT")]
+    pub web_root: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -174,7 +180,16 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         ..SyncSettings::default()
     };
-    let state = AppState::new(storage, settings);
+    let mut state = AppState::new(storage, settings);
+    if let Some(root) = args.web_root {
+        state.web_root = Arc::new(root);
+    }
+    if !state.web_root.join("pkg/survey_wasm_bg.wasm").exists() {
+        tracing::warn!(
+            web_root = %state.web_root.display(),
+            "the field app's engine is not built: run scripts/build-wasm to serve the app at /"
+        );
+    }
     if args.demo {
         let access = demo::ensure_demo(&state).await?;
         println!(

@@ -1,6 +1,7 @@
 //! The route table and the middleware stack.
 
 use std::any::Any;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -11,7 +12,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::handlers::{datasets, enrollments, forms, ops, quarantine, tokens};
+use crate::handlers::{datasets, enrollments, field_app, forms, ops, quarantine, tokens};
 use crate::metrics::Metrics;
 use crate::settings::SyncSettings;
 use crate::storage::Storage;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub sync: SyncSettings,
     pub aggregates: Arc<crate::aggregates::cache::AggregateCache>,
+    /// The field app's files (`clients/web`).
+    pub web_root: Arc<PathBuf>,
 }
 
 impl AppState {
@@ -34,12 +37,17 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             sync,
             aggregates: Arc::default(),
+            web_root: Arc::new(field_app::default_web_root()),
         }
     }
 }
 
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/", get(field_app::index))
+        .route("/{file}", get(field_app::root_file))
+        .route("/app/{file}", get(field_app::app_module))
+        .route("/pkg/{file}", get(field_app::engine_file))
         .route("/analyst", get(crate::handlers::analyst::page))
         .route("/analyst/", get(crate::handlers::analyst::page))
         .route("/analyst/dashboard.js", get(crate::handlers::analyst::script))

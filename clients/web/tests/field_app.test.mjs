@@ -10,7 +10,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startSurveyServer } from './survey_server.mjs';
-import { startAppServer } from './app_server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
@@ -52,22 +51,17 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await app?.close?.();
   await server?.stop();
 });
 
-// The server serves the app at `/` once it has the static route; until then the test puts a
-// same-origin file server in front of it, and says so.
+// The server serves the app itself at `/`, from the same origin as the API.
 async function appOrigin(origin) {
-  const res = await fetch(`${origin}/`).catch(() => null);
-  if (res?.ok && (res.headers.get('content-type') ?? '').includes('text/html')) {
-    const wasm = await fetch(`${origin}/pkg/survey_wasm_bg.wasm`);
-    assert.equal(wasm.headers.get('content-type'), 'application/wasm', 'the server must serve .wasm as application/wasm');
-    console.log('# the survey server serves the app itself');
-    return { origin };
-  }
-  console.log('# the survey server does not serve the app at / yet: using a same-origin file server that forwards the API');
-  return startAppServer(webRoot, origin);
+  const page = await fetch(`${origin}/`);
+  assert.match(page.headers.get('content-type') ?? '', /^text\/html/, 'the server serves the app at /');
+  const wasm = await fetch(`${origin}/pkg/survey_wasm_bg.wasm`);
+  assert.equal(wasm.status, 200, 'the engine is built and served');
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm', 'the server must serve .wasm as application/wasm');
+  return { origin };
 }
 
 async function phone(name) {

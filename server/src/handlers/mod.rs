@@ -3,6 +3,7 @@
 pub mod analyst;
 pub mod datasets;
 pub mod enrollments;
+pub mod field_app;
 pub mod forms;
 pub mod ops;
 pub mod quarantine;

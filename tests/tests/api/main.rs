@@ -8,6 +8,7 @@ mod aggregates;
 mod bad_input;
 mod crash;
 mod demo;
+mod field_app;
 mod logs;
 mod refusals;
 mod replicas;

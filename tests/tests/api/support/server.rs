@@ -1,3 +1,4 @@
+use std::path::Path;
 use std::sync::Arc;
 
 use survey_server::handlers::tokens::issue_token;
@@ -29,10 +30,28 @@ impl TestServer {
     }
 
     pub async fn start_on(db: TestDb, settings: SyncSettings) -> TestServer {
+        TestServer::start_configured(db, settings, |_| {}).await
+    }
+
+    /// Serves the field app from `root` instead of the source tree's `clients/web`.
+    pub async fn start_with_web_root(backend: &Backend, root: &Path) -> TestServer {
+        let db = TestDb::create(backend).await;
+        TestServer::start_configured(db, SyncSettings::default(), |state| {
+            state.web_root = Arc::new(root.to_owned());
+        })
+        .await
+    }
+
+    async fn start_configured(
+        db: TestDb,
+        settings: SyncSettings,
+        configure: impl FnOnce(&mut AppState),
+    ) -> TestServer {
         let storage = survey_server::storage::connect(&db.url)
             .await
             .expect("connect storage");
-        let state = AppState::new(storage, settings);
+        let mut state = AppState::new(storage, settings);
+        configure(&mut state);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel();
