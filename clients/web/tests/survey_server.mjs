@@ -1,27 +1,28 @@
 // The real survey-server binary in a temporary folder: start it, ask its CLI for an admin
-// token, and call its admin API, as an admin would.
+// token, and call its admin API, as an admin would. `serveArgs` go to `serve` (e.g. `--demo`);
+// what the server printed before it listened is returned as `stdout`.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function startSurveyServer(binary) {
+export async function startSurveyServer(binary, serveArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'field-app-test-'));
   const dbPath = join(dir, 't.db');
   const database = `sqlite://${dbPath}`;
-  const child = spawn(binary, ['serve', '--addr', '127.0.0.1:0', '--database', database], {
+  const child = spawn(binary, ['serve', ...serveArgs, '--addr', '127.0.0.1:0', '--database', database], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
   });
   let log = '';
+  let stdout = '';
   child.stderr.on('data', (chunk) => { log += chunk; });
   const origin = await new Promise((resolve, reject) => {
-    let out = '';
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 60_000);
     child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const found = out.match(/listening on (http:\/\/\S+)/);
+      stdout += chunk;
+      const found = stdout.match(/listening on (http:\/\/\S+)/);
       if (found) {
         clearTimeout(timer);
         resolve(found[1]);
@@ -49,5 +50,5 @@ export async function startSurveyServer(binary) {
     await new Promise((done) => (child.exitCode !== null ? done() : child.on('exit', done)));
     rmSync(dir, { recursive: true, force: true });
   };
-  return { origin, admin, sql, stop, log: () => log };
+  return { origin, stdout, admin, sql, stop, log: () => log };
 }
