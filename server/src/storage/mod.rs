@@ -8,6 +8,7 @@
 mod postgres;
 mod sql;
 mod sqlite;
+mod write;
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -67,10 +68,11 @@ pub trait Storage: Send + Sync {
 
     // --- sync ----------------------------------------------------------------------------
     async fn document(&self, id: Uuid) -> Result<Option<StoredDocument>>;
-    /// Writes a merged document, its actors and its materialized rows in one transaction,
-    /// guarded by the version the merge started from and by the dataset `epoch` the request
-    /// was checked against (a reset in between must win: its documents are gone for good).
-    async fn save_document(&self, write: &DocumentWrite, epoch: i64) -> Result<SaveOutcome>;
+    /// Writes merged documents, their actors and their materialized rows in one transaction
+    /// (one commit, one fsync, per sync request), each guarded by the version its merge started
+    /// from, all by the dataset `epoch` the request was checked against (a reset in between
+    /// must win: its documents are gone for good).
+    async fn save_documents(&self, writes: &[DocumentWrite], epoch: i64) -> Result<BatchOutcome>;
     /// Form and site documents of a dataset (what every device of it may read), by id.
     async fn shared_documents(&self, dataset: Uuid) -> Result<Vec<DocumentSummary>>;
     async fn quarantine(&self, entry: &QuarantineEntry) -> Result<()>;
@@ -301,14 +303,14 @@ pub struct ConflictRow {
     pub candidates: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SaveOutcome {
-    Saved,
-    /// Another writer changed (or created) the document since it was read: merge again.
-    Stale,
-    /// An incoming actor already wrote another document.
-    LinkedActor,
-    /// The dataset was reset since the request's epoch was checked: nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// Committed. `stale[i]`: another writer changed (or created) document `i` since it was
+    /// read, so nothing of it was written: merge it again.
+    Saved { stale: Vec<bool> },
+    /// Nothing was written: an incoming actor of write `i` already wrote another document.
+    LinkedActor(usize),
+    /// Nothing was written: the dataset was reset since the request's epoch was checked.
     EpochMoved,
 }
 

@@ -268,58 +268,29 @@ macro_rules! impl_storage {
                 }))
             }
 
-            async fn save_document(
+            async fn save_documents(
                 &self,
-                write: &$crate::storage::DocumentWrite,
+                writes: &[$crate::storage::DocumentWrite],
                 epoch: i64,
-            ) -> $crate::Result<$crate::storage::SaveOutcome> {
-                use $crate::storage::SaveOutcome;
+            ) -> $crate::Result<$crate::storage::BatchOutcome> {
+                use $crate::storage::BatchOutcome;
                 let mut tx = self.pool.begin_with($begin).await?;
-                // The guarded write comes first: it takes the row lock (PostgreSQL) or the
-                // database lock (SQLite) before anything else is read.
-                let written = match write.base_version {
-                    Some(base) => sqlx::query(
-                        "UPDATE documents SET heads = $1, bytes = $2, version = version + 1
-                         WHERE id = $3 AND version = $4",
-                    )
-                    .bind(&write.heads)
-                    .bind(&write.bytes)
-                    .bind(write.id)
-                    .bind(base)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected(),
-                    None => sqlx::query(
-                        "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version)
-                         VALUES ($1, $2, $3, $4, $5, $6, 1) ON CONFLICT (id) DO NOTHING",
-                    )
-                    .bind(write.id)
-                    .bind(write.dataset)
-                    .bind(write.kind.as_str())
-                    .bind(write.owner)
-                    .bind(&write.heads)
-                    .bind(&write.bytes)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected(),
-                };
-                if written == 0 {
-                    return Ok(SaveOutcome::Stale);
-                }
-                // A reset bumps the epoch before it deletes: if it committed first we see the
-                // new epoch here; if it comes later it waits for this commit, then deletes this.
+                // The epoch first, like a reset takes the dataset row before the documents:
+                // if a reset committed first we see its epoch here; if it comes later it waits
+                // for this commit, then deletes what it wrote.
+                let dataset = writes.first().map(|w| w.dataset);
                 let current: Option<i64> = sqlx::query_scalar($epoch)
-                    .bind(write.dataset)
+                    .bind(dataset)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if current != Some(epoch) {
-                    return Ok(SaveOutcome::EpochMoved);
+                if dataset.is_some() && current != Some(epoch) {
+                    return Ok(BatchOutcome::EpochMoved);
                 }
-                if write_contents_in(&mut tx, write).await? == SaveOutcome::LinkedActor {
-                    return Ok(SaveOutcome::LinkedActor);
+                let outcome = write_documents_in(&mut tx, writes).await?;
+                if matches!(outcome, BatchOutcome::Saved { .. }) {
+                    tx.commit().await?;
                 }
-                tx.commit().await?;
-                Ok(SaveOutcome::Saved)
+                Ok(outcome)
             }
 
             async fn shared_documents(
@@ -470,23 +441,14 @@ macro_rules! impl_storage {
                     sqlx::query(statement).bind(dataset).execute(&mut *tx).await?;
                 }
                 let mut seeded = 0u64;
-                while let Some(write) = seeds.recv().await {
-                    let write = write?;
-                    sqlx::query(
-                        "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version) VALUES ($1, $2, $3, $4, $5, $6, 1)",
-                    )
-                    .bind(write.id)
-                    .bind(write.dataset)
-                    .bind(write.kind.as_str())
-                    .bind(write.owner)
-                    .bind(&write.heads)
-                    .bind(&write.bytes)
-                    .execute(&mut *tx)
-                    .await?;
-                    if write_contents_in(&mut tx, &write).await? == $crate::storage::SaveOutcome::LinkedActor {
-                        return Err($crate::ApiError::Internal("demo data reused an actor".into()));
+                let mut received = Vec::with_capacity(SEED_CHUNK);
+                while seeds.recv_many(&mut received, SEED_CHUNK).await > 0 {
+                    let chunk = received.drain(..).collect::<$crate::Result<Vec<_>>>()?;
+                    match write_documents_in(&mut tx, &chunk).await? {
+                        $crate::storage::BatchOutcome::Saved { stale } if !stale.contains(&true) => {}
+                        _ => return Err($crate::ApiError::Internal("demo data reused an id or an actor".into())),
                     }
-                    seeded += u64::from(write.kind == sync_core::DocKind::Response);
+                    seeded += chunk.iter().filter(|w| w.kind == sync_core::DocKind::Response).count() as u64;
                 }
                 audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
@@ -494,101 +456,10 @@ macro_rules! impl_storage {
             }
         }
 
-        /// Everything a document write adds besides the `documents` row itself: its actors
-        /// (refusing one already used by another document), its materialized rows and its
-        /// conflicts. Used by sync writes and by demo seeding alike.
-        async fn write_contents_in(
-            tx: &mut sqlx::Transaction<'static, $db>,
-            write: &$crate::storage::DocumentWrite,
-        ) -> $crate::Result<$crate::storage::SaveOutcome> {
-            use $crate::storage::{Materialized, SaveOutcome};
-            for actor in &write.actors {
-                sqlx::query("INSERT INTO doc_actors (actor, document) VALUES ($1, $2) ON CONFLICT (actor) DO NOTHING")
-                    .bind(actor)
-                    .bind(write.id)
-                    .execute(&mut **tx)
-                    .await?;
-                let owner: uuid::Uuid = sqlx::query_scalar("SELECT document FROM doc_actors WHERE actor = $1")
-                    .bind(actor)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                if owner != write.id {
-                    return Ok(SaveOutcome::LinkedActor);
-                }
-            }
-            match &write.rows {
-                Materialized::Response(response) => {
-                    sqlx::query("DELETE FROM answers WHERE document = $1")
-                        .bind(write.id)
-                        .execute(&mut **tx)
-                        .await?;
-                    sqlx::query("DELETE FROM responses WHERE document = $1")
-                        .bind(write.id)
-                        .execute(&mut **tx)
-                        .await?;
-                    sqlx::query(
-                        "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    )
-                    .bind(write.id)
-                    .bind(write.dataset)
-                    .bind(response.device)
-                    .bind(&response.form)
-                    .bind(response.form_version)
-                    .bind(response.status)
-                    .bind(&response.collected_on)
-                    .bind(&response.area)
-                    .bind(&response.week)
-                    .bind(&response.month)
-                    .execute(&mut **tx)
-                    .await?;
-                    for answer in &response.answers {
-                        sqlx::query(
-                            "INSERT INTO answers (document, dataset, form, question, value, num) VALUES ($1, $2, $3, $4, $5, $6)",
-                        )
-                        .bind(write.id)
-                        .bind(write.dataset)
-                        .bind(&response.form)
-                        .bind(&answer.question)
-                        .bind(&answer.value)
-                        .bind(answer.num)
-                        .execute(&mut **tx)
-                        .await?;
-                    }
-                }
-                Materialized::Site(site) => {
-                    sqlx::query("DELETE FROM site_tallies WHERE document = $1")
-                        .bind(write.id)
-                        .execute(&mut **tx)
-                        .await?;
-                    for (metric, total) in &site.tallies {
-                        sqlx::query(
-                            "INSERT INTO site_tallies (document, dataset, site, metric, total) VALUES ($1, $2, $3, $4, $5)",
-                        )
-                        .bind(write.id)
-                        .bind(write.dataset)
-                        .bind(&site.site)
-                        .bind(metric)
-                        .bind(total)
-                        .execute(&mut **tx)
-                        .await?;
-                    }
-                }
-            }
-            sqlx::query("DELETE FROM conflicts WHERE document = $1")
-                .bind(write.id)
-                .execute(&mut **tx)
-                .await?;
-            for conflict in &write.conflicts {
-                sqlx::query("INSERT INTO conflicts (document, path, candidates) VALUES ($1, $2, $3)")
-                    .bind(write.id)
-                    .bind(&conflict.path)
-                    .bind(&conflict.candidates)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            Ok(SaveOutcome::Saved)
-        }
+        $crate::storage::write::document_writes!($db);
+
+        /// Documents a reset writes per batch of statements.
+        const SEED_CHUNK: usize = 512;
 
         async fn audit_in(
             tx: &mut sqlx::Transaction<'static, $db>,

@@ -23,7 +23,7 @@ use super::materialize::{conflict_rows, rows_of};
 use crate::auth::DeviceCaller;
 use crate::handlers::forms::heads_bytes;
 use crate::router::AppState;
-use crate::storage::{DocumentWrite, QuarantineEntry, SaveOutcome, StoredDocument};
+use crate::storage::{BatchOutcome, DocumentWrite, QuarantineEntry, StoredDocument};
 use crate::{ApiError, Result};
 
 /// Each retry means another writer stored the document meanwhile, so the system as a whole
@@ -40,7 +40,7 @@ pub struct SyncContext<'a> {
 
 pub enum Outcome {
     Reply(DocEntry),
-    NeedAll,
+    NeedAll(Uuid),
     Rejected(Rejection),
     /// The dataset was reset while the request was being served: answer `reset`.
     Reset,
@@ -71,19 +71,94 @@ impl From<CoreError> for Refusal {
     }
 }
 
-/// What one attempt came to: done, or stored first by someone else (merge again).
-enum Attempt {
-    Done(Outcome),
-    Refused(Refusal),
-    Stale,
+/// An entry merged and checked, waiting to be stored with the rest of its request.
+pub struct Pending {
+    write: DocumentWrite,
+    /// The answer to the device once the write has committed.
+    reply: DocEntry,
 }
 
-pub async fn sync_document(context: &mut SyncContext<'_>, entry: &DocEntry) -> Result<Outcome> {
+pub enum Prepared {
+    Done(Outcome),
+    Write(Box<Pending>),
+}
+
+/// Authorizes, merges and validates one entry against the stored document; a refusal is
+/// recorded here, a write is left for [`store`].
+pub async fn prepare(context: &mut SyncContext<'_>, entry: &DocEntry) -> Result<Prepared> {
+    match merge_and_check(context, entry).await? {
+        Ok(prepared) => Ok(prepared),
+        Err(refusal) => Ok(Prepared::Done(refuse(context, entry, refusal).await?)),
+    }
+}
+
+/// Stores every prepared write of a request in one transaction and answers each entry. An
+/// entry someone else stored first meanwhile is merged again on its own; so is every entry of
+/// a batch that an actor reused from another document stopped (rare: a bug or an attack), to
+/// find out which one to refuse.
+pub async fn store(
+    context: &mut SyncContext<'_>,
+    pending: Vec<(&DocEntry, Box<Pending>)>,
+) -> Result<Vec<Outcome>> {
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (entries, pending): (Vec<&DocEntry>, Vec<Box<Pending>>) = pending.into_iter().unzip();
+    let (writes, replies): (Vec<DocumentWrite>, Vec<DocEntry>) =
+        pending.into_iter().map(|p| (p.write, p.reply)).unzip();
+    let mut outcomes = Vec::with_capacity(entries.len());
+    match context
+        .state
+        .storage
+        .save_documents(&writes, context.epoch)
+        .await?
+    {
+        BatchOutcome::EpochMoved => outcomes.push(Outcome::Reset),
+        BatchOutcome::Saved { stale } => {
+            for ((entry, reply), stale) in entries.into_iter().zip(replies).zip(stale) {
+                if stale {
+                    context.state.metrics.count_merge_retry();
+                    outcomes.push(sync_document(context, entry).await?);
+                } else {
+                    context.state.metrics.count_merged_document();
+                    outcomes.push(Outcome::Reply(reply));
+                }
+            }
+        }
+        BatchOutcome::LinkedActor(_) => {
+            for entry in entries {
+                outcomes.push(sync_document(context, entry).await?);
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
+/// One entry on its own: merge, store, and merge again while another writer keeps storing the
+/// document first.
+async fn sync_document(context: &mut SyncContext<'_>, entry: &DocEntry) -> Result<Outcome> {
     for _ in 0..MAX_ATTEMPTS {
-        match attempt(context, entry).await? {
-            Attempt::Done(outcome) => return Ok(outcome),
-            Attempt::Stale => context.state.metrics.count_merge_retry(),
-            Attempt::Refused(refusal) => return refuse(context, entry, refusal).await,
+        let pending = match prepare(context, entry).await? {
+            Prepared::Done(outcome) => return Ok(outcome),
+            Prepared::Write(pending) => pending,
+        };
+        let batch = std::slice::from_ref(&pending.write);
+        match context.state.storage.save_documents(batch, context.epoch).await? {
+            BatchOutcome::Saved { stale } if stale.contains(&true) => {
+                context.state.metrics.count_merge_retry();
+            }
+            BatchOutcome::Saved { .. } => {
+                context.state.metrics.count_merged_document();
+                return Ok(Outcome::Reply(pending.reply));
+            }
+            BatchOutcome::EpochMoved => return Ok(Outcome::Reset),
+            BatchOutcome::LinkedActor(_) => {
+                let refusal = Refusal::new(
+                    "linked_actor",
+                    "a change's actor already wrote another document; every document needs its own actor",
+                );
+                return refuse(context, entry, refusal).await;
+            }
         }
     }
     Err(ApiError::Internal(format!(
@@ -91,51 +166,38 @@ pub async fn sync_document(context: &mut SyncContext<'_>, entry: &DocEntry) -> R
     )))
 }
 
-async fn attempt(context: &mut SyncContext<'_>, entry: &DocEntry) -> Result<Attempt> {
+async fn merge_and_check(
+    context: &mut SyncContext<'_>,
+    entry: &DocEntry,
+) -> Result<Result<Prepared, Refusal>> {
     let device = context.device;
     let stored = context.state.storage.document(entry.id).await?;
     if let Err(refusal) = authorize(device, entry, stored.as_ref()) {
-        return Ok(Attempt::Refused(refusal));
+        return Ok(Err(refusal));
     }
     let kind = stored.as_ref().map_or(entry.kind, |s| s.kind);
     if stored.is_none() && entry.changes.is_empty() {
         // A read of a document the server lacks (lost, or never received): send it all.
-        return Ok(Attempt::Done(Outcome::NeedAll));
+        return Ok(Ok(Prepared::Done(Outcome::NeedAll(entry.id))));
     }
     let mut merged = match merge_incoming(stored.as_ref().map(|s| s.bytes.as_slice()), &entry.changes) {
         Ok(MergeOutcome::Merged(merged)) => merged,
-        Ok(MergeOutcome::NeedAll) => return Ok(Attempt::Done(Outcome::NeedAll)),
-        Err(err) => return Ok(Attempt::Refused(err.into())),
+        Ok(MergeOutcome::NeedAll) => return Ok(Ok(Prepared::Done(Outcome::NeedAll(entry.id)))),
+        Err(err) => return Ok(Err(err.into())),
     };
-    if merged.changed() {
-        if kind == DocKind::Form {
-            return Ok(Attempt::Refused(Refusal::forbidden(
-                "form documents are written by the server only",
-            )));
-        }
-        let write = match checked_write(context, entry, kind, stored.as_ref(), &mut merged).await? {
-            Ok(write) => write,
-            Err(refusal) => return Ok(Attempt::Refused(refusal)),
-        };
-        match context.state.storage.save_document(&write, context.epoch).await? {
-            SaveOutcome::Saved => context.state.metrics.count_merged_document(),
-            SaveOutcome::Stale => return Ok(Attempt::Stale),
-            SaveOutcome::EpochMoved => return Ok(Attempt::Done(Outcome::Reset)),
-            SaveOutcome::LinkedActor => {
-                return Ok(Attempt::Refused(Refusal::new(
-                    "linked_actor",
-                    "a change's actor already wrote another document; every document needs its own actor",
-                )));
-            }
-        }
-    }
     let changes = merged.changes_missing_from(&entry.head_hashes());
-    Ok(Attempt::Done(Outcome::Reply(DocEntry::new(
-        entry.id,
-        kind,
-        &merged.heads(),
-        changes,
-    ))))
+    let reply = DocEntry::new(entry.id, kind, &merged.heads(), changes);
+    if !merged.changed() {
+        return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
+    }
+    if kind == DocKind::Form {
+        return Ok(Err(Refusal::forbidden(
+            "form documents are written by the server only",
+        )));
+    }
+    Ok(checked_write(context, entry, kind, stored.as_ref(), &mut merged)
+        .await?
+        .map(|write| Prepared::Write(Box::new(Pending { write, reply }))))
 }
 
 /// Whether the device may touch the document at all (reads included).

@@ -1,9 +1,9 @@
 //! `POST /v1/sync`, protocol v1 (DESIGN section 4): one stateless CBOR round trip.
 //!
-//! The request is decoded and bounded by sync-core, then every mentioned document goes through
-//! [`document::sync_document`] on its own (authorize, merge, validate, store in one
-//! transaction), and documents the device may read but did not mention are added, paged by a
-//! byte budget. The reply is encoded only after every write has committed, so whatever it
+//! The request is decoded and bounded by sync-core, then every mentioned document is
+//! authorized, merged and validated on its own ([`document::prepare`]), all the request's
+//! writes are stored in one transaction ([`document::store`]), and documents the device may
+//! read but did not mention are added, paged by a byte budget. The reply is encoded only after every write has committed, so whatever it
 //! acknowledges survives a crash.
 
 mod document;
@@ -101,21 +101,30 @@ async fn exchange(
     };
     let mut answer = reply(dataset, false);
     let mut mentioned = HashSet::with_capacity(request.docs.len());
+    let mut outcomes = Vec::with_capacity(request.docs.len());
+    let mut pending = Vec::new();
     for entry in &request.docs {
         if !mentioned.insert(entry.id) {
             // The same document twice in one request: the first mention is answered.
             continue;
         }
-        match document::sync_document(&mut context, entry).await? {
+        match document::prepare(&mut context, entry).await? {
+            document::Prepared::Done(outcome) => outcomes.push(outcome),
+            document::Prepared::Write(write) => pending.push((entry, write)),
+        }
+    }
+    outcomes.extend(document::store(&mut context, pending).await?);
+    for outcome in outcomes {
+        match outcome {
             document::Outcome::Reply(doc) => answer.docs.push(doc),
-            document::Outcome::NeedAll => answer.need_all.push(entry.id),
+            document::Outcome::NeedAll(id) => answer.need_all.push(id),
             document::Outcome::Rejected(rejection) => {
                 state.metrics.count_rejection(&rejection.code);
                 answer.rejected.push(rejection);
             }
             document::Outcome::Reset => {
-                // A reset landed mid-request: what this request wrote before it is gone with
-                // the reset, and the device must start over like any stale one.
+                // A reset landed mid-request: what this request wrote is gone with the reset,
+                // and the device must start over like any stale one.
                 let current = state.storage.dataset(dataset.id).await?;
                 return Ok(reply(current.as_ref().unwrap_or(dataset), true));
             }

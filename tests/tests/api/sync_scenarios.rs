@@ -13,6 +13,7 @@ on_both_backends!(
     missing_dependencies_are_recovered_with_need_all,
     a_stale_epoch_resets_the_device,
     a_write_checked_before_a_reset_is_not_stored,
+    a_batch_stores_all_but_stale_documents_and_nothing_with_a_linked_actor,
     unmentioned_documents_are_paged_with_more,
     a_site_with_more_heads_than_the_default_limit_syncs,
 );
@@ -304,7 +305,7 @@ async fn unmentioned_documents_are_paged_with_more(backend: Backend) {
 /// then a trainer reset the dataset, then the sync's write arrives. Played here against the
 /// storage directly, since the interleaving cannot be forced over HTTP.
 async fn a_write_checked_before_a_reset_is_not_stored(backend: Backend) {
-    use survey_server::storage::{DocumentWrite, Materialized, SaveOutcome, SiteRow};
+    use survey_server::storage::BatchOutcome;
 
     let server = TestServer::start(&backend).await;
     let admin = server.admin_token().await;
@@ -318,9 +319,33 @@ async fn a_write_checked_before_a_reset_is_not_stored(backend: Backend) {
         )
         .await;
     assert_eq!(reset.status, 200, "{}", reset.text());
+    let write = site_write(dataset, "late", None);
+    let storage = &server.state.storage;
+    assert_eq!(
+        storage
+            .save_documents(std::slice::from_ref(&write), 1)
+            .await
+            .expect("save"),
+        BatchOutcome::EpochMoved
+    );
+    let stored = "SELECT COUNT(*) FROM documents WHERE id = $1";
+    assert_eq!(server.db.count(stored, write.id).await, 0);
+    assert_eq!(
+        storage
+            .save_documents(std::slice::from_ref(&write), 2)
+            .await
+            .expect("save"),
+        BatchOutcome::Saved { stale: vec![false] }
+    );
+    assert_eq!(server.db.count(stored, write.id).await, 1);
+}
+
+/// A new site document's write, as the sync endpoint prepares it.
+fn site_write(dataset: Uuid, site: &str, actor: Option<Vec<u8>>) -> survey_server::storage::DocumentWrite {
+    use survey_server::storage::{DocumentWrite, Materialized, SiteRow};
     let mut doc =
-        sync_core::site::create(dataset, "late", "Late", sync_core::site::DEFAULT_METRICS).expect("site");
-    let write = DocumentWrite {
+        sync_core::site::create(dataset, site, "A site", sync_core::site::DEFAULT_METRICS).expect("site");
+    DocumentWrite {
         id: Uuid::new_v4(),
         dataset,
         kind: DocKind::Site,
@@ -328,25 +353,84 @@ async fn a_write_checked_before_a_reset_is_not_stored(backend: Backend) {
         base_version: None,
         heads: Vec::new(),
         bytes: doc.save(),
-        actors: Vec::new(),
+        actors: actor.into_iter().collect(),
         rows: Materialized::Site(SiteRow {
-            site: "late".into(),
-            tallies: Vec::new(),
+            site: site.into(),
+            tallies: vec![("contacts".into(), 3)],
         }),
         conflicts: Vec::new(),
-    };
+    }
+}
+
+/// One sync request's documents are stored in one transaction: a document someone else stored
+/// first is left out (the endpoint merges it again), the rest commit; a document reusing
+/// another document's actor stops the whole batch, so nothing of it is half-written.
+async fn a_batch_stores_all_but_stale_documents_and_nothing_with_a_linked_actor(backend: Backend) {
+    use survey_server::storage::BatchOutcome;
+
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let (dataset, _) = server.api.dataset_with_devices(&admin, "live", 1).await;
     let storage = &server.state.storage;
+    let tallies = "SELECT COUNT(*) FROM site_tallies WHERE document = $1";
+
+    let taken = site_write(dataset, "taken", Some(vec![1; 16]));
     assert_eq!(
-        storage.save_document(&write, 1).await.expect("save"),
-        SaveOutcome::EpochMoved
+        storage
+            .save_documents(std::slice::from_ref(&taken), 1)
+            .await
+            .expect("save"),
+        BatchOutcome::Saved { stale: vec![false] }
     );
-    let stored = "SELECT COUNT(*) FROM documents WHERE id = $1";
-    assert_eq!(server.db.count(stored, write.id).await, 0);
+    // Written again as new (another request created it first) and as an outdated version.
+    let mut outdated = taken.clone();
+    outdated.base_version = Some(0);
+    let batch = vec![
+        site_write(dataset, "a", Some(vec![2; 16])),
+        taken.clone(),
+        outdated,
+        site_write(dataset, "b", Some(vec![3; 16])),
+    ];
     assert_eq!(
-        storage.save_document(&write, 2).await.expect("save"),
-        SaveOutcome::Saved
+        storage.save_documents(&batch, 1).await.expect("save"),
+        BatchOutcome::Saved {
+            stale: vec![false, true, true, false]
+        }
     );
-    assert_eq!(server.db.count(stored, write.id).await, 1);
+    for write in [&batch[0], &batch[3]] {
+        assert_eq!(server.db.count(tallies, write.id).await, 1);
+    }
+    assert_eq!(
+        server.db.count(tallies, taken.id).await,
+        1,
+        "the stale writes added nothing"
+    );
+
+    let fresh = site_write(dataset, "c", Some(vec![4; 16]));
+    let linked = site_write(dataset, "d", Some(vec![1; 16]));
+    assert_eq!(
+        storage
+            .save_documents(&[fresh.clone(), linked.clone()], 1)
+            .await
+            .expect("save"),
+        BatchOutcome::LinkedActor(1)
+    );
+    for write in [&fresh, &linked] {
+        assert_eq!(
+            server
+                .db
+                .count("SELECT COUNT(*) FROM documents WHERE id = $1", write.id)
+                .await,
+            0
+        );
+    }
+    assert_eq!(
+        server
+            .db
+            .count("SELECT COUNT(*) FROM doc_actors WHERE document = $1", fresh.id)
+            .await,
+        0
+    );
 }
 
 /// A site bumped concurrently by many phones has one head per phone; 70 is above sync-core's
