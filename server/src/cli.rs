@@ -36,6 +36,9 @@ pub enum Command {
     /// Manage demo datasets.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Measure ingest without HTTP: the load test's workload through the sync step and the
+    /// storage layer in this process.
+    BenchIngest(crate::bench_ingest::BenchIngestArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,6 +129,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             responses,
             database,
         }) => demo_reset_command(&database.database, dataset, seed, responses).await,
+        Command::BenchIngest(args) => crate::bench_ingest::run(args).await,
         Command::Token(TokenCommand::Create {
             role,
             name,

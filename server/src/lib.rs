@@ -12,6 +12,7 @@
 
 pub mod aggregates;
 pub mod auth;
+pub mod bench_ingest;
 pub mod cli;
 pub mod demo;
 mod error;

@@ -12,7 +12,7 @@ use crate::secret::Secret;
 use crate::storage::{AuditEntry, Enrolled, Mode, NewEnrollment, Role};
 use crate::{ApiError, Result};
 
-const MAX_USES: i64 = 1000;
+pub const MAX_USES: i64 = 1000;
 const MAX_HOURS: i64 = 24 * 90;
 
 #[derive(Deserialize)]
@@ -100,6 +100,10 @@ pub async fn issue_code(
 impl IssuedCode {
     pub fn code(&self) -> &str {
         &self.code
+    }
+
+    pub fn uses(&self) -> i64 {
+        self.uses
     }
 }
 

@@ -6,9 +6,11 @@ use super::sql::impl_storage;
 use crate::Result;
 
 /// The scale backend: any number of server replicas share one database. Concurrent writers
-/// of one document are kept apart by the optimistic `version` check in `save_document`.
+/// of one document are kept apart by the optimistic `version` check in `save_documents`.
+/// Writers and readers share one pool: PostgreSQL runs write transactions side by side.
 pub struct PostgresStorage {
     pool: PgPool,
+    writer: PgPool,
 }
 
 impl PostgresStorage {
@@ -20,7 +22,10 @@ impl PostgresStorage {
             .await?;
         // sqlx takes an advisory lock while migrating, so replicas starting together are safe.
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PostgresStorage { pool })
+        Ok(PostgresStorage {
+            writer: pool.clone(),
+            pool,
+        })
     }
 }
 

@@ -3,7 +3,8 @@
 //! statements: `$n` parameters, `ON CONFLICT … DO NOTHING`, `RETURNING`. The macro stamps the
 //! [`Storage`](super::Storage) implementation out for each pool type; `$begin` is the statement
 //! that opens a write transaction (SQLite takes its write lock up front with
-//! `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of failing), and
+//! `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of failing; write
+//! transactions come from `writer`, reads from `pool`), and
 //! `$epoch` reads a dataset's epoch inside a sync write so that a concurrent reset cannot slip
 //! between (PostgreSQL needs `FOR SHARE` for that; SQLite already holds the write lock).
 
@@ -16,7 +17,7 @@ macro_rules! impl_storage {
                 dataset: &$crate::storage::Dataset,
                 audit: &$crate::storage::AuditEntry,
             ) -> $crate::Result<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.writer.begin_with($begin).await?;
                 sqlx::query(
                     "INSERT INTO datasets (id, name, mode, k, epoch, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
@@ -68,7 +69,7 @@ macro_rules! impl_storage {
                 form: &$crate::storage::PublishedForm,
                 audit: &$crate::storage::AuditEntry,
             ) -> $crate::Result<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.writer.begin_with($begin).await?;
                 // One statement checks and inserts, so two publishers cannot both win.
                 let inserted = sqlx::query(
                     "INSERT INTO forms (dataset, form, version, definition, document)
@@ -149,7 +150,7 @@ macro_rules! impl_storage {
                 token: &$crate::storage::NewToken,
                 audit: &$crate::storage::AuditEntry,
             ) -> $crate::Result<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.writer.begin_with($begin).await?;
                 sqlx::query("INSERT INTO tokens (hash, role, dataset, device, name) VALUES ($1, $2, $3, NULL, $4)")
                     .bind(&token.hash.0[..])
                     .bind(token.role.as_str())
@@ -185,7 +186,7 @@ macro_rules! impl_storage {
                 enrollment: &$crate::storage::NewEnrollment,
                 audit: &$crate::storage::AuditEntry,
             ) -> $crate::Result<()> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.writer.begin_with($begin).await?;
                 sqlx::query(
                     "INSERT INTO enrollments (code_hash, dataset, label, uses_left, expires_at) VALUES ($1, $2, $3, $4, $5)",
                 )
@@ -209,7 +210,7 @@ macro_rules! impl_storage {
                 token: &$crate::secret::SecretHash,
             ) -> $crate::Result<Option<$crate::storage::Enrolled>> {
                 use sqlx::Row as _;
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.writer.begin_with($begin).await?;
                 // Taking a use is the first write, so concurrent enrollments cannot overspend.
                 let row = sqlx::query(
                     "UPDATE enrollments SET uses_left = uses_left - 1
@@ -274,7 +275,7 @@ macro_rules! impl_storage {
                 epoch: i64,
             ) -> $crate::Result<$crate::storage::BatchOutcome> {
                 use $crate::storage::BatchOutcome;
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.writer.begin_with($begin).await?;
                 // The epoch first, like a reset takes the dataset row before the documents:
                 // if a reset committed first we see its epoch here; if it comes later it waits
                 // for this commit, then deletes what it wrote.
@@ -329,7 +330,7 @@ macro_rules! impl_storage {
                 .bind(&entry.message)
                 .bind(&entry.raw)
                 .bind(entry.received_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?;
                 Ok(())
             }
@@ -418,7 +419,7 @@ macro_rules! impl_storage {
                 audit: &$crate::storage::AuditEntry,
                 seeds: &mut tokio::sync::mpsc::Receiver<$crate::Result<$crate::storage::DocumentWrite>>,
             ) -> $crate::Result<(i64, u64)> {
-                let mut tx = self.pool.begin_with($begin).await?;
+                let mut tx = self.writer.begin_with($begin).await?;
                 let epoch: i64 = sqlx::query_scalar(
                     "UPDATE datasets SET epoch = epoch + 1 WHERE id = $1 AND mode = 'demo' RETURNING epoch",
                 )

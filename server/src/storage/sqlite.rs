@@ -12,8 +12,14 @@ use crate::Result;
 /// The default backend: one file, nothing to install. WAL lets readers run beside the one
 /// writer; `synchronous=FULL` makes every acknowledged commit survive a power cut, which the
 /// sync contract promises.
+///
+/// SQLite runs one write transaction at a time. Writers waiting on its lock sleep in
+/// growing steps (up to 100 ms) however early the lock frees, which under load cost more than
+/// the writes. So this process's writers queue for a pool of one connection instead, woken in
+/// order the moment it is free; the busy timeout only covers other processes (the CLI).
 pub struct SqliteStorage {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 impl SqliteStorage {
@@ -31,12 +37,16 @@ impl SqliteStorage {
         {
             create_folder(folder)?;
         }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStorage { pool })
+        Ok(SqliteStorage { pool, writer })
     }
 }
 

@@ -43,6 +43,13 @@ pub async fn sync(
         ..Limits::default()
     };
     let request = decode_request(&bytes, &limits)?;
+    let reply = answer(&state, &device, &request).await?;
+    Ok(([(CONTENT_TYPE, CBOR)], encode_response(&reply)).into_response())
+}
+
+/// One decoded request, answered: what the endpoint does between the bytes in and the bytes
+/// out (also driven directly by `survey-server bench-ingest`).
+pub async fn answer(state: &AppState, device: &DeviceCaller, request: &SyncRequest) -> Result<SyncResponse> {
     if request.dataset != device.dataset {
         return Err(ApiError::Forbidden(
             "this device is enrolled in another dataset".into(),
@@ -53,13 +60,12 @@ pub async fn sync(
         .dataset(device.dataset)
         .await?
         .ok_or_else(|| ApiError::NotFound("dataset".into()))?;
-    let reply = if request.epoch == epoch_of(&dataset) {
-        exchange(&state, &device, &dataset, &request).await?
+    if request.epoch == epoch_of(&dataset) {
+        exchange(state, device, &dataset, request).await
     } else {
         // A trainer reset the dataset: apply nothing, tell the device to start over.
-        reply(&dataset, true)
-    };
-    Ok(([(CONTENT_TYPE, CBOR)], encode_response(&reply)).into_response())
+        Ok(reply(&dataset, true))
+    }
 }
 
 /// Reads the body after checking its type and size. Any failure while reading (a body over the

@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod aggregates;
 mod bad_input;
+mod bench_ingest;
 mod crash;
 mod demo;
 mod field_app;

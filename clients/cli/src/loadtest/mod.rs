@@ -12,15 +12,16 @@
 mod phone;
 mod pool;
 mod report;
-pub mod workload;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use survey_workload::measure::{peak_rss_mib, percentile_ms};
+use survey_workload::{self as workload, Plan};
 use sync_core::{ClientEngine, Day};
 
-use self::phone::{OfflinePhone, Plan};
-use self::report::{Report, peak_rss_mib, percentile_ms};
+use self::phone::OfflinePhone;
+use self::report::Report;
 use crate::admin::{Admin, Dataset};
 use crate::cli::LoadtestArgs;
 use crate::http::Server;
@@ -70,7 +71,6 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
     let collected_on = Day::from_days((unix_now() / 86_400) as i64);
     let prepared = pool::run_parallel(threads, (0..args.devices).collect(), |_, i| {
         let plan = Plan {
-            code: &device_codes[i as usize / USES_PER_CODE],
             seed: args.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(i)),
             first_response: u64::from(i) * u64::from(args.responses),
             responses: args.responses,
@@ -78,7 +78,7 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
             areas_used,
             collected_on,
         };
-        phone::prepare(&server, &plan)
+        phone::prepare(&server, &device_codes[i as usize / USES_PER_CODE], &plan)
     });
     let phones: Vec<OfflinePhone> = prepared.into_iter().collect::<Result<_>>()?;
     let mut expected_tallies: BTreeMap<(String, String), i64> = BTreeMap::new();

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use sync_core::{ClientEngine, Day, DocKind, ResponseEdit};
+use sync_core::{ClientEngine, DocKind};
 
-use super::workload::{self, Rng};
 use crate::http::Server;
 use crate::sync::{MAX_ROUNDS, Round, sync_until_done};
 use crate::{Error, Result, admin};
+use survey_workload::{self as workload, Plan};
 
 /// A phone between its offline work and its sync: the engine is kept as bytes, because
 /// thousands of loaded Automerge documents would not fit in memory.
@@ -20,23 +20,9 @@ pub struct OfflinePhone {
     pub bumps: BTreeMap<(String, String), i64>,
 }
 
-/// What the phone's own plan is: which areas its responses go to, how many bumps.
-pub struct Plan<'a> {
-    pub code: &'a str,
-    pub seed: u64,
-    /// Index of the phone's first response among all responses, for the area rotation.
-    pub first_response: u64,
-    pub responses: u32,
-    pub site_bumps: u32,
-    /// Responses rotate over this many of the form's areas, so every aggregate cell stays at
-    /// or above the dataset's k and nothing is suppressed.
-    pub areas_used: usize,
-    pub collected_on: Day,
-}
-
-/// Enrolls, fetches forms and sites, then works offline.
-pub fn prepare(server: &Server, plan: &Plan<'_>) -> Result<OfflinePhone> {
-    let enrolled = admin::enroll(server, plan.code)?;
+/// Enrolls with `code`, fetches forms and sites, then works offline.
+pub fn prepare(server: &Server, code: &str, plan: &Plan) -> Result<OfflinePhone> {
+    let enrolled = admin::enroll(server, code)?;
     let mut engine = ClientEngine::new(enrolled.dataset, enrolled.epoch);
     sync_until_done(server, &enrolled.token, &mut engine, MAX_ROUNDS, |_| Ok(()))?;
     let form = engine
@@ -54,24 +40,7 @@ pub fn prepare(server: &Server, plan: &Plan<'_>) -> Result<OfflinePhone> {
             workload::SITES.len()
         )));
     }
-    let mut rng = Rng::new(plan.seed);
-    let day = plan.collected_on.to_string();
-    for j in 0..u64::from(plan.responses) {
-        let area = workload::AREAS[((plan.first_response + j) % plan.areas_used as u64) as usize];
-        let json = workload::answers_json(&form, &mut rng, area, &day);
-        let edit = ResponseEdit::from_json(&form, &json).map_err(Error::Refused)?;
-        engine.create_response(&form.id, &edit).map_err(Error::Refused)?;
-    }
-    let mut bumps = BTreeMap::new();
-    for _ in 0..plan.site_bumps {
-        let site = *rng.pick(workload::SITES);
-        let metric = *rng.pick(workload::METRICS);
-        let by = 1 + rng.below(3) as i64;
-        engine
-            .bump_tally(sites[site], metric, by)
-            .map_err(Error::Refused)?;
-        *bumps.entry((site.to_owned(), metric.to_owned())).or_insert(0) += by;
-    }
+    let bumps = workload::work_offline(&mut engine, &form, &sites, plan).map_err(Error::Refused)?;
     Ok(OfflinePhone {
         token: enrolled.token,
         engine: engine.save(),

@@ -1,10 +1,16 @@
-//! The load test's workload, kept free of I/O so other benchmarks (e.g. the server's in-process
-//! ingest benchmark) can build the same form and the same answers: a 30-question form (20
-//! likert, 5 single, 3 multi, 1 integer, 1 short text) and a seeded generator of answers to it
-//! in the JSON shape a phone's answers file has.
+//! The load test's workload, free of I/O so that `survey loadtest` (over HTTP) and
+//! `survey-server bench-ingest` (in process) measure the same work: a 30-question form (20
+//! likert, 5 single, 3 multi, 1 integer, 1 short text), a seeded generator of answers to it in
+//! the JSON shape a phone's answers file has, and a phone's offline session through sync-core's
+//! client engine.
 
 use serde_json::{Value, json};
-use sync_core::{Form, QuestionKind};
+pub mod measure;
+
+use std::collections::BTreeMap;
+
+use sync_core::{ClientEngine, Day, Form, QuestionKind, ResponseEdit};
+use uuid::Uuid;
 
 pub const FORM_ID: &str = "loadtest-outreach";
 pub const AREAS: &[&str] = &["north", "south", "east", "west"];
@@ -128,6 +134,49 @@ pub fn answers_json(form: &Form, rng: &mut Rng, area: &str, collected_on: &str) 
         answers.insert(question.id.clone(), value);
     }
     json!({ "area": area, "collected_on": collected_on, "answers": answers, "submit": true })
+}
+
+/// One phone's offline session.
+pub struct Plan {
+    pub seed: u64,
+    /// Index of the phone's first response among all responses, for the area rotation.
+    pub first_response: u64,
+    pub responses: u32,
+    pub site_bumps: u32,
+    /// Responses rotate over this many of the form's areas, so every aggregate cell stays at
+    /// or above the dataset's k and nothing is suppressed.
+    pub areas_used: usize,
+    pub collected_on: Day,
+}
+
+/// What a phone added to each (site code, metric) tally.
+pub type Bumps = BTreeMap<(String, String), i64>;
+
+/// Collects the plan's responses and bumps site tallies offline, exactly as the CLI and the web
+/// app do. The engine must already hold the form and the workload's sites.
+pub fn work_offline(
+    engine: &mut ClientEngine,
+    form: &Form,
+    sites: &BTreeMap<String, Uuid>,
+    plan: &Plan,
+) -> Result<Bumps, sync_core::Error> {
+    let mut rng = Rng::new(plan.seed);
+    let day = plan.collected_on.to_string();
+    for j in 0..u64::from(plan.responses) {
+        let area = AREAS[((plan.first_response + j) % plan.areas_used as u64) as usize];
+        let json = answers_json(form, &mut rng, area, &day);
+        let edit = ResponseEdit::from_json(form, &json)?;
+        engine.create_response(&form.id, &edit)?;
+    }
+    let mut bumps = Bumps::new();
+    for _ in 0..plan.site_bumps {
+        let site = *rng.pick(SITES);
+        let metric = *rng.pick(METRICS);
+        let by = 1 + rng.below(3) as i64;
+        engine.bump_tally(sites[site], metric, by)?;
+        *bumps.entry((site.to_owned(), metric.to_owned())).or_insert(0) += by;
+    }
+    Ok(bumps)
 }
 
 #[cfg(test)]
