@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use sync_core::{ClientEngine, Limits, LocalRejection, SyncRequest, decode_response, encode_request};
+use sync_core::{ClientEngine, Limits, LocalRejection, decode_response, encode_request};
 
 use crate::http::Server;
 use crate::{Error, Result};
@@ -25,23 +25,6 @@ const ANSWER_LIMITS: Limits = Limits {
     max_change_bytes: 16 << 20,
     max_heads: 65_536,
 };
-
-/// The server decodes requests with sync-core's default [`Limits`] and refuses a whole request
-/// (413) that names more heads than this for one document.
-const SERVER_MAX_HEADS: usize = 64;
-
-/// A site bumped by many phones at once has one head per concurrent increment. Naming them all
-/// would get every later sync of this phone refused, responses included, until it bumps that
-/// site itself. Sending no heads instead asks for the whole document, which the engine takes in
-/// as changes it already has: more bytes down for that site, but the phone keeps syncing.
-/// Remove once the server accepts more heads; tests/cli/busy_site.rs covers both ways.
-fn forget_heads_beyond_server_limit(request: &mut SyncRequest) {
-    for entry in &mut request.docs {
-        if entry.heads.len() > SERVER_MAX_HEADS {
-            entry.heads.clear();
-        }
-    }
-}
 
 /// What one round trip cost on the wire and in time.
 #[derive(Debug, Clone, Copy)]
@@ -67,9 +50,7 @@ pub fn sync_round(
     token: &str,
     engine: &mut ClientEngine,
 ) -> Result<(Round, bool, Vec<LocalRejection>)> {
-    let mut request = engine.build_request(MAX_CHANGE_BYTES);
-    forget_heads_beyond_server_limit(&mut request);
-    let request = encode_request(&request);
+    let request = encode_request(&engine.build_request(MAX_CHANGE_BYTES));
     let started = Instant::now();
     let answer = server
         .post_cbor("/v1/sync", token, &request)

@@ -1,5 +1,5 @@
-//! A site bumped by many phones at once has more heads than the server accepts in a request
-//! (64): the phones that hold it must keep syncing all the same.
+//! A site bumped by many phones at once has more heads than sync-core's default limit per
+//! document (64): the phones that hold it must keep syncing all the same, naming every head.
 
 use survey_cli::http::Server;
 use survey_cli::sync::{MAX_ROUNDS, sync_until_done};
