@@ -26,6 +26,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub sync: SyncSettings,
     pub aggregates: Arc<crate::aggregates::cache::AggregateCache>,
+    pub site_locks: Arc<sync::site_locks::SiteLocks>,
     /// The field app's files (`clients/web`).
     pub web_root: Arc<PathBuf>,
 }
@@ -37,6 +38,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             sync,
             aggregates: Arc::default(),
+            site_locks: Arc::default(),
             web_root: Arc::new(field_app::default_web_root()),
         }
     }

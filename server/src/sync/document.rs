@@ -92,77 +92,58 @@ pub async fn prepare(context: &mut SyncContext<'_>, entry: &DocEntry) -> Result<
     }
 }
 
-/// Stores every prepared write of a request in one transaction and answers each entry. An
-/// entry someone else stored first meanwhile is merged again on its own; so is every entry of
-/// a batch that an actor reused from another document stopped (rare: a bug or an attack), to
-/// find out which one to refuse.
+/// Stores every prepared write of a request in one transaction and answers each entry.
+/// Entries someone else stored first meanwhile are merged again on the newer bytes and stored
+/// together in the next round, so concurrent increments to one site tally all count; an entry
+/// reusing another document's actor is refused and the rest stored without it.
 pub async fn store(
     context: &mut SyncContext<'_>,
-    pending: Vec<(&DocEntry, Box<Pending>)>,
+    mut pending: Vec<(&DocEntry, Box<Pending>)>,
 ) -> Result<Vec<Outcome>> {
-    if pending.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (entries, pending): (Vec<&DocEntry>, Vec<Box<Pending>>) = pending.into_iter().unzip();
-    let (writes, replies): (Vec<DocumentWrite>, Vec<DocEntry>) =
-        pending.into_iter().map(|p| (p.write, p.reply)).unzip();
-    let mut outcomes = Vec::with_capacity(entries.len());
-    match context
-        .state
-        .storage
-        .save_documents(&writes, context.epoch)
-        .await?
-    {
-        BatchOutcome::EpochMoved => outcomes.push(Outcome::Reset),
-        BatchOutcome::Saved { stale } => {
-            for ((entry, reply), stale) in entries.into_iter().zip(replies).zip(stale) {
-                if stale {
-                    context.state.metrics.count_merge_retry();
-                    outcomes.push(sync_document(context, entry).await?);
-                } else {
-                    context.state.metrics.count_merged_document();
-                    outcomes.push(Outcome::Reply(reply));
-                }
-            }
-        }
-        BatchOutcome::LinkedActor(_) => {
-            for entry in entries {
-                outcomes.push(sync_document(context, entry).await?);
-            }
-        }
-    }
-    Ok(outcomes)
-}
-
-/// One entry on its own: merge, store, and merge again while another writer keeps storing the
-/// document first.
-async fn sync_document(context: &mut SyncContext<'_>, entry: &DocEntry) -> Result<Outcome> {
+    let mut outcomes = Vec::with_capacity(pending.len());
     for _ in 0..MAX_ATTEMPTS {
-        let pending = match prepare(context, entry).await? {
-            Prepared::Done(outcome) => return Ok(outcome),
-            Prepared::Write(pending) => pending,
-        };
-        let batch = std::slice::from_ref(&pending.write);
-        match context.state.storage.save_documents(batch, context.epoch).await? {
-            BatchOutcome::Saved { stale } if stale.contains(&true) => {
-                context.state.metrics.count_merge_retry();
+        if pending.is_empty() {
+            return Ok(outcomes);
+        }
+        let writes: Vec<DocumentWrite> = pending.iter().map(|(_, p)| p.write.clone()).collect();
+        match context
+            .state
+            .storage
+            .save_documents(&writes, context.epoch)
+            .await?
+        {
+            BatchOutcome::EpochMoved => {
+                outcomes.push(Outcome::Reset);
+                return Ok(outcomes);
             }
-            BatchOutcome::Saved { .. } => {
-                context.state.metrics.count_merged_document();
-                return Ok(Outcome::Reply(pending.reply));
+            BatchOutcome::Saved { stale } => {
+                let mut again = Vec::new();
+                for ((entry, prepared), stale) in pending.into_iter().zip(stale) {
+                    if !stale {
+                        context.state.metrics.count_merged_document();
+                        outcomes.push(Outcome::Reply(prepared.reply));
+                        continue;
+                    }
+                    context.state.metrics.count_merge_retry();
+                    match prepare(context, entry).await? {
+                        Prepared::Done(outcome) => outcomes.push(outcome),
+                        Prepared::Write(prepared) => again.push((entry, prepared)),
+                    }
+                }
+                pending = again;
             }
-            BatchOutcome::EpochMoved => return Ok(Outcome::Reset),
-            BatchOutcome::LinkedActor(_) => {
+            BatchOutcome::LinkedActor(culprit) => {
+                let (entry, _) = pending.remove(culprit);
                 let refusal = Refusal::new(
                     "linked_actor",
                     "a change's actor already wrote another document; every document needs its own actor",
                 );
-                return refuse(context, entry, refusal).await;
+                outcomes.push(refuse(context, entry, refusal).await?);
             }
         }
     }
     Err(ApiError::Internal(format!(
-        "document kept changing during {MAX_ATTEMPTS} merge attempts"
+        "documents kept changing during {MAX_ATTEMPTS} merge attempts"
     )))
 }
 

@@ -9,6 +9,7 @@
 mod document;
 pub(crate) mod materialize;
 mod shared;
+pub(crate) mod site_locks;
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,7 +18,10 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use sync_core::{Form, Limits, PROTOCOL_VERSION, SyncRequest, SyncResponse, decode_request, encode_response};
+use sync_core::{
+    DocEntry, DocKind, Form, Limits, PROTOCOL_VERSION, SyncRequest, SyncResponse, decode_request,
+    encode_response,
+};
 
 use crate::auth::DeviceCaller;
 use crate::router::AppState;
@@ -107,19 +111,26 @@ async fn exchange(
     };
     let mut answer = reply(dataset, false);
     let mut mentioned = HashSet::with_capacity(request.docs.len());
+    // The same document twice in one request: the first mention is answered.
+    let unique: Vec<&DocEntry> = request.docs.iter().filter(|e| mentioned.insert(e.id)).collect();
+    let (sites, own): (Vec<&DocEntry>, Vec<&DocEntry>) = unique
+        .into_iter()
+        .partition(|e| e.kind == DocKind::Site && !e.changes.is_empty());
     let mut outcomes = Vec::with_capacity(request.docs.len());
     let mut pending = Vec::new();
-    for entry in &request.docs {
-        if !mentioned.insert(entry.id) {
-            // The same document twice in one request: the first mention is answered.
-            continue;
+    // Sites last, under their locks, from reading them to committing them.
+    let mut held = Vec::new();
+    for (i, entry) in own.iter().chain(&sites).enumerate() {
+        if i == own.len() {
+            held = state.site_locks.lock(sites.iter().map(|e| e.id)).await;
         }
         match document::prepare(&mut context, entry).await? {
             document::Prepared::Done(outcome) => outcomes.push(outcome),
-            document::Prepared::Write(write) => pending.push((entry, write)),
+            document::Prepared::Write(write) => pending.push((*entry, write)),
         }
     }
     outcomes.extend(document::store(&mut context, pending).await?);
+    drop(held);
     for outcome in outcomes {
         match outcome {
             document::Outcome::Reply(doc) => answer.docs.push(doc),
