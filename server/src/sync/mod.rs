@@ -116,20 +116,14 @@ async fn exchange(
     let (sites, own): (Vec<&DocEntry>, Vec<&DocEntry>) = unique
         .into_iter()
         .partition(|e| e.kind == DocKind::Site && !e.changes.is_empty());
+    // Responses first, in their own transaction; then the sites, under their locks from reading
+    // them to committing them, in a small one, so requests take turns only for the sites. A
+    // crash between the two loses nothing acknowledged: the device was not answered yet and
+    // sends again, and what was stored merges as a no-op.
     let mut outcomes = Vec::with_capacity(request.docs.len());
-    let mut pending = Vec::new();
-    // Sites last, under their locks, from reading them to committing them.
-    let mut held = Vec::new();
-    for (i, entry) in own.iter().chain(&sites).enumerate() {
-        if i == own.len() {
-            held = state.site_locks.lock(sites.iter().map(|e| e.id)).await;
-        }
-        match document::prepare(&mut context, entry).await? {
-            document::Prepared::Done(outcome) => outcomes.push(outcome),
-            document::Prepared::Write(write) => pending.push((*entry, write)),
-        }
-    }
-    outcomes.extend(document::store(&mut context, pending).await?);
+    outcomes.extend(prepare_and_store(&mut context, &own).await?);
+    let held = state.site_locks.lock(sites.iter().map(|e| e.id)).await;
+    outcomes.extend(prepare_and_store(&mut context, &sites).await?);
     drop(held);
     for outcome in outcomes {
         match outcome {
@@ -155,6 +149,22 @@ async fn exchange(
     answer.docs.extend(unmentioned);
     answer.more = more;
     Ok(answer)
+}
+
+async fn prepare_and_store(
+    context: &mut document::SyncContext<'_>,
+    entries: &[&DocEntry],
+) -> Result<Vec<document::Outcome>> {
+    let mut outcomes = Vec::with_capacity(entries.len());
+    let mut pending = Vec::new();
+    for entry in entries {
+        match document::prepare(context, entry).await? {
+            document::Prepared::Done(outcome) => outcomes.push(outcome),
+            document::Prepared::Write(write) => pending.push((*entry, write)),
+        }
+    }
+    outcomes.extend(document::store(context, pending).await?);
+    Ok(outcomes)
 }
 
 fn reply(dataset: &Dataset, reset: bool) -> SyncResponse {
