@@ -16,7 +16,7 @@ use anyhow::{Context as _, bail};
 use clap::Args;
 use serde::Serialize;
 use survey_workload::measure::{peak_rss_mib, percentile_ms};
-use survey_workload::{self as workload, Bumps, Plan};
+use survey_workload::{self as workload, Bumps, Run};
 use sync_core::{ClientEngine, Day, DocKind, SyncResponse};
 use uuid::Uuid;
 
@@ -77,7 +77,15 @@ struct Phone {
 }
 
 pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
-    let total = u64::from(args.devices) * u64::from(args.responses);
+    let run = Run {
+        devices: args.devices,
+        responses: args.responses,
+        site_bumps: args.site_bumps,
+        seed: args.seed,
+        k: K,
+        collected_on: Day::from_days((unix_now() / 86_400) as i64),
+    };
+    let total = run.total_responses();
     if total < K as u64 {
         bail!("the benchmark needs at least {K} responses in all (devices x responses)");
     }
@@ -110,8 +118,6 @@ pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
     }
     sync_phone(&state, &mut coordinator, &mut Vec::new()).await?;
 
-    let areas_used = workload::AREAS.len().min((total / K as u64) as usize).max(1);
-    let collected_on = Day::from_days((unix_now() / 86_400) as i64);
     let mut phones = Vec::with_capacity(args.devices as usize);
     let mut expected = Bumps::new();
     for i in 0..args.devices {
@@ -124,15 +130,7 @@ pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
             .into_iter()
             .map(|(id, view)| (view.site, id))
             .collect();
-        let plan = Plan {
-            seed: args.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(i)),
-            first_response: u64::from(i) * u64::from(args.responses),
-            responses: args.responses,
-            site_bumps: args.site_bumps,
-            areas_used,
-            collected_on,
-        };
-        for (key, by) in workload::work_offline(&mut phone.engine, &form, &sites, &plan)? {
+        for (key, by) in workload::work_offline(&mut phone.engine, &form, &sites, &run.plan(i))? {
             *expected.entry(key).or_insert(0) += by;
         }
         phones.push(phone);

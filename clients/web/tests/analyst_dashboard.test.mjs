@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startSurveyServer } from './survey_server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,11 +32,7 @@ before(async () => {
   assert.ok(dataset, `serve --demo printed no demo dataset:\n${server.stdout}`);
   // Analysts use the dashboard; a token limited to the demo dataset is what one would be given.
   analystToken = (await server.admin('POST', '/v1/tokens', { role: 'analyst', name: 'dashboard test', dataset })).token;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

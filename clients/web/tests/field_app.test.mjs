@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startSurveyServer } from './survey_server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,11 +42,7 @@ before(async () => {
   await server.admin('POST', `/v1/datasets/${dataset}/forms`, FORM);
   code = (await server.admin('POST', `/v1/datasets/${dataset}/enrollments`, { label: 'browser test phones', uses: 5, expires_in_hours: 1 })).code;
   app = await appOrigin(server.origin);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync', '--disable-background-networking', '--disable-component-update'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -136,6 +136,43 @@ pub fn answers_json(form: &Form, rng: &mut Rng, area: &str, collected_on: &str) 
     json!({ "area": area, "collected_on": collected_on, "answers": answers, "submit": true })
 }
 
+/// The whole run: how many phones, what each does, and the dataset's k.
+pub struct Run {
+    pub devices: u32,
+    /// Responses per device.
+    pub responses: u32,
+    /// Site tally bumps per device.
+    pub site_bumps: u32,
+    pub seed: u64,
+    pub k: i64,
+    pub collected_on: Day,
+}
+
+impl Run {
+    pub fn total_responses(&self) -> u64 {
+        u64::from(self.devices) * u64::from(self.responses)
+    }
+
+    /// Responses rotate over as many of the form's areas as keep every area's count at or
+    /// above k, so the aggregates that verify the run suppress nothing.
+    pub fn areas_used(&self) -> usize {
+        let k = self.k.max(1) as u64;
+        AREAS.len().min((self.total_responses() / k) as usize).max(1)
+    }
+
+    /// Device `device`'s offline session.
+    pub fn plan(&self, device: u32) -> Plan {
+        Plan {
+            seed: self.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(device)),
+            first_response: u64::from(device) * u64::from(self.responses),
+            responses: self.responses,
+            site_bumps: self.site_bumps,
+            areas_used: self.areas_used(),
+            collected_on: self.collected_on,
+        }
+    }
+}
+
 /// One phone's offline session.
 pub struct Plan {
     pub seed: u64,

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use survey_workload::measure::{peak_rss_mib, percentile_ms};
-use survey_workload::{self as workload, Plan};
+use survey_workload::{self as workload, Run};
 use sync_core::{ClientEngine, Day};
 
 use self::phone::OfflinePhone;
@@ -36,7 +36,15 @@ const USES_PER_CODE: usize = 1000;
 
 pub fn run(args: &LoadtestArgs) -> Result<()> {
     let started = Instant::now();
-    let total_responses = u64::from(args.devices) * u64::from(args.responses);
+    let run = Run {
+        devices: args.devices,
+        responses: args.responses,
+        site_bumps: args.site_bumps,
+        seed: args.seed,
+        k: K,
+        collected_on: Day::from_days((unix_now() / 86_400) as i64),
+    };
+    let total_responses = run.total_responses();
     if total_responses < K as u64 {
         return Err(Error::Usage(format!(
             "the load test needs at least {K} responses in all (devices x responses) to verify them through \
@@ -64,21 +72,9 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
 
     // 2. Phones enroll and work offline.
-    let areas_used = workload::AREAS
-        .len()
-        .min((total_responses / K as u64) as usize)
-        .max(1);
-    let collected_on = Day::from_days((unix_now() / 86_400) as i64);
+    let areas_used = run.areas_used();
     let prepared = pool::run_parallel(threads, (0..args.devices).collect(), |_, i| {
-        let plan = Plan {
-            seed: args.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(i)),
-            first_response: u64::from(i) * u64::from(args.responses),
-            responses: args.responses,
-            site_bumps: args.site_bumps,
-            areas_used,
-            collected_on,
-        };
-        phone::prepare(&server, &device_codes[i as usize / USES_PER_CODE], &plan)
+        phone::prepare(&server, &device_codes[i as usize / USES_PER_CODE], &run.plan(i))
     });
     let phones: Vec<OfflinePhone> = prepared.into_iter().collect::<Result<_>>()?;
     let mut expected_tallies: BTreeMap<(String, String), i64> = BTreeMap::new();
