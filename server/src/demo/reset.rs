@@ -116,7 +116,7 @@ pub async fn show_progress(progress: Arc<AtomicU64>, total: u64) {
     loop {
         tick.tick().await;
         let done = progress.load(Ordering::Relaxed).min(total);
-        let filled = if total == 0 { WIDTH } else { done * WIDTH / total };
+        let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
         let bar: String = (0..WIDTH).map(|i| if i < filled { '#' } else { '.' }).collect();
         eprint!("\r[{bar}] {done}/{total} responses");
     }

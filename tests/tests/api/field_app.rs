@@ -69,17 +69,21 @@ async fn serves_the_app_shell_with_browser_types() {
             .api
             .send(reqwest::Method::GET, path, None, None, vec![])
             .await
-            .unwrap();
+            .expect("request");
         assert_eq!(reply.status, 200, "{path}");
         assert_eq!(reply.content_type, content_type, "{path}");
-        assert_eq!(reply.body, fs::read(root.path().join(file)).unwrap(), "{path}");
+        assert_eq!(
+            reply.body,
+            fs::read(root.path().join(file)).expect("file"),
+            "{path}"
+        );
     }
     // The API's own routes still win over the root file route.
     let health = server
         .api
         .send(reqwest::Method::GET, "/healthz", None, None, vec![])
         .await
-        .unwrap();
+        .expect("request");
     assert_eq!(health.status, 200);
     server.stop().await;
 }
@@ -91,7 +95,7 @@ async fn revalidation_and_gzip() {
     let client = reqwest::Client::new();
     let url = format!("{}/pkg/survey_wasm_bg.wasm", server.api.base);
 
-    let first = client.get(&url).send().await.unwrap();
+    let first = client.get(&url).send().await.expect("request");
     let etag = first.headers()[ETAG].clone();
     assert!(
         first.headers().get(CONTENT_ENCODING).is_none(),
@@ -102,7 +106,7 @@ async fn revalidation_and_gzip() {
         .header(IF_NONE_MATCH, etag.clone())
         .send()
         .await
-        .unwrap();
+        .expect("request");
     assert_eq!(again.status(), 304);
 
     let gz = client
@@ -110,16 +114,16 @@ async fn revalidation_and_gzip() {
         .header(ACCEPT_ENCODING, "br, gzip")
         .send()
         .await
-        .unwrap();
+        .expect("request");
     assert_eq!(gz.headers()[CONTENT_ENCODING], "gzip");
     assert_eq!(gz.headers()[CONTENT_TYPE], "application/wasm");
-    assert_eq!(gz.bytes().await.unwrap().as_ref(), b"pretend-gzip");
+    assert_eq!(gz.bytes().await.expect("body").as_ref(), b"pretend-gzip");
     let refused = client
         .get(&url)
         .header(ACCEPT_ENCODING, "gzip;q=0")
         .send()
         .await
-        .unwrap();
+        .expect("request");
     assert!(refused.headers().get(CONTENT_ENCODING).is_none());
 
     // A rebuilt file gets a new tag, so phones fetch it.
@@ -128,11 +132,16 @@ async fn revalidation_and_gzip() {
         root.path().join("pkg/survey_wasm_bg.wasm"),
         b"\0asm\x01\0\0\0 rebuilt",
     )
-    .unwrap();
-    let rebuilt = client.get(&url).header(IF_NONE_MATCH, etag).send().await.unwrap();
+    .expect("file");
+    let rebuilt = client
+        .get(&url)
+        .header(IF_NONE_MATCH, etag)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(rebuilt.status(), 200);
     assert_eq!(
-        rebuilt.bytes().await.unwrap().as_ref(),
+        rebuilt.bytes().await.expect("body").as_ref(),
         b"\0asm\x01\0\0\0 rebuilt"
     );
     server.stop().await;
@@ -158,13 +167,13 @@ async fn nothing_else_is_reachable() {
         "/%00.js",
         "/analyst/../tests/run.sh",
     ] {
-        let reply = client.get(format!("{base}{path}")).send().await.unwrap();
+        let reply = client.get(format!("{base}{path}")).send().await.expect("request");
         assert_eq!(reply.status(), 404, "{path}");
         let body: serde_json::Value =
-            serde_json::from_slice(&reply.bytes().await.unwrap()).expect("JSON error body");
+            serde_json::from_slice(&reply.bytes().await.expect("body")).expect("JSON error body");
         assert_eq!(body["error"], "not_found", "{path}");
     }
-    let still = client.get(format!("{base}/")).send().await.unwrap();
+    let still = client.get(format!("{base}/")).send().await.expect("request");
     assert_eq!(still.status(), 200, "the server keeps serving");
     server.stop().await;
 }
@@ -172,7 +181,7 @@ async fn nothing_else_is_reachable() {
 #[tokio::test]
 async fn an_unbuilt_engine_is_a_clear_404() {
     let root = web_root();
-    fs::remove_file(root.path().join("pkg/survey_wasm_bg.wasm")).unwrap();
+    fs::remove_file(root.path().join("pkg/survey_wasm_bg.wasm")).expect("file");
     let server = TestServer::start_with_web_root(&Backend::Sqlite, root.path()).await;
     let reply = server
         .api
@@ -184,7 +193,7 @@ async fn an_unbuilt_engine_is_a_clear_404() {
             vec![],
         )
         .await
-        .unwrap();
+        .expect("request");
     assert_eq!(reply.status, 404);
     assert_eq!(reply.error_code(), "not_found");
     server.stop().await;
