@@ -17,7 +17,7 @@ use clap::Args;
 use serde::Serialize;
 use survey_workload::measure::{peak_rss_mib, percentile_ms};
 use survey_workload::{self as workload, Bumps, Run};
-use sync_core::{ClientEngine, Day, DocKind, SyncResponse};
+use sync_core::{ClientEngine, DocKind, SyncResponse};
 use uuid::Uuid;
 
 use crate::auth::{Caller, DeviceCaller};
@@ -77,18 +77,9 @@ struct Phone {
 }
 
 pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
-    let run = Run {
-        devices: args.devices,
-        responses: args.responses,
-        site_bumps: args.site_bumps,
-        seed: args.seed,
-        k: K,
-        collected_on: Day::from_days((unix_now() / 86_400) as i64),
-    };
+    let run = Run::today(args.devices, args.responses, args.site_bumps, args.seed, K)
+        .map_err(|reason| anyhow::anyhow!("the benchmark: {reason}"))?;
     let total = run.total_responses();
-    if total < K as u64 {
-        bail!("the benchmark needs at least {K} responses in all (devices x responses)");
-    }
     let storage = storage::connect(&args.database.database).await?;
     let state = AppState::new(storage, SyncSettings::default());
     let system = Caller {

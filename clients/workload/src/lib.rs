@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 pub mod measure;
 
 use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use sync_core::{ClientEngine, Day, Form, QuestionKind, ResponseEdit};
 use uuid::Uuid;
@@ -149,6 +150,29 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run whose responses are collected today. Refused when it has fewer than `k` responses
+    /// in all: the aggregates that verify it would suppress every one of them.
+    pub fn today(devices: u32, responses: u32, site_bumps: u32, seed: u64, k: i64) -> Result<Run, String> {
+        let days = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() / 86_400);
+        let run = Run {
+            devices,
+            responses,
+            site_bumps,
+            seed,
+            k,
+            collected_on: Day::from_days(days as i64),
+        };
+        if run.total_responses() < k.max(1) as u64 {
+            return Err(format!(
+                "at least {k} responses are needed in all (devices x responses) to verify them through \
+                 the aggregates, where smaller groups are suppressed"
+            ));
+        }
+        Ok(run)
+    }
+
     pub fn total_responses(&self) -> u64 {
         u64::from(self.devices) * u64::from(self.responses)
     }

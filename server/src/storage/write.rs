@@ -80,8 +80,9 @@ macro_rules! document_writes {
             // known are checked one by one.
             let mut actors: Vec<(usize, &[u8], uuid::Uuid)> = Vec::new();
             for &(i, write) in &live {
+                let this_write = actors.len();
                 for actor in &write.actors {
-                    if !actors.iter().any(|(j, a, _)| *j == i && *a == actor.as_slice()) {
+                    if !actors[this_write..].iter().any(|(_, a, _)| *a == actor.as_slice()) {
                         actors.push((i, actor.as_slice(), write.id));
                     }
                 }

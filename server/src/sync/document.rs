@@ -98,14 +98,18 @@ pub async fn prepare(context: &mut SyncContext<'_>, entry: &DocEntry) -> Result<
 /// reusing another document's actor is refused and the rest stored without it.
 pub async fn store(
     context: &mut SyncContext<'_>,
-    mut pending: Vec<(&DocEntry, Box<Pending>)>,
+    pending: Vec<(&DocEntry, Box<Pending>)>,
 ) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(pending.len());
+    // Side by side, so the writes go to storage as one slice without copying them.
+    let (mut waiting, mut writes): (Vec<(&DocEntry, DocEntry)>, Vec<DocumentWrite>) = pending
+        .into_iter()
+        .map(|(entry, p)| ((entry, p.reply), p.write))
+        .unzip();
     for _ in 0..MAX_ATTEMPTS {
-        if pending.is_empty() {
+        if writes.is_empty() {
             return Ok(outcomes);
         }
-        let writes: Vec<DocumentWrite> = pending.iter().map(|(_, p)| p.write.clone()).collect();
         match context
             .state
             .storage
@@ -117,23 +121,26 @@ pub async fn store(
                 return Ok(outcomes);
             }
             BatchOutcome::Saved { stale } => {
-                let mut again = Vec::new();
-                for ((entry, prepared), stale) in pending.into_iter().zip(stale) {
+                writes.clear();
+                for ((entry, reply), stale) in std::mem::take(&mut waiting).into_iter().zip(stale) {
                     if !stale {
                         context.state.metrics.count_merged_document();
-                        outcomes.push(Outcome::Reply(prepared.reply));
+                        outcomes.push(Outcome::Reply(reply));
                         continue;
                     }
                     context.state.metrics.count_merge_retry();
                     match prepare(context, entry).await? {
                         Prepared::Done(outcome) => outcomes.push(outcome),
-                        Prepared::Write(prepared) => again.push((entry, prepared)),
+                        Prepared::Write(prepared) => {
+                            waiting.push((entry, prepared.reply));
+                            writes.push(prepared.write);
+                        }
                     }
                 }
-                pending = again;
             }
             BatchOutcome::LinkedActor(culprit) => {
-                let (entry, _) = pending.remove(culprit);
+                let (entry, _) = waiting.remove(culprit);
+                writes.remove(culprit);
                 let refusal = Refusal::new(
                     "linked_actor",
                     "a change's actor already wrote another document; every document needs its own actor",

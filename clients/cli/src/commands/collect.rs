@@ -1,7 +1,7 @@
 use std::io::Read as _;
 use std::path::Path;
 
-use sync_core::{Error as CoreError, ResponseEdit};
+use sync_core::{Error as CoreError, Form, ResponseEdit};
 
 use crate::state::StateFile;
 use crate::{Error, Result};
@@ -14,22 +14,11 @@ pub fn run(file: &StateFile, form_id: &str, answers: &Path) -> Result<()> {
     let form = state.engine.form(form_id, None).map_err(|_| Error::UnknownForm {
         form: form_id.to_owned(),
     })?;
-    let shown = answers.display().to_string();
-    let json = read_answers(answers).map_err(|detail| Error::AnswersFile {
-        file: shown.clone(),
-        detail,
-    })?;
-    let doesnt_fit = |reason: CoreError| Error::AnswersDontFit {
-        file: shown.clone(),
-        form: form.id.clone(),
-        reason,
-    };
-    // Checks every answer against the form and scrubs contact details out of free text.
-    let edit = ResponseEdit::from_json(&form, &json).map_err(doesnt_fit)?;
+    let edit = read_edit(&form, answers)?;
     let id = state
         .engine
         .create_response(&form.id, &edit)
-        .map_err(doesnt_fit)?;
+        .map_err(|reason| doesnt_fit(&form, answers, reason))?;
     file.save(&mut state)?;
     let pending = state.engine.pending_count();
     println!(
@@ -43,7 +32,26 @@ pub fn run(file: &StateFile, form_id: &str, answers: &Path) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn read_answers(path: &Path) -> std::result::Result<serde_json::Value, String> {
+/// An answers file as an edit of a response to `form`: every answer checked against the form,
+/// contact details scrubbed out of free text.
+pub(super) fn read_edit(form: &Form, answers: &Path) -> Result<ResponseEdit> {
+    let json = read_answers(answers).map_err(|detail| Error::AnswersFile {
+        file: answers.display().to_string(),
+        detail,
+    })?;
+    ResponseEdit::from_json(form, &json).map_err(|reason| doesnt_fit(form, answers, reason))
+}
+
+/// The engine refused the answers of file `answers` for `form`.
+pub(super) fn doesnt_fit(form: &Form, answers: &Path, reason: CoreError) -> Error {
+    Error::AnswersDontFit {
+        file: answers.display().to_string(),
+        form: form.id.clone(),
+        reason,
+    }
+}
+
+fn read_answers(path: &Path) -> std::result::Result<serde_json::Value, String> {
     let mut text = String::new();
     let read = if path.as_os_str() == "-" {
         std::io::stdin()

@@ -1,9 +1,9 @@
 use std::path::Path;
 
-use sync_core::{DocKind, Error as CoreError, ResponseEdit};
+use sync_core::DocKind;
 use uuid::Uuid;
 
-use super::collect::read_answers;
+use super::collect::{doesnt_fit, read_edit};
 use crate::state::StateFile;
 use crate::{Error, Result};
 
@@ -40,18 +40,11 @@ pub fn edit(file: &StateFile, id: Uuid, answers: &Path) -> Result<()> {
         .engine
         .form(&view.form, Some(view.form_version))
         .map_err(Error::Refused)?;
-    let shown = answers.display().to_string();
-    let json = read_answers(answers).map_err(|detail| Error::AnswersFile {
-        file: shown.clone(),
-        detail,
-    })?;
-    let doesnt_fit = |reason: CoreError| Error::AnswersDontFit {
-        file: shown.clone(),
-        form: form.id.clone(),
-        reason,
-    };
-    let edit = ResponseEdit::from_json(&form, &json).map_err(doesnt_fit)?;
-    state.engine.edit_response(id, &edit).map_err(doesnt_fit)?;
+    let edit = read_edit(&form, answers)?;
+    state
+        .engine
+        .edit_response(id, &edit)
+        .map_err(|reason| doesnt_fit(&form, answers, reason))?;
     file.save(&mut state)?;
     let status = state.engine.response(id).map_err(Error::Refused)?.status;
     println!(

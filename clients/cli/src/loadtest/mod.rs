@@ -18,7 +18,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use survey_workload::measure::{peak_rss_mib, percentile_ms};
 use survey_workload::{self as workload, Run};
-use sync_core::{ClientEngine, Day};
+use sync_core::ClientEngine;
 
 use self::phone::OfflinePhone;
 use self::report::Report;
@@ -36,21 +36,9 @@ const USES_PER_CODE: usize = 1000;
 
 pub fn run(args: &LoadtestArgs) -> Result<()> {
     let started = Instant::now();
-    let run = Run {
-        devices: args.devices,
-        responses: args.responses,
-        site_bumps: args.site_bumps,
-        seed: args.seed,
-        k: K,
-        collected_on: Day::from_days((unix_now() / 86_400) as i64),
-    };
+    let run = Run::today(args.devices, args.responses, args.site_bumps, args.seed, K)
+        .map_err(|reason| Error::Usage(format!("the load test: {reason}")))?;
     let total_responses = run.total_responses();
-    if total_responses < K as u64 {
-        return Err(Error::Usage(format!(
-            "the load test needs at least {K} responses in all (devices x responses) to verify them through \
-             the aggregates API, where smaller groups are suppressed"
-        )));
-    }
     let threads = args.concurrency as usize;
     let server = Server::with_pool(&args.server, threads, Duration::from_secs(300))?;
     let admin = Admin {
