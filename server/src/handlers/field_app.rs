@@ -87,13 +87,9 @@ async fn serve_in(
 
 async fn serve(root: &Path, relative: &str, headers: &HeaderMap) -> Result<Response> {
     let path = root.join(relative);
+    // No log line here: the name comes from the client, and `serve` already warns at start-up
+    // when the engine is not built.
     let Ok(meta) = tokio::fs::metadata(&path).await else {
-        if relative.starts_with("pkg/") {
-            tracing::warn!(
-                file = relative,
-                "field app engine missing: run scripts/build-wasm"
-            );
-        }
         return Err(ApiError::NotFound("file".into()));
     };
     let etag = entity_tag(&meta);
