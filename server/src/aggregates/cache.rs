@@ -1,11 +1,18 @@
-//! Column stores per (dataset, form), kept between queries.
+//! Column stores per (dataset, form), kept between queries and kept current.
 //!
-//! Loading a form's responses costs a scan of the materialized tables; answering from loaded
-//! columns costs milliseconds. A store is dropped when this process writes to its dataset
-//! (sync, reset) and, because other replicas write too, when it is older than [`MAX_AGE`]:
-//! an analyst may see data up to that old, never data a reset removed on this replica.
+//! Loading a form's responses costs a scan of the materialized tables (seconds at a million
+//! responses); answering from loaded columns costs milliseconds. During fieldwork phones sync
+//! all the time, so a store that was dropped on every write would almost never be warm.
+//! Instead a sync tells the cache which documents it wrote, and the next query reads just those
+//! documents' rows back from SQL before answering. SQL stays the source of truth: the cache only
+//! learns which rows to re-read, never their values, so the order in which concurrent writes
+//! report does not matter.
+//!
+//! Other replicas write too, unseen: a store older than [`MAX_AGE`] is reloaded in the
+//! background while queries keep using it. A reset is never served stale: a store loaded
+//! under an older epoch is reloaded before the query is answered.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,48 +22,84 @@ use uuid::Uuid;
 use super::columns::FormColumns;
 use super::query::{AggregateQuery, Dimension, Metric};
 use super::table::{AggregateTable, aggregate};
-use crate::storage::{Dataset, Storage};
+use crate::storage::{Dataset, DocumentWrite, Materialized, Storage};
 use crate::{ApiError, Result};
 
 pub const MAX_AGE: Duration = Duration::from_secs(30);
+/// Written documents a store remembers before it gives up and reloads in full: a store nobody
+/// queries while a large import runs should not grow without bound.
+const MAX_WRITTEN: usize = 100_000;
 
 #[derive(Default)]
 pub struct AggregateCache {
-    stores: Mutex<HashMap<(Uuid, String), SharedStore>>,
-    generations: Mutex<HashMap<Uuid, u64>>,
+    stores: Mutex<HashMap<(Uuid, String), Arc<Store>>>,
 }
-
-/// One form's store, locked while a query fills or reads it.
-type SharedStore = Arc<tokio::sync::Mutex<Store>>;
 
 #[derive(Default)]
 struct Store {
-    loaded: Option<(u64, Instant, i64, FormColumns)>,
+    written: Mutex<Written>,
+    loaded: tokio::sync::Mutex<Option<Loaded>>,
+}
+
+/// Documents written since the store last read them. Its own lock, so a sync never waits for a
+/// query.
+#[derive(Default)]
+struct Written {
+    documents: HashSet<Uuid>,
+    overflowed: bool,
+    /// A background reload is reading SQL: queries catch up without forgetting what they read,
+    /// because the reloaded columns may have been read before those writes.
+    reloading: bool,
+}
+
+struct Loaded {
+    epoch: i64,
+    at: Instant,
+    columns: FormColumns,
 }
 
 impl AggregateCache {
-    /// Marks every store of `dataset` stale; the next query reloads it.
-    pub fn invalidate(&self, dataset: Uuid) {
-        *self
-            .generations
-            .lock()
-            .expect("cache lock")
-            .entry(dataset)
-            .or_default() += 1;
+    /// Notes documents a sync has committed. Every store of the dataset hears of them, as a
+    /// response could move between forms; the re-read filters by form.
+    pub fn written<'a>(&self, dataset: Uuid, writes: impl IntoIterator<Item = &'a DocumentWrite>) {
+        let ids: Vec<Uuid> = writes
+            .into_iter()
+            .filter(|w| matches!(w.rows, Materialized::Response(_)))
+            .map(|w| w.id)
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        for store in self.stores_of(dataset) {
+            let mut written = store.written.lock().expect("cache lock");
+            written.documents.extend(ids.iter().copied());
+            if written.documents.len() > MAX_WRITTEN {
+                written.documents = HashSet::new();
+                written.overflowed = true;
+            }
+        }
     }
 
-    fn generation(&self, dataset: Uuid) -> u64 {
-        self.generations
+    /// Drops the dataset's stores, freeing their memory: after a reset nothing in them counts.
+    pub fn forget(&self, dataset: Uuid) {
+        self.stores
             .lock()
             .expect("cache lock")
-            .get(&dataset)
-            .copied()
-            .unwrap_or_default()
+            .retain(|(d, _), _| *d != dataset);
+    }
+
+    fn stores_of(&self, dataset: Uuid) -> Vec<Arc<Store>> {
+        let stores = self.stores.lock().expect("cache lock");
+        stores
+            .iter()
+            .filter(|((d, _), _)| *d == dataset)
+            .map(|(_, store)| store.clone())
+            .collect()
     }
 
     pub async fn query(
         &self,
-        storage: &dyn Storage,
+        storage: &Arc<dyn Storage>,
         dataset: &Dataset,
         form_id: &str,
         pairs: &[(String, String)],
@@ -75,22 +118,32 @@ impl AggregateCache {
             let mut stores = self.stores.lock().expect("cache lock");
             stores.entry((dataset.id, form.id.clone())).or_default().clone()
         };
-        let mut store = store.lock().await;
-        let generation = self.generation(dataset.id);
-        let fresh = |(g, at, epoch, _): &(u64, Instant, i64, FormColumns)| {
-            *g == generation && at.elapsed() < MAX_AGE && *epoch == dataset.epoch
-        };
-        if !store.loaded.as_ref().is_some_and(fresh) {
-            let mut columns = FormColumns::new(&form);
-            for fact in storage.response_facts(dataset.id, &form.id).await? {
-                let day = Day::parse(&fact.collected_on)?;
-                columns.push_response(fact.document, fact.submitted, &fact.area, day);
+        let mut loaded = store.loaded.lock().await;
+        let usable = loaded.as_ref().is_some_and(|l| l.epoch == dataset.epoch) && !store.take_overflow();
+        let loaded = match loaded.as_mut() {
+            Some(current) if usable => {
+                store
+                    .catch_up(storage.as_ref(), dataset.id, &form.id, current)
+                    .await?;
+                if current.at.elapsed() > MAX_AGE {
+                    store
+                        .clone()
+                        .reload_in_background(storage.clone(), dataset, &form, current);
+                }
+                current
             }
-            store.loaded = Some((generation, Instant::now(), dataset.epoch, columns));
-        }
-        let Some((_, _, _, columns)) = store.loaded.as_mut() else {
-            return Err(ApiError::Internal("aggregate store was not loaded".into()));
+            _ => {
+                // What was written before this read is in it.
+                store.written.lock().expect("cache lock").documents.clear();
+                let columns = load(storage.as_ref(), dataset.id, &form, &[]).await?;
+                loaded.insert(Loaded {
+                    epoch: dataset.epoch,
+                    at: Instant::now(),
+                    columns,
+                })
+            }
         };
+        let columns = &mut loaded.columns;
         for question in needed_questions(&form, &query) {
             if !columns.questions.contains_key(&question) {
                 let answers = storage.answer_facts(dataset.id, &form.id, &question).await?;
@@ -104,6 +157,107 @@ impl AggregateCache {
         let k = u64::try_from(dataset.k).unwrap_or(11);
         Ok(aggregate(&form, columns, &query, k)?)
     }
+}
+
+impl Store {
+    fn take_overflow(&self) -> bool {
+        std::mem::take(&mut self.written.lock().expect("cache lock").overflowed)
+    }
+
+    /// Re-reads the rows of the documents written since `loaded` last saw them.
+    async fn catch_up(
+        &self,
+        storage: &dyn Storage,
+        dataset: Uuid,
+        form: &str,
+        loaded: &mut Loaded,
+    ) -> Result<()> {
+        let documents: Vec<Uuid> = {
+            let mut written = self.written.lock().expect("cache lock");
+            if written.reloading {
+                written.documents.iter().copied().collect()
+            } else {
+                written.documents.drain().collect()
+            }
+        };
+        if documents.is_empty() {
+            return Ok(());
+        }
+        match storage.document_facts(dataset, form, &documents).await {
+            Ok(facts) => {
+                loaded.columns.update(&documents, facts);
+                Ok(())
+            }
+            Err(err) => {
+                // Read again next time.
+                self.written
+                    .lock()
+                    .expect("cache lock")
+                    .documents
+                    .extend(documents);
+                Err(err)
+            }
+        }
+    }
+
+    /// Loads the form's columns afresh (the questions `loaded` has) and swaps them in, unless a
+    /// reload is already under way. Writes noted meanwhile stay noted and are read again on top.
+    fn reload_in_background(
+        self: Arc<Self>,
+        storage: Arc<dyn Storage>,
+        dataset: &Dataset,
+        form: &Form,
+        loaded: &Loaded,
+    ) {
+        {
+            let mut written = self.written.lock().expect("cache lock");
+            if written.reloading {
+                return;
+            }
+            written.reloading = true;
+        }
+        let (dataset, epoch, form) = (dataset.id, loaded.epoch, form.clone());
+        let questions: Vec<String> = loaded.columns.questions.keys().cloned().collect();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            match load(storage.as_ref(), dataset, &form, &questions).await {
+                Ok(columns) => {
+                    let mut loaded = self.loaded.lock().await;
+                    if let Some(current) = loaded.as_mut().filter(|l| l.epoch == epoch) {
+                        current.columns = columns;
+                        current.at = started;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(%dataset, form = %form.id, error = %err, "aggregate store reload failed")
+                }
+            }
+            self.written.lock().expect("cache lock").reloading = false;
+        });
+    }
+}
+
+/// A form's responses and the answers to `questions`, read from the materialized tables.
+async fn load(
+    storage: &dyn Storage,
+    dataset: Uuid,
+    form: &Form,
+    questions: &[String],
+) -> Result<FormColumns> {
+    let mut columns = FormColumns::new(form);
+    for fact in storage.response_facts(dataset, &form.id).await? {
+        let day = Day::parse(&fact.collected_on)?;
+        columns.push_response(fact.document, fact.submitted, &fact.area, day);
+    }
+    for question in questions {
+        let answers = storage.answer_facts(dataset, &form.id, question).await?;
+        columns.load_question(
+            form,
+            question,
+            answers.into_iter().map(|a| (a.document, a.value, a.num)),
+        );
+    }
+    Ok(columns)
 }
 
 /// The questions whose columns a query reads.

@@ -79,7 +79,7 @@ pub async fn aggregates(
         .ok_or_else(|| ApiError::bad_request("bad_query", "`form` is required"))?;
     let table = state
         .aggregates
-        .query(state.storage.as_ref(), &dataset, &form_id, &pairs)
+        .query(&state.storage, &dataset, &form_id, &pairs)
         .await?;
     let wants_csv = headers
         .get(header::ACCEPT)

@@ -1,7 +1,7 @@
 //! Demo datasets for training: `serve --demo`, the synthetic fieldwork generator and seeded,
 //! atomic resets.
 
-mod generator;
+pub mod generator;
 pub mod reset;
 
 use std::sync::Arc;

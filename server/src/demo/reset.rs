@@ -67,6 +67,7 @@ pub async fn reset_with_seed(
     producer
         .await
         .map_err(|e| ApiError::Internal(format!("demo generator: {e}")))?;
+    state.aggregates.forget(dataset.id);
     written
 }
 

@@ -83,6 +83,9 @@ pub trait Storage: Send + Sync {
     async fn response_facts(&self, dataset: Uuid, form: &str) -> Result<Vec<ResponseFact>>;
     /// The materialized answers to one question of a form (all versions).
     async fn answer_facts(&self, dataset: Uuid, form: &str, question: &str) -> Result<Vec<AnswerFact>>;
+    /// The responses of a form among `documents`, with all their answers: what a loaded column
+    /// store reads to catch up with documents written since it was loaded.
+    async fn document_facts(&self, dataset: Uuid, form: &str, documents: &[Uuid]) -> Result<DocumentFacts>;
 
     // --- demo ----------------------------------------------------------------------------
     /// Drops every response and site document of a demo dataset, bumps its epoch and writes the
@@ -282,6 +285,13 @@ pub struct AnswerFact {
     pub document: Uuid,
     pub value: Option<String>,
     pub num: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DocumentFacts {
+    pub responses: Vec<ResponseFact>,
+    /// `(question, answer)`.
+    pub answers: Vec<(String, AnswerFact)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

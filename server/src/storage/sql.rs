@@ -413,6 +413,51 @@ macro_rules! impl_storage {
                     .collect()
             }
 
+            async fn document_facts(
+                &self,
+                dataset: uuid::Uuid,
+                form: &str,
+                documents: &[uuid::Uuid],
+            ) -> $crate::Result<$crate::storage::DocumentFacts> {
+                use sqlx::Row as _;
+                let mut facts = $crate::storage::DocumentFacts::default();
+                for chunk in documents.chunks($crate::storage::write::MAX_BINDS / 2) {
+                    let responses = facts_of(
+                        "SELECT document, status, area, collected_on FROM responses",
+                        dataset,
+                        form,
+                        chunk,
+                    )
+                    .build()
+                    .persistent(false)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    for row in &responses {
+                        facts.responses.push($crate::storage::ResponseFact {
+                            document: row.try_get("document")?,
+                            submitted: row.try_get::<String, _>("status")? == "submitted",
+                            area: row.try_get("area")?,
+                            collected_on: row.try_get("collected_on")?,
+                        });
+                    }
+                    let answers =
+                        facts_of("SELECT document, question, value, num FROM answers", dataset, form, chunk)
+                            .build()
+                            .persistent(false)
+                            .fetch_all(&self.pool)
+                            .await?;
+                    for row in &answers {
+                        let answer = $crate::storage::AnswerFact {
+                            document: row.try_get("document")?,
+                            value: row.try_get("value")?,
+                            num: row.try_get("num")?,
+                        };
+                        facts.answers.push((row.try_get("question")?, answer));
+                    }
+                }
+                Ok(facts)
+            }
+
             async fn reset_dataset(
                 &self,
                 dataset: uuid::Uuid,
@@ -458,6 +503,25 @@ macro_rules! impl_storage {
         }
 
         $crate::storage::write::document_writes!($db);
+
+        /// `select` (a table's columns) narrowed to the rows of `documents` in one form.
+        fn facts_of(
+            select: &'static str,
+            dataset: uuid::Uuid,
+            form: &str,
+            documents: &[uuid::Uuid],
+        ) -> sqlx::QueryBuilder<$db> {
+            let mut builder = sqlx::QueryBuilder::new(select);
+            builder.push(" WHERE dataset = ").push_bind(dataset);
+            builder.push(" AND form = ").push_bind(form.to_owned());
+            builder.push(" AND document IN (");
+            let mut ids = builder.separated(", ");
+            for &id in documents {
+                ids.push_bind(id);
+            }
+            builder.push(")");
+            builder
+        }
 
         /// Documents a reset writes per batch of statements.
         const SEED_CHUNK: usize = 512;

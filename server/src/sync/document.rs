@@ -121,6 +121,11 @@ pub async fn store(
                 return Ok(outcomes);
             }
             BatchOutcome::Saved { stale } => {
+                let saved = writes.iter().zip(&stale).filter(|(_, stale)| !**stale);
+                context
+                    .state
+                    .aggregates
+                    .written(context.device.dataset, saved.map(|(w, _)| w));
                 writes.clear();
                 for ((entry, reply), stale) in std::mem::take(&mut waiting).into_iter().zip(stale) {
                     if !stale {

@@ -141,9 +141,6 @@ async fn exchange(
             }
         }
     }
-    if request.docs.iter().any(|entry| !entry.changes.is_empty()) {
-        state.aggregates.invalidate(dataset.id);
-    }
     let (unmentioned, more) =
         shared::unmentioned_documents(state, dataset.id, &mentioned, state.sync.reply_budget_bytes).await?;
     answer.docs.extend(unmentioned);

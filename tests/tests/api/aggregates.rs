@@ -1,9 +1,10 @@
 //! Analyst aggregates over HTTP: small cells suppressed, differencing attacks fail, free text
-//! never leaves, CSV marks suppression.
+//! never leaves, CSV marks suppression, and every sync shows in the next query.
 
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
+use sync_core::{Answer, Day, ResponseEdit};
 use uuid::Uuid;
 
 use crate::on_both_backends;
@@ -12,6 +13,7 @@ use crate::support::{Api, Backend, TestServer};
 on_both_backends!(
     aggregates_hide_small_cells_and_resist_differencing,
     bad_aggregate_queries_are_refused_with_codes,
+    a_sync_shows_in_the_very_next_query,
 );
 
 async fn seeded(api: &Api, admin: &str, responses: u64) -> Uuid {
@@ -177,5 +179,108 @@ async fn the_dashboard_is_served_locally_with_nothing_from_elsewhere() {
             "{path} loads nothing from elsewhere"
         );
     }
+    server.stop().await;
+}
+
+fn likert_answer(s1: i64, submit: bool) -> ResponseEdit {
+    ResponseEdit {
+        area: Some("north".into()),
+        collected_on: Day::parse("2026-11-20").ok(),
+        answers: vec![
+            ("gender".into(), Answer::Single("f".into())),
+            ("s1".into(), Answer::Likert(s1)),
+        ],
+        cleared: Vec::new(),
+        submit,
+    }
+}
+
+/// `(n, mean of s1)` of the one cell of women in the north.
+async fn women_in_the_north(api: &Api, analyst: &str, dataset: Uuid) -> (u64, f64) {
+    let (table, _) = shown(
+        api,
+        analyst,
+        dataset,
+        "form=outreach&by=gender&where=area=north&metric=mean:s1",
+    )
+    .await;
+    let cell = table["cells"]
+        .as_array()
+        .expect("cells")
+        .iter()
+        .find(|c| c["key"]["gender"] == "f")
+        .cloned()
+        .unwrap_or_default();
+    (
+        cell["n"].as_u64().unwrap_or(0),
+        cell["value"].as_f64().unwrap_or(f64::NAN),
+    )
+}
+
+/// The analyst's first query loads the form's responses into memory; later syncs (new
+/// responses, drafts submitted, answers changed) must show in the next query at once, not after
+/// the store's 30 s lifetime.
+async fn a_sync_shows_in_the_very_next_query(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let (api, admin) = (&server.api, server.admin_token().await);
+    let (dataset, mut devices) = api.dataset_with_devices(&admin, "live", 1).await;
+    let analyst = api.token(&admin, "analyst", Some(dataset)).await;
+    let device = &mut devices[0];
+    let mut s1: Vec<i64> = (0..12).map(|i| i % 5 + 1).collect();
+    let mut responses = Vec::new();
+    for value in &s1 {
+        responses.push(
+            device
+                .engine
+                .create_response("outreach", &likert_answer(*value, true))
+                .expect("response"),
+        );
+    }
+    device.sync_fully(api).await;
+    // Means are published to three decimals.
+    let mean = |values: &[i64]| (values.iter().sum::<i64>() as f64 / values.len() as f64 * 1e3).round() / 1e3;
+    assert_eq!(women_in_the_north(api, &analyst, dataset).await, (12, mean(&s1)));
+
+    let drafts: Vec<Uuid> = [3, 4, 5]
+        .iter()
+        .map(|value| {
+            device
+                .engine
+                .create_response("outreach", &likert_answer(*value, false))
+                .expect("draft")
+        })
+        .collect();
+    device.sync_fully(api).await;
+    assert_eq!(
+        women_in_the_north(api, &analyst, dataset).await,
+        (12, mean(&s1)),
+        "drafts do not count"
+    );
+
+    for (draft, value) in drafts.iter().zip([3, 4, 5]) {
+        device
+            .engine
+            .edit_response(*draft, &likert_answer(value, true))
+            .expect("submit");
+        s1.push(value);
+    }
+    device.sync_fully(api).await;
+    assert_eq!(women_in_the_north(api, &analyst, dataset).await, (15, mean(&s1)));
+
+    device
+        .engine
+        .edit_response(responses[0], &likert_answer(5, true))
+        .expect("edit");
+    s1[0] = 5;
+    let mut cleared = likert_answer(2, true);
+    cleared.answers.truncate(1);
+    cleared.cleared = vec!["s1".into()];
+    device
+        .engine
+        .edit_response(responses[1], &cleared)
+        .expect("clear");
+    s1.remove(1);
+    device.sync_fully(api).await;
+    assert_eq!(women_in_the_north(api, &analyst, dataset).await, (14, mean(&s1)));
     server.stop().await;
 }
