@@ -89,6 +89,7 @@ impl Fixture {
                         .fetch_one(&self.plain)
                         .await?;
                     write.base_version = Some(version);
+                    write.version = storage::new_version();
                     writes.push(write);
                 }
                 let outcome = self

@@ -16,6 +16,7 @@ use crate::handlers::{datasets, enrollments, field_app, forms, ops, quarantine, 
 use crate::metrics::Metrics;
 use crate::settings::SyncSettings;
 use crate::storage::Storage;
+use crate::storage::group_commit::GroupCommit;
 use crate::{ApiError, sync, telemetry};
 
 /// What every handler can reach. The server keeps no session state: everything lives in the
@@ -27,6 +28,8 @@ pub struct AppState {
     pub sync: SyncSettings,
     pub aggregates: Arc<crate::aggregates::cache::AggregateCache>,
     pub site_locks: Arc<sync::site_locks::SiteLocks>,
+    pub hot_sites: Arc<sync::hot_sites::HotSites>,
+    pub group_commit: Arc<GroupCommit>,
     /// The field app's files (`clients/web`).
     pub web_root: Arc<PathBuf>,
 }
@@ -34,11 +37,13 @@ pub struct AppState {
 impl AppState {
     pub fn new(storage: Arc<dyn Storage>, sync: SyncSettings) -> AppState {
         AppState {
+            group_commit: Arc::new(GroupCommit::new(storage.clone())),
             storage,
             metrics: Arc::new(Metrics::default()),
             sync,
             aggregates: Arc::default(),
             site_locks: Arc::default(),
+            hot_sites: Arc::default(),
             web_root: Arc::new(field_app::default_web_root()),
         }
     }

@@ -24,13 +24,25 @@ pub struct MergedDocument {
 /// server has never seen). Applying a change twice is a no-op, so replays are harmless.
 pub fn merge_incoming<B: AsRef<[u8]>>(stored: Option<&[u8]>, incoming: &[B]) -> Result<MergeOutcome> {
     let changes = parse_changes(incoming)?;
-    let mut incoming_actors: Vec<ActorId> = changes.iter().map(|c| c.actor_id().clone()).collect();
-    incoming_actors.sort();
-    incoming_actors.dedup();
-    let mut doc = match stored {
+    let doc = match stored {
         Some(bytes) => contain_panics(|| load_document(bytes))?,
         None => AutoCommit::new(),
     };
+    apply_checked(doc, changes)
+}
+
+/// [`merge_incoming`] on a document the caller already holds loaded (a server keeping busy
+/// documents in memory), which saves parsing its whole history again. The document is consumed:
+/// on an error or `NeedAll` it may hold part of the changes and must be loaded afresh.
+pub fn merge_into<B: AsRef<[u8]>>(doc: AutoCommit, incoming: &[B]) -> Result<MergeOutcome> {
+    apply_checked(doc, parse_changes(incoming)?)
+}
+
+fn apply_checked(doc: AutoCommit, changes: Vec<Change>) -> Result<MergeOutcome> {
+    let mut incoming_actors: Vec<ActorId> = changes.iter().map(|c| c.actor_id().clone()).collect();
+    incoming_actors.sort();
+    incoming_actors.dedup();
+    let mut doc = doc;
     let before = doc.get_heads();
     let mut doc = contain_panics(move || {
         doc.apply_changes(changes)?;

@@ -72,6 +72,8 @@ fn write_of(
         kind,
         owner: (kind == DocKind::Response).then_some(GENERATOR_OWNER),
         base_version: None,
+        // A reset writes each document once, so a fixed first version keeps it deterministic.
+        version: 1,
         heads: heads_bytes(doc.get_heads()),
         bytes: doc.save(),
         actors,

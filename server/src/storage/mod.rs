@@ -5,6 +5,7 @@
 //! Every method that writes does it in one transaction, so a crash leaves each use case
 //! either done or not done, never half done.
 
+pub mod group_commit;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -69,10 +70,19 @@ pub trait Storage: Send + Sync {
     // --- sync ----------------------------------------------------------------------------
     async fn document(&self, id: Uuid) -> Result<Option<StoredDocument>>;
     /// Writes merged documents, their actors and their materialized rows in one transaction
-    /// (one commit, one fsync, per sync request), each guarded by the version its merge started
-    /// from, all by the dataset `epoch` the request was checked against (a reset in between
-    /// must win: its documents are gone for good).
-    async fn save_documents(&self, writes: &[DocumentWrite], epoch: i64) -> Result<BatchOutcome>;
+    /// (one commit, one fsync), each guarded by the version its merge started from, all by the
+    /// dataset `epoch` the request was checked against (a reset in between must win: its
+    /// documents are gone for good).
+    async fn save_documents(&self, writes: &[DocumentWrite], epoch: i64) -> Result<BatchOutcome> {
+        let mut outcomes = self.save_batches(&[WriteBatch { writes, epoch }]).await?;
+        outcomes
+            .pop()
+            .ok_or_else(|| ApiError::Internal("a batch was saved without an outcome".into()))
+    }
+    /// [`save_documents`](Storage::save_documents) for several requests in one transaction,
+    /// each on its own savepoint: a batch refused (`LinkedActor`, `EpochMoved`) writes nothing
+    /// and the others still commit. One outcome per batch, in order.
+    async fn save_batches(&self, batches: &[WriteBatch<'_>]) -> Result<Vec<BatchOutcome>>;
     /// Form and site documents of a dataset (what every device of it may read), by id.
     async fn shared_documents(&self, dataset: Uuid) -> Result<Vec<DocumentSummary>>;
     async fn quarantine(&self, entry: &QuarantineEntry) -> Result<()>;
@@ -236,6 +246,13 @@ pub struct DocumentSummary {
     pub size: i64,
 }
 
+/// One request's writes and the dataset epoch it was served under.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteBatch<'a> {
+    pub writes: &'a [DocumentWrite],
+    pub epoch: i64,
+}
+
 /// A merged, validated document ready to be stored.
 #[derive(Debug, Clone)]
 pub struct DocumentWrite {
@@ -245,6 +262,8 @@ pub struct DocumentWrite {
     pub owner: Option<Uuid>,
     /// The version the merge started from; `None` for a document new to the server.
     pub base_version: Option<i64>,
+    /// The version this write stores. Versions are tokens, not counters ([`new_version`]).
+    pub version: i64,
     pub heads: Vec<u8>,
     pub bytes: Vec<u8>,
     /// Actors of the incoming changes, each of which may write this document only.
@@ -311,6 +330,14 @@ pub struct SiteRow {
 pub struct ConflictRow {
     pub path: String,
     pub candidates: String,
+}
+
+/// A fresh version token for a document write. Random rather than counted: a server that
+/// merges on a document state it has not stored yet (its own write still in flight) names that
+/// write's version as its base, and if that write never lands, no other writer can have stored
+/// the same number, so the guard catches it.
+pub fn new_version() -> i64 {
+    (Uuid::new_v4().as_u64_pair().0 >> 1) as i64
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -269,29 +269,36 @@ macro_rules! impl_storage {
                 }))
             }
 
-            async fn save_documents(
+            async fn save_batches(
                 &self,
-                writes: &[$crate::storage::DocumentWrite],
-                epoch: i64,
-            ) -> $crate::Result<$crate::storage::BatchOutcome> {
+                batches: &[$crate::storage::WriteBatch<'_>],
+            ) -> $crate::Result<Vec<$crate::storage::BatchOutcome>> {
                 use $crate::storage::BatchOutcome;
                 let mut tx = self.writer.begin_with($begin).await?;
-                // The epoch first, like a reset takes the dataset row before the documents:
-                // if a reset committed first we see its epoch here; if it comes later it waits
-                // for this commit, then deletes what it wrote.
-                let dataset = writes.first().map(|w| w.dataset);
-                let current: Option<i64> = sqlx::query_scalar($epoch)
-                    .bind(dataset)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if dataset.is_some() && current != Some(epoch) {
-                    return Ok(BatchOutcome::EpochMoved);
+                let mut outcomes = Vec::with_capacity(batches.len());
+                for batch in batches {
+                    // The epoch first, like a reset takes the dataset row before the documents:
+                    // if a reset committed first we see its epoch here; if it comes later it
+                    // waits for this commit, then deletes what it wrote.
+                    let dataset = batch.writes.first().map(|w| w.dataset);
+                    let current: Option<i64> = sqlx::query_scalar($epoch)
+                        .bind(dataset)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if dataset.is_some() && current != Some(batch.epoch) {
+                        outcomes.push(BatchOutcome::EpochMoved);
+                        continue;
+                    }
+                    sqlx::query("SAVEPOINT batch").execute(&mut *tx).await?;
+                    let outcome = write_documents_in(&mut tx, batch.writes).await?;
+                    if !matches!(outcome, BatchOutcome::Saved { .. }) {
+                        sqlx::query("ROLLBACK TO SAVEPOINT batch").execute(&mut *tx).await?;
+                    }
+                    sqlx::query("RELEASE SAVEPOINT batch").execute(&mut *tx).await?;
+                    outcomes.push(outcome);
                 }
-                let outcome = write_documents_in(&mut tx, writes).await?;
-                if matches!(outcome, BatchOutcome::Saved { .. }) {
-                    tx.commit().await?;
-                }
-                Ok(outcome)
+                tx.commit().await?;
+                Ok(outcomes)
             }
 
             async fn shared_documents(

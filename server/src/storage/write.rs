@@ -27,11 +27,12 @@ macro_rules! document_writes {
                 let write = &writes[i];
                 let Some(base) = write.base_version else { continue };
                 let updated = sqlx::query(
-                    "UPDATE documents SET heads = $1, bytes = $2, version = version + 1
-                     WHERE id = $3 AND version = $4",
+                    "UPDATE documents SET heads = $1, bytes = $2, version = $3
+                     WHERE id = $4 AND version = $5",
                 )
                 .bind(&write.heads)
                 .bind(&write.bytes)
+                .bind(write.version)
                 .bind(write.id)
                 .bind(base)
                 .execute(&mut **tx)
@@ -52,7 +53,7 @@ macro_rules! document_writes {
                 "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version) ",
                 " ON CONFLICT (id) DO NOTHING RETURNING id",
                 &new,
-                6,
+                7,
                 |mut row, write| {
                     row.push_bind(write.id)
                         .push_bind(write.dataset)
@@ -60,7 +61,7 @@ macro_rules! document_writes {
                         .push_bind(write.owner)
                         .push_bind(&write.heads)
                         .push_bind(&write.bytes)
-                        .push_unseparated(", 1");
+                        .push_bind(write.version);
                 },
             )
             .await?

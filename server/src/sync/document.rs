@@ -9,21 +9,24 @@
 //! A refused entry changes nothing; its bytes go to the quarantine table with the reason.
 //! Storing is guarded by the version the merge started from: when another request (on this or
 //! another server) stored the document first, the merge is redone on the newer bytes, so
-//! concurrent increments to one site tally all count.
+//! concurrent increments to one site tally all count. Site documents being written are merged
+//! into the loaded copy [`HotSites`] keeps, under their site locks until the write is queued.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sync_core::{
     DocEntry, DocKind, Error as CoreError, Form, MergeOutcome, MergedDocument, Rejection, merge_incoming,
+    merge_into,
 };
 use uuid::Uuid;
 
 use super::FormCache;
+use super::hot_sites::{HotSite, HotSites};
 use super::materialize::{conflict_rows, rows_of};
 use crate::auth::DeviceCaller;
 use crate::handlers::forms::heads_bytes;
 use crate::router::AppState;
-use crate::storage::{BatchOutcome, DocumentWrite, QuarantineEntry, StoredDocument};
+use crate::storage::{BatchOutcome, DocumentWrite, QuarantineEntry, StoredDocument, new_version};
 use crate::{ApiError, Result};
 
 /// Each retry means another writer stored the document meanwhile, so the system as a whole
@@ -83,40 +86,78 @@ pub enum Prepared {
     Write(Box<Pending>),
 }
 
-/// Authorizes, merges and validates one entry against the stored document; a refusal is
-/// recorded here, a write is left for [`store`].
-pub async fn prepare(context: &mut SyncContext<'_>, entry: &DocEntry) -> Result<Prepared> {
-    match merge_and_check(context, entry).await? {
-        Ok(prepared) => Ok(prepared),
-        Err(refusal) => Ok(Prepared::Done(refuse(context, entry, refusal).await?)),
+/// What the checks need of the stored document, whether read from the database or held
+/// loaded in [`HotSites`].
+struct Known {
+    dataset: Uuid,
+    kind: DocKind,
+    owner: Option<Uuid>,
+    version: i64,
+}
+
+impl From<&StoredDocument> for Known {
+    fn from(stored: &StoredDocument) -> Known {
+        Known {
+            dataset: stored.dataset,
+            kind: stored.kind,
+            owner: stored.owner,
+            version: stored.version,
+        }
     }
 }
 
-/// Stores every prepared write of a request in one transaction and answers each entry.
-/// Entries someone else stored first meanwhile are merged again on the newer bytes and stored
-/// together in the next round, so concurrent increments to one site tally all count; an entry
-/// reusing another document's actor is refused and the rest stored without it.
-pub async fn store(
+/// What an entry's changes are merged into.
+enum Base {
+    New,
+    Stored(Vec<u8>),
+    /// From [`HotSites`]; `committed`: everything in it is known to be stored.
+    Loaded {
+        doc: sync_core::AutoCommit,
+        committed: bool,
+    },
+}
+
+/// Merges, checks and stores a request's entries and answers each: all of the request's
+/// writes go to the group commit together, and entries someone else stored first meanwhile are
+/// merged again on the newer state and stored in the next round, so concurrent increments to
+/// one site tally all count. An entry reusing another document's actor is refused and the rest
+/// stored without it.
+pub async fn merge_and_store<'e>(
     context: &mut SyncContext<'_>,
-    pending: Vec<(&DocEntry, Box<Pending>)>,
+    mut entries: Vec<&'e DocEntry>,
 ) -> Result<Vec<Outcome>> {
-    let mut outcomes = Vec::with_capacity(pending.len());
-    // Side by side, so the writes go to storage as one slice without copying them.
-    let (mut waiting, mut writes): (Vec<(&DocEntry, DocEntry)>, Vec<DocumentWrite>) = pending
-        .into_iter()
-        .map(|(entry, p)| ((entry, p.reply), p.write))
-        .unzip();
+    let mut outcomes = Vec::with_capacity(entries.len());
     for _ in 0..MAX_ATTEMPTS {
-        if writes.is_empty() {
+        if entries.is_empty() {
             return Ok(outcomes);
         }
-        match context
-            .state
-            .storage
-            .save_documents(&writes, context.epoch)
-            .await?
-        {
+        let (sites, own): (Vec<&DocEntry>, Vec<&DocEntry>) =
+            entries.drain(..).partition(|e| writes_hot_site(e));
+        let mut waiting = Vec::with_capacity(own.len() + sites.len());
+        let mut writes = Vec::with_capacity(own.len() + sites.len());
+        for entry in own {
+            prepare(context, entry, &mut outcomes, &mut waiting, &mut writes).await?;
+        }
+        // Held until the writes are queued: writes to one site queue in the order they were
+        // merged, each on the state the one before it leaves.
+        let held = context.state.site_locks.lock(sites.iter().map(|e| e.id)).await;
+        for entry in sites {
+            prepare(context, entry, &mut outcomes, &mut waiting, &mut writes).await?;
+        }
+        let committed = context.state.group_commit.submit(writes, context.epoch);
+        drop(held);
+        let (writes, outcome) = committed.await?;
+        let hot = &context.state.hot_sites;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                forget_hot(hot, &writes);
+                return Err(err);
+            }
+        };
+        match outcome {
             BatchOutcome::EpochMoved => {
+                forget_hot(hot, &writes);
                 outcomes.push(Outcome::Reset);
                 return Ok(outcomes);
             }
@@ -126,31 +167,32 @@ pub async fn store(
                     .state
                     .aggregates
                     .written(context.device.dataset, saved.map(|(w, _)| w));
-                writes.clear();
-                for ((entry, reply), stale) in std::mem::take(&mut waiting).into_iter().zip(stale) {
-                    if !stale {
+                for (((entry, reply), write), stale) in waiting.into_iter().zip(&writes).zip(stale) {
+                    if stale {
+                        hot.forget(write.id, write.version);
+                        context.state.metrics.count_merge_retry();
+                        entries.push(entry);
+                    } else {
+                        hot.committed(write.id, write.version);
                         context.state.metrics.count_merged_document();
                         outcomes.push(Outcome::Reply(reply));
-                        continue;
-                    }
-                    context.state.metrics.count_merge_retry();
-                    match prepare(context, entry).await? {
-                        Prepared::Done(outcome) => outcomes.push(outcome),
-                        Prepared::Write(prepared) => {
-                            waiting.push((entry, prepared.reply));
-                            writes.push(prepared.write);
-                        }
                     }
                 }
             }
             BatchOutcome::LinkedActor(culprit) => {
-                let (entry, _) = waiting.remove(culprit);
-                writes.remove(culprit);
-                let refusal = Refusal::new(
-                    "linked_actor",
-                    "a change's actor already wrote another document; every document needs its own actor",
-                );
-                outcomes.push(refuse(context, entry, refusal).await?);
+                // Nothing of the batch was written: the others are merged and queued again.
+                forget_hot(hot, &writes);
+                for (i, (entry, _)) in waiting.into_iter().enumerate() {
+                    if i != culprit {
+                        entries.push(entry);
+                        continue;
+                    }
+                    let refusal = Refusal::new(
+                        "linked_actor",
+                        "a change's actor already wrote another document; every document needs its own actor",
+                    );
+                    outcomes.push(refuse(context, entry, refusal).await?);
+                }
             }
         }
     }
@@ -159,28 +201,94 @@ pub async fn store(
     )))
 }
 
+/// Site documents written to are merged into the copy [`HotSites`] keeps loaded; reads and
+/// everything else go to the database.
+fn writes_hot_site(entry: &DocEntry) -> bool {
+    entry.kind == DocKind::Site && !entry.changes.is_empty()
+}
+
+fn forget_hot(hot: &HotSites, writes: &[DocumentWrite]) {
+    for write in writes.iter().filter(|w| w.kind == DocKind::Site) {
+        hot.forget(write.id, write.version);
+    }
+}
+
+/// Authorizes, merges and validates one entry: its answer goes to `outcomes` at once (a
+/// refusal is recorded here), or its write to `writes` and its answer, sent once the write has
+/// committed, to `waiting`.
+async fn prepare<'e>(
+    context: &mut SyncContext<'_>,
+    entry: &'e DocEntry,
+    outcomes: &mut Vec<Outcome>,
+    waiting: &mut Vec<(&'e DocEntry, DocEntry)>,
+    writes: &mut Vec<DocumentWrite>,
+) -> Result<()> {
+    match merge_and_check(context, entry).await? {
+        Ok(Prepared::Done(outcome)) => outcomes.push(outcome),
+        Ok(Prepared::Write(pending)) => {
+            waiting.push((entry, pending.reply));
+            writes.push(pending.write);
+        }
+        Err(refusal) => outcomes.push(refuse(context, entry, refusal).await?),
+    }
+    Ok(())
+}
+
 async fn merge_and_check(
     context: &mut SyncContext<'_>,
     entry: &DocEntry,
 ) -> Result<Result<Prepared, Refusal>> {
     let device = context.device;
-    let stored = context.state.storage.document(entry.id).await?;
-    if let Err(refusal) = authorize(device, entry, stored.as_ref()) {
+    let hot = writes_hot_site(entry)
+        .then(|| context.state.hot_sites.take(entry.id, context.epoch))
+        .flatten();
+    let (known, base) = match hot {
+        Some(hot) => {
+            let known = Known {
+                dataset: hot.dataset,
+                kind: DocKind::Site,
+                owner: None,
+                version: hot.version,
+            };
+            let base = Base::Loaded {
+                doc: hot.doc,
+                committed: hot.committed,
+            };
+            (Some(known), base)
+        }
+        None => match context.state.storage.document(entry.id).await? {
+            Some(stored) => (Some(Known::from(&stored)), Base::Stored(stored.bytes)),
+            None => (None, Base::New),
+        },
+    };
+    if let Err(refusal) = authorize(device, entry, known.as_ref()) {
         return Ok(Err(refusal));
     }
-    let kind = stored.as_ref().map_or(entry.kind, |s| s.kind);
-    if stored.is_none() && entry.changes.is_empty() {
+    let kind = known.as_ref().map_or(entry.kind, |k| k.kind);
+    if known.is_none() && entry.changes.is_empty() {
         // A read of a document the server lacks (lost, or never received): send it all.
         return Ok(Ok(Prepared::Done(Outcome::NeedAll(entry.id))));
     }
-    let mut merged = match merge_incoming(stored.as_ref().map(|s| s.bytes.as_slice()), &entry.changes) {
+    let (merged, committed) = match base {
+        Base::New => (merge_incoming(None, &entry.changes), true),
+        Base::Stored(bytes) => (merge_incoming(Some(&bytes), &entry.changes), true),
+        Base::Loaded { doc, committed } => (merge_into(doc, &entry.changes), committed),
+    };
+    let mut merged = match merged {
         Ok(MergeOutcome::Merged(merged)) => merged,
         Ok(MergeOutcome::NeedAll) => return Ok(Ok(Prepared::Done(Outcome::NeedAll(entry.id)))),
         Err(err) => return Ok(Err(err.into())),
     };
     let changes = merged.changes_missing_from(&entry.head_hashes());
     let reply = DocEntry::new(entry.id, kind, &merged.heads(), changes);
-    if !merged.changed() {
+    let keep_hot = writes_hot_site(entry) && kind == DocKind::Site;
+    // Nothing new, and all of it stored: answer at once. A loaded copy whose latest write has
+    // not committed yet is written again instead, so the answer waits for a commit.
+    if !merged.changed() && committed {
+        if let Some(known) = known.filter(|_| keep_hot) {
+            let site = hot_site(context, known.dataset, known.version, true, *merged);
+            context.state.hot_sites.put(entry.id, site);
+        }
         return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
     }
     if kind == DocKind::Form {
@@ -188,17 +296,35 @@ async fn merge_and_check(
             "form documents are written by the server only",
         )));
     }
-    Ok(checked_write(context, entry, kind, stored.as_ref(), &mut merged)
-        .await?
-        .map(|write| Prepared::Write(Box::new(Pending { write, reply }))))
+    let write = match checked_write(context, entry, kind, known.as_ref(), &mut merged).await? {
+        Ok(write) => write,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    if keep_hot {
+        let site = hot_site(context, write.dataset, write.version, false, *merged);
+        context.state.hot_sites.put(entry.id, site);
+    }
+    Ok(Ok(Prepared::Write(Box::new(Pending { write, reply }))))
+}
+
+fn hot_site(
+    context: &SyncContext<'_>,
+    dataset: Uuid,
+    version: i64,
+    committed: bool,
+    merged: MergedDocument,
+) -> HotSite {
+    HotSite {
+        dataset,
+        epoch: context.epoch,
+        version,
+        committed,
+        doc: merged.into_document(),
+    }
 }
 
 /// Whether the device may touch the document at all (reads included).
-fn authorize(
-    device: &DeviceCaller,
-    entry: &DocEntry,
-    stored: Option<&StoredDocument>,
-) -> Result<(), Refusal> {
+fn authorize(device: &DeviceCaller, entry: &DocEntry, stored: Option<&Known>) -> Result<(), Refusal> {
     match stored {
         Some(stored) => {
             if stored.dataset != device.dataset {
@@ -233,7 +359,7 @@ async fn checked_write(
     context: &mut SyncContext<'_>,
     entry: &DocEntry,
     kind: DocKind,
-    stored: Option<&StoredDocument>,
+    stored: Option<&Known>,
     merged: &mut MergedDocument,
 ) -> Result<Result<DocumentWrite, Refusal>> {
     let device = context.device;
@@ -287,6 +413,7 @@ async fn checked_write(
         kind,
         owner,
         base_version: stored.map(|s| s.version),
+        version: new_version(),
         heads: heads_bytes(merged.heads()),
         bytes,
         actors: merged

@@ -1,12 +1,14 @@
 //! `POST /v1/sync`, protocol v1 (DESIGN section 4): one stateless CBOR round trip.
 //!
 //! The request is decoded and bounded by sync-core, then every mentioned document is
-//! authorized, merged and validated on its own ([`document::prepare`]), all the request's
-//! writes are stored in one transaction ([`document::store`]), and documents the device may
-//! read but did not mention are added, paged by a byte budget. The reply is encoded only after every write has committed, so whatever it
-//! acknowledges survives a crash.
+//! authorized, merged and validated on its own, and all the request's writes are committed
+//! together, in one transaction shared with whichever requests are committing at the same
+//! moment ([`document::merge_and_store`], [`crate::storage::group_commit`]). Documents the
+//! device may read but did not mention are added, paged by a byte budget. The reply is encoded
+//! only after every write has committed, so whatever it acknowledges survives a crash.
 
 mod document;
+pub(crate) mod hot_sites;
 pub(crate) mod materialize;
 mod shared;
 pub(crate) mod site_locks;
@@ -19,8 +21,7 @@ use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use sync_core::{
-    DocEntry, DocKind, Form, Limits, PROTOCOL_VERSION, SyncRequest, SyncResponse, decode_request,
-    encode_response,
+    DocEntry, Form, Limits, PROTOCOL_VERSION, SyncRequest, SyncResponse, decode_request, encode_response,
 };
 
 use crate::auth::DeviceCaller;
@@ -113,18 +114,7 @@ async fn exchange(
     let mut mentioned = HashSet::with_capacity(request.docs.len());
     // The same document twice in one request: the first mention is answered.
     let unique: Vec<&DocEntry> = request.docs.iter().filter(|e| mentioned.insert(e.id)).collect();
-    let (sites, own): (Vec<&DocEntry>, Vec<&DocEntry>) = unique
-        .into_iter()
-        .partition(|e| e.kind == DocKind::Site && !e.changes.is_empty());
-    // Responses first, in their own transaction; then the sites, under their locks from reading
-    // them to committing them, in a small one, so requests take turns only for the sites. A
-    // crash between the two loses nothing acknowledged: the device was not answered yet and
-    // sends again, and what was stored merges as a no-op.
-    let mut outcomes = Vec::with_capacity(request.docs.len());
-    outcomes.extend(prepare_and_store(&mut context, &own).await?);
-    let held = state.site_locks.lock(sites.iter().map(|e| e.id)).await;
-    outcomes.extend(prepare_and_store(&mut context, &sites).await?);
-    drop(held);
+    let outcomes = document::merge_and_store(&mut context, unique).await?;
     for outcome in outcomes {
         match outcome {
             document::Outcome::Reply(doc) => answer.docs.push(doc),
@@ -146,22 +136,6 @@ async fn exchange(
     answer.docs.extend(unmentioned);
     answer.more = more;
     Ok(answer)
-}
-
-async fn prepare_and_store(
-    context: &mut document::SyncContext<'_>,
-    entries: &[&DocEntry],
-) -> Result<Vec<document::Outcome>> {
-    let mut outcomes = Vec::with_capacity(entries.len());
-    let mut pending = Vec::new();
-    for entry in entries {
-        match document::prepare(context, entry).await? {
-            document::Prepared::Done(outcome) => outcomes.push(outcome),
-            document::Prepared::Write(write) => pending.push((*entry, write)),
-        }
-    }
-    outcomes.extend(document::store(context, pending).await?);
-    Ok(outcomes)
 }
 
 fn reply(dataset: &Dataset, reset: bool) -> SyncResponse {

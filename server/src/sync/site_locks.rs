@@ -1,10 +1,11 @@
-//! In-process locks on site documents while a request merges and stores them.
+//! In-process locks on site documents while a request merges them.
 //!
-//! Every phone bumps the same few site tallies. A request that merged a site document and then
-//! queued for the database's write lock finds, nearly always, that another request stored that
-//! site meanwhile: the version guard catches it and the merge is redone, again and again under
-//! load. Holding a site's lock from reading it to committing it makes this process's requests
-//! take turns instead; the version guard still covers other processes and replicas.
+//! Every phone bumps the same few site tallies. Requests that merged one site document side by
+//! side would each store a state without the other's bumps, and all but one would be caught as
+//! stale and merged again, over and over under load. Holding a site's lock from taking its
+//! loaded copy to queueing its write makes this process's requests take turns for the merge
+//! alone (not the commit), and queues their writes in merge order; the version guard still
+//! covers other processes and replicas.
 //!
 //! Locks are a fixed set of shards picked by document id, so memory stays bounded; a request
 //! takes its shards in ascending order, so two requests never wait on each other in a cycle.

@@ -2,7 +2,8 @@ use proptest::prelude::*;
 use serde_bytes::ByteBuf;
 use sync_core::{
     DocEntry, DocKind, Error, Limits, MergeOutcome, Rejection, SyncRequest, SyncResponse, decode_request,
-    decode_response, encode_request, encode_response, merge_incoming, response,
+    decode_response, encode_request, encode_response, load_document, merge_incoming, merge_into, response,
+    site,
 };
 use uuid::Uuid;
 
@@ -241,6 +242,45 @@ fn a_change_with_missing_dependencies_asks_for_everything() {
         .collect();
     assert_eq!(later.len(), 1);
     assert!(matches!(merge_incoming(None, &later), Ok(MergeOutcome::NeedAll)));
+}
+
+/// A server that keeps a busy document loaded merges into it and must end exactly where
+/// merging into the stored bytes would: same heads, same saved bytes, same changes to send.
+#[test]
+fn merging_into_a_loaded_document_equals_merging_into_its_bytes() {
+    let dataset = Uuid::new_v4();
+    let mut stored = site::create(dataset, "s1", "Site", site::DEFAULT_METRICS).expect("site");
+    let base = stored.save();
+    let mut phone = load_document(&base).expect("phone copy");
+    site::increment(&mut phone, "contacts", 3).expect("bump");
+    let incoming: Vec<Vec<u8>> = phone
+        .get_changes(&stored.get_heads())
+        .into_iter()
+        .map(|mut c| c.bytes().into_owned())
+        .collect();
+    let (Ok(MergeOutcome::Merged(mut from_bytes)), Ok(MergeOutcome::Merged(mut loaded))) = (
+        merge_incoming(Some(&base), &incoming),
+        merge_into(load_document(&base).expect("loaded"), &incoming),
+    ) else {
+        panic!("both merge");
+    };
+    assert!(from_bytes.changed() && loaded.changed());
+    assert_eq!(from_bytes.heads(), loaded.heads());
+    assert_eq!(from_bytes.save(), loaded.save());
+    assert_eq!(
+        from_bytes.changes_missing_from(&[]),
+        loaded.changes_missing_from(&[])
+    );
+    let doc = loaded.into_document();
+    assert_eq!(site::read(&doc).expect("read").tallies["contacts"], 3);
+
+    // Merged again, the same changes change nothing.
+    let again = merge_into(doc, &incoming);
+    assert!(matches!(again, Ok(MergeOutcome::Merged(m)) if !m.changed()));
+    let err = merge_into(stored.fork(), &[b"not a change".to_vec()])
+        .err()
+        .expect("refused");
+    assert_eq!(err.code(), "malformed");
 }
 
 proptest! {

@@ -1,7 +1,7 @@
 //! Documents the server must refuse: nothing applied, bytes quarantined, the right code.
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ROOT};
+use automerge::{ActorId, AutoCommit, ObjId, ROOT, ReadDoc as _};
 use survey_server::SyncSettings;
 use sync_core::{DocEntry, DocKind, Form, SyncRequest, SyncResponse, form_doc, response, site};
 use uuid::Uuid;
@@ -15,6 +15,7 @@ on_both_backends!(
     invalid_documents_are_refused_and_quarantined,
     an_actor_may_write_one_document_only,
     oversized_documents_are_refused,
+    a_refused_change_to_a_busy_site_leaves_no_trace,
 );
 
 fn all_changes(doc: &mut AutoCommit) -> Vec<Vec<u8>> {
@@ -66,6 +67,8 @@ async fn responses_belong_to_their_device(backend: Backend) {
         .create_response("outreach", &edit(1))
         .expect("response");
     devices[0].sync_fully(api).await;
+    let version = "SELECT version FROM documents WHERE id = $1";
+    let stored = server.db.count(version, mine).await;
 
     // Another device can neither read nor change it.
     let read = DocEntry::new(mine, DocKind::Response, &[], Vec::new());
@@ -78,13 +81,7 @@ async fn responses_belong_to_their_device(backend: Backend) {
     assert!(read_answer.docs.iter().all(|d| d.id != mine));
     let write_answer = send(api, &devices[1], vec![write]).await;
     assert_eq!(code_of(&write_answer, mine), "forbidden");
-    assert_eq!(
-        server
-            .db
-            .count("SELECT version FROM documents WHERE id = $1", mine)
-            .await,
-        1
-    );
+    assert_eq!(server.db.count(version, mine).await, stored, "not written");
     let quarantined = "SELECT COUNT(*) FROM quarantine WHERE document = $1";
     assert_eq!(
         server.db.count(quarantined, mine).await,
@@ -276,4 +273,58 @@ async fn oversized_documents_are_refused(backend: Backend) {
             .await,
         1
     );
+}
+
+/// The server keeps busy site documents loaded and merges into them; a refused change must not
+/// stay behind in that copy, where the next device's bump would store it.
+async fn a_refused_change_to_a_busy_site_leaves_no_trace(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (_, mut devices) = api.dataset_with_devices(&admin, "live", 2).await;
+    let site = devices[0].engine.create_site("market", "Market").expect("site");
+    devices[0].engine.bump_tally(site, "contacts", 1).expect("bump");
+    devices[0].sync_fully(api).await;
+    devices[1].sync_fully(api).await;
+
+    let mut tampered = devices[1].engine.document_mut(site).expect("site").fork();
+    let known = tampered.get_heads();
+    tampered.put(ROOT, "phone", "0712 345 678").expect("put");
+    tampered
+        .increment(tampered_tallies(&tampered), "contacts", 50)
+        .expect("bump");
+    tampered.commit();
+    let changes = tampered
+        .get_changes(&known)
+        .into_iter()
+        .map(|mut c| c.bytes().into_owned())
+        .collect();
+    let bad = DocEntry::new(site, DocKind::Site, &tampered.get_heads(), changes);
+    let answer = send(api, &devices[1], vec![bad]).await;
+    assert_eq!(code_of(&answer, site), "invalid");
+
+    devices[0].engine.bump_tally(site, "contacts", 2).expect("bump");
+    devices[0].sync_fully(api).await;
+    devices[1].sync_fully(api).await;
+    let total = "SELECT total FROM site_tallies WHERE document = $1 AND metric = 'contacts'";
+    assert_eq!(server.db.count(total, site).await, 3);
+    let stored = server
+        .state
+        .storage
+        .document(site)
+        .await
+        .expect("read")
+        .expect("stored");
+    let stored = sync_core::load_document(&stored.bytes).expect("load");
+    assert!(stored.get(ROOT, "phone").expect("get").is_none());
+    for device in &devices {
+        assert_eq!(device.engine.sites()[0].1.tallies["contacts"], 3);
+    }
+}
+
+fn tampered_tallies(doc: &AutoCommit) -> ObjId {
+    match doc.get(ROOT, "tallies").expect("get") {
+        Some((_, id)) => id,
+        None => panic!("a site has tallies"),
+    }
 }
