@@ -68,7 +68,11 @@ pub trait Storage: Send + Sync {
     ) -> Result<Option<Enrolled>>;
 
     // --- sync ----------------------------------------------------------------------------
-    async fn document(&self, id: Uuid) -> Result<Option<StoredDocument>>;
+    async fn document(&self, id: Uuid) -> Result<Option<StoredDocument>> {
+        Ok(self.documents(&[id]).await?.remove(&id))
+    }
+    /// The stored documents among `ids`, in one round trip for a whole request.
+    async fn documents(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, StoredDocument>>;
     /// Writes merged documents, their actors and their materialized rows in one transaction
     /// (one commit, one fsync), each guarded by the version its merge started from, all by the
     /// dataset `epoch` the request was checked against (a reset in between must win: its
@@ -235,6 +239,8 @@ pub struct StoredDocument {
     pub dataset: Uuid,
     pub kind: DocKind,
     pub owner: Option<Uuid>,
+    /// Sorted and concatenated, as [`crate::handlers::forms::heads_bytes`] writes them.
+    pub heads: Vec<u8>,
     pub bytes: Vec<u8>,
     pub version: i64,
 }

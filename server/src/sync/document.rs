@@ -106,10 +106,21 @@ impl From<&StoredDocument> for Known {
     }
 }
 
+/// Where [`merge_and_check`] finds the stored document.
+enum Lookup {
+    /// Read with the rest of the request's documents (`None`: the server lacks it).
+    Fetched(Option<StoredDocument>),
+    /// A site being written: the loaded copy, else the database.
+    HotOrStored,
+}
+
 /// What an entry's changes are merged into.
 enum Base {
     New,
-    Stored(Vec<u8>),
+    Stored {
+        bytes: Vec<u8>,
+        heads: Vec<u8>,
+    },
     /// From [`HotSites`]; `committed`: everything in it is known to be stored.
     Loaded {
         doc: sync_core::AutoCommit,
@@ -135,14 +146,18 @@ pub async fn merge_and_store<'e>(
             entries.drain(..).partition(|e| writes_hot_site(e));
         let mut waiting = Vec::with_capacity(own.len() + sites.len());
         let mut writes = Vec::with_capacity(own.len() + sites.len());
+        let ids: Vec<Uuid> = own.iter().map(|e| e.id).collect();
+        let mut stored = context.state.storage.documents(&ids).await?;
         for entry in own {
-            prepare(context, entry, &mut outcomes, &mut waiting, &mut writes).await?;
+            let lookup = Lookup::Fetched(stored.remove(&entry.id));
+            prepare(context, entry, lookup, &mut outcomes, &mut waiting, &mut writes).await?;
         }
         // Held until the writes are queued: writes to one site queue in the order they were
         // merged, each on the state the one before it leaves.
         let held = context.state.site_locks.lock(sites.iter().map(|e| e.id)).await;
         for entry in sites {
-            prepare(context, entry, &mut outcomes, &mut waiting, &mut writes).await?;
+            let lookup = Lookup::HotOrStored;
+            prepare(context, entry, lookup, &mut outcomes, &mut waiting, &mut writes).await?;
         }
         let committed = context.state.group_commit.submit(writes, context.epoch);
         drop(held);
@@ -219,11 +234,12 @@ fn forget_hot(hot: &HotSites, writes: &[DocumentWrite]) {
 async fn prepare<'e>(
     context: &mut SyncContext<'_>,
     entry: &'e DocEntry,
+    lookup: Lookup,
     outcomes: &mut Vec<Outcome>,
     waiting: &mut Vec<(&'e DocEntry, DocEntry)>,
     writes: &mut Vec<DocumentWrite>,
 ) -> Result<()> {
-    match merge_and_check(context, entry).await? {
+    match merge_and_check(context, entry, lookup).await? {
         Ok(Prepared::Done(outcome)) => outcomes.push(outcome),
         Ok(Prepared::Write(pending)) => {
             waiting.push((entry, pending.reply));
@@ -234,33 +250,52 @@ async fn prepare<'e>(
     Ok(())
 }
 
-async fn merge_and_check(
-    context: &mut SyncContext<'_>,
+/// The stored document's facts and what to merge into: the loaded copy of a site being
+/// written if this process has one, else the stored bytes.
+async fn look_up(
+    context: &SyncContext<'_>,
     entry: &DocEntry,
-) -> Result<Result<Prepared, Refusal>> {
-    let device = context.device;
-    let hot = writes_hot_site(entry)
-        .then(|| context.state.hot_sites.take(entry.id, context.epoch))
-        .flatten();
-    let (known, base) = match hot {
-        Some(hot) => {
-            let known = Known {
-                dataset: hot.dataset,
-                kind: DocKind::Site,
-                owner: None,
-                version: hot.version,
-            };
-            let base = Base::Loaded {
-                doc: hot.doc,
-                committed: hot.committed,
+    lookup: Lookup,
+) -> Result<(Option<Known>, Base)> {
+    let stored = match lookup {
+        Lookup::Fetched(stored) => stored,
+        Lookup::HotOrStored => match context.state.hot_sites.take(entry.id, context.epoch) {
+            Some(hot) => {
+                let known = Known {
+                    dataset: hot.dataset,
+                    kind: DocKind::Site,
+                    owner: None,
+                    version: hot.version,
+                };
+                let base = Base::Loaded {
+                    doc: hot.doc,
+                    committed: hot.committed,
+                };
+                return Ok((Some(known), base));
+            }
+            None => context.state.storage.document(entry.id).await?,
+        },
+    };
+    Ok(match stored {
+        Some(stored) => {
+            let known = Known::from(&stored);
+            let base = Base::Stored {
+                bytes: stored.bytes,
+                heads: stored.heads,
             };
             (Some(known), base)
         }
-        None => match context.state.storage.document(entry.id).await? {
-            Some(stored) => (Some(Known::from(&stored)), Base::Stored(stored.bytes)),
-            None => (None, Base::New),
-        },
-    };
+        None => (None, Base::New),
+    })
+}
+
+async fn merge_and_check(
+    context: &mut SyncContext<'_>,
+    entry: &DocEntry,
+    lookup: Lookup,
+) -> Result<Result<Prepared, Refusal>> {
+    let device = context.device;
+    let (known, base) = look_up(context, entry, lookup).await?;
     if let Err(refusal) = authorize(device, entry, known.as_ref()) {
         return Ok(Err(refusal));
     }
@@ -271,7 +306,15 @@ async fn merge_and_check(
     }
     let (merged, committed) = match base {
         Base::New => (merge_incoming(None, &entry.changes), true),
-        Base::Stored(bytes) => (merge_incoming(Some(&bytes), &entry.changes), true),
+        Base::Stored { heads, .. }
+            if entry.changes.is_empty() && heads == heads_bytes(entry.head_hashes()) =>
+        {
+            // A read by a device that has exactly what is stored (every form document, in
+            // every sync): nothing to load, nothing to send.
+            let reply = DocEntry::new(entry.id, kind, &entry.head_hashes(), Vec::new());
+            return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
+        }
+        Base::Stored { bytes, .. } => (merge_incoming(Some(&bytes), &entry.changes), true),
         Base::Loaded { doc, committed } => (merge_into(doc, &entry.changes), committed),
     };
     let mut merged = match merged {
