@@ -125,6 +125,7 @@ enum Base {
     Loaded {
         doc: sync_core::AutoCommit,
         committed: bool,
+        size: usize,
     },
 }
 
@@ -138,7 +139,7 @@ pub async fn merge_and_store<'e>(
     mut entries: Vec<&'e DocEntry>,
 ) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(entries.len());
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
         if entries.is_empty() {
             return Ok(outcomes);
         }
@@ -153,15 +154,19 @@ pub async fn merge_and_store<'e>(
             prepare(context, entry, lookup, &mut outcomes, &mut waiting, &mut writes).await?;
         }
         // Held until the writes are queued: writes to one site queue in the order they were
-        // merged, each on the state the one before it leaves.
+        // merged, each on the state the one before it leaves. A retry holds them until its
+        // writes have committed, so this process's next merges wait for it instead of
+        // overtaking it again and again (another replica writing the same sites, or a site
+        // evicted from the cache, would otherwise starve it).
         let held = context.state.site_locks.lock(sites.iter().map(|e| e.id)).await;
         for entry in sites {
             let lookup = Lookup::HotOrStored;
             prepare(context, entry, lookup, &mut outcomes, &mut waiting, &mut writes).await?;
         }
         let committed = context.state.group_commit.submit(writes, context.epoch);
-        drop(held);
+        let held = (attempt > 0).then_some(held);
         let (writes, outcome) = committed.await?;
+        drop(held);
         let hot = &context.state.hot_sites;
         let outcome = match outcome {
             Ok(outcome) => outcome,
@@ -270,6 +275,7 @@ async fn look_up(
                 let base = Base::Loaded {
                     doc: hot.doc,
                     committed: hot.committed,
+                    size: hot.size,
                 };
                 return Ok((Some(known), base));
             }
@@ -304,6 +310,11 @@ async fn merge_and_check(
         // A read of a document the server lacks (lost, or never received): send it all.
         return Ok(Ok(Prepared::Done(Outcome::NeedAll(entry.id))));
     }
+    let size = match &base {
+        Base::New => 0,
+        Base::Stored { bytes, .. } => bytes.len(),
+        Base::Loaded { size, .. } => *size,
+    };
     let (merged, committed) = match base {
         Base::New => (merge_incoming(None, &entry.changes), true),
         Base::Stored { heads, .. }
@@ -315,7 +326,7 @@ async fn merge_and_check(
             return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
         }
         Base::Stored { bytes, .. } => (merge_incoming(Some(&bytes), &entry.changes), true),
-        Base::Loaded { doc, committed } => (merge_into(doc, &entry.changes), committed),
+        Base::Loaded { doc, committed, .. } => (merge_into(doc, &entry.changes), committed),
     };
     let mut merged = match merged {
         Ok(MergeOutcome::Merged(merged)) => merged,
@@ -329,7 +340,7 @@ async fn merge_and_check(
     // not committed yet is written again instead, so the answer waits for a commit.
     if !merged.changed() && committed {
         if let Some(known) = known.filter(|_| keep_hot) {
-            let site = hot_site(context, known.dataset, known.version, true, *merged);
+            let site = hot_site(context, (known.dataset, known.version, size), true, *merged);
             context.state.hot_sites.put(entry.id, site);
         }
         return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
@@ -344,16 +355,22 @@ async fn merge_and_check(
         Err(refusal) => return Ok(Err(refusal)),
     };
     if keep_hot {
-        let site = hot_site(context, write.dataset, write.version, false, *merged);
+        let site = hot_site(
+            context,
+            (write.dataset, write.version, write.bytes.len()),
+            false,
+            *merged,
+        );
         context.state.hot_sites.put(entry.id, site);
     }
     Ok(Ok(Prepared::Write(Box::new(Pending { write, reply }))))
 }
 
+/// The loaded copy to keep: `(dataset, version, saved size)` and whether that version is
+/// known committed.
 fn hot_site(
     context: &SyncContext<'_>,
-    dataset: Uuid,
-    version: i64,
+    (dataset, version, size): (Uuid, i64, usize),
     committed: bool,
     merged: MergedDocument,
 ) -> HotSite {
@@ -363,6 +380,7 @@ fn hot_site(
         version,
         committed,
         doc: merged.into_document(),
+        size,
     }
 }
 

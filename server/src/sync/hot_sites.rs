@@ -21,8 +21,12 @@ use std::sync::Mutex;
 use sync_core::AutoCommit;
 use uuid::Uuid;
 
-/// Documents kept; the least recently used goes first.
-const CAPACITY: usize = 256;
+/// What the cache may hold, counted in saved bytes; the least recently used goes first. A
+/// loaded document takes many times its saved size (a site bumped by 2,000 phones saves to
+/// 72 KB and takes about 1.1 MiB loaded, 2 MiB once its history has been read for a reply), so
+/// this bounds the memory in proportion: about 120 MiB at most, and it takes fifty such sites
+/// to fill.
+const CAPACITY_BYTES: usize = 4 << 20;
 
 #[derive(Default)]
 pub struct HotSites {
@@ -33,6 +37,8 @@ pub struct HotSites {
 struct Entries {
     by_id: HashMap<Uuid, (HotSite, u64)>,
     clock: u64,
+    /// Saved sizes of the documents in `by_id`.
+    bytes: usize,
 }
 
 pub struct HotSite {
@@ -44,29 +50,34 @@ pub struct HotSite {
     /// Whether that write is known to have committed.
     pub committed: bool,
     pub doc: AutoCommit,
+    /// Its size when last saved.
+    pub size: usize,
 }
 
 impl HotSites {
     /// Takes the document out of the cache, if it is there and of `epoch`.
     pub fn take(&self, id: Uuid, epoch: i64) -> Option<HotSite> {
-        let (site, _) = self.lock().by_id.remove(&id)?;
+        let site = self.lock().remove(id)?;
         (site.epoch == epoch).then_some(site)
     }
 
     pub fn put(&self, id: Uuid, site: HotSite) {
         let mut entries = self.lock();
+        entries.remove(id);
         entries.clock += 1;
+        entries.bytes += site.size;
         let now = entries.clock;
         entries.by_id.insert(id, (site, now));
-        if entries.by_id.len() > CAPACITY {
+        while entries.bytes > CAPACITY_BYTES {
             let oldest = entries
                 .by_id
                 .iter()
                 .min_by_key(|(_, (_, used))| *used)
                 .map(|(id, _)| *id);
-            if let Some(oldest) = oldest {
-                entries.by_id.remove(&oldest);
-            }
+            match oldest {
+                Some(oldest) => entries.remove(oldest),
+                None => break,
+            };
         }
     }
 
@@ -88,7 +99,7 @@ impl HotSites {
             .get(&id)
             .is_some_and(|(site, _)| site.version == version)
         {
-            entries.by_id.remove(&id);
+            entries.remove(id);
         }
     }
 
@@ -99,17 +110,30 @@ impl HotSites {
     }
 }
 
+impl Entries {
+    fn remove(&mut self, id: Uuid) -> Option<HotSite> {
+        let (site, _) = self.by_id.remove(&id)?;
+        self.bytes -= site.size;
+        Some(site)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn site(epoch: i64, version: i64) -> HotSite {
+        sized(epoch, version, 1)
+    }
+
+    fn sized(epoch: i64, version: i64, size: usize) -> HotSite {
         HotSite {
             dataset: Uuid::nil(),
             epoch,
             version,
             committed: false,
             doc: AutoCommit::new(),
+            size,
         }
     }
 
@@ -146,14 +170,22 @@ mod tests {
     }
 
     #[test]
-    fn the_least_recently_put_goes_first() {
+    fn the_least_recently_put_goes_first_when_the_bytes_run_out() {
         let hot = HotSites::default();
-        let ids: Vec<Uuid> = (0..=CAPACITY).map(|_| Uuid::new_v4()).collect();
-        for id in &ids {
-            hot.put(*id, site(1, 1));
+        let quarter = CAPACITY_BYTES / 4;
+        let ids: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+        for id in &ids[..4] {
+            hot.put(*id, sized(1, 1, quarter));
         }
-        assert!(hot.take(ids[0], 1).is_none());
-        assert!(hot.take(ids[1], 1).is_some());
-        assert!(hot.take(ids[CAPACITY], 1).is_some());
+        // Put back after use: now the most recent.
+        let first = hot.take(ids[0], 1).expect("cached");
+        hot.put(ids[0], first);
+        hot.put(ids[4], sized(1, 1, quarter));
+        assert!(hot.take(ids[1], 1).is_none(), "the least recently used went");
+        for id in [ids[0], ids[2], ids[3], ids[4]] {
+            assert!(hot.take(id, 1).is_some());
+        }
+        hot.put(ids[0], sized(1, 1, CAPACITY_BYTES + 1));
+        assert!(hot.take(ids[0], 1).is_none(), "too big to keep");
     }
 }
