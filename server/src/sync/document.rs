@@ -123,7 +123,7 @@ enum Base {
     },
     /// From [`HotSites`]; `committed`: everything in it is known to be stored.
     Loaded {
-        doc: sync_core::AutoCommit,
+        doc: Box<sync_core::AutoCommit>,
         committed: bool,
         size: usize,
     },
@@ -134,9 +134,9 @@ enum Base {
 /// merged again on the newer state and stored in the next round, so concurrent increments to
 /// one site tally all count. An entry reusing another document's actor is refused and the rest
 /// stored without it.
-pub async fn merge_and_store<'e>(
+pub async fn merge_and_store(
     context: &mut SyncContext<'_>,
-    mut entries: Vec<&'e DocEntry>,
+    mut entries: Vec<&DocEntry>,
 ) -> Result<Vec<Outcome>> {
     let mut outcomes = Vec::with_capacity(entries.len());
     for attempt in 0..MAX_ATTEMPTS {
@@ -273,7 +273,7 @@ async fn look_up(
                     version: hot.version,
                 };
                 let base = Base::Loaded {
-                    doc: hot.doc,
+                    doc: Box::new(hot.doc),
                     committed: hot.committed,
                     size: hot.size,
                 };
@@ -326,7 +326,7 @@ async fn merge_and_check(
             return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
         }
         Base::Stored { bytes, .. } => (merge_incoming(Some(&bytes), &entry.changes), true),
-        Base::Loaded { doc, committed, .. } => (merge_into(doc, &entry.changes), committed),
+        Base::Loaded { doc, committed, .. } => (merge_into(*doc, &entry.changes), committed),
     };
     let mut merged = match merged {
         Ok(MergeOutcome::Merged(merged)) => merged,
