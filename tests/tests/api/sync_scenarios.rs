@@ -14,6 +14,7 @@ on_both_backends!(
     a_stale_epoch_resets_the_device,
     a_write_checked_before_a_reset_is_not_stored,
     a_batch_stores_all_but_stale_documents_and_nothing_with_a_linked_actor,
+    requests_committed_together_are_refused_alone,
     unmentioned_documents_are_paged_with_more,
     a_site_with_more_heads_than_the_default_limit_syncs,
 );
@@ -433,6 +434,55 @@ async fn a_batch_stores_all_but_stale_documents_and_nothing_with_a_linked_actor(
             .await,
         0
     );
+}
+
+/// Group commit stores several requests in one transaction, each on its own savepoint: a
+/// request refused for a linked actor or a moved epoch writes nothing (not even the actors it
+/// would have claimed), and the requests around it still commit.
+async fn requests_committed_together_are_refused_alone(backend: Backend) {
+    use survey_server::storage::{BatchOutcome, WriteBatch};
+
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let (dataset, _) = server.api.dataset_with_devices(&admin, "live", 1).await;
+    let storage = &server.state.storage;
+    let taken = site_write(dataset, "taken", Some(vec![1; 16]));
+    storage
+        .save_documents(std::slice::from_ref(&taken), 1)
+        .await
+        .expect("save");
+
+    let first = [site_write(dataset, "a", Some(vec![2; 16]))];
+    let linked = [
+        site_write(dataset, "b", Some(vec![3; 16])),
+        site_write(dataset, "c", Some(vec![1; 16])),
+    ];
+    let late = [site_write(dataset, "d", Some(vec![4; 16]))];
+    let last = [site_write(dataset, "e", Some(vec![5; 16]))];
+    let batches = [(&first[..], 1), (&linked[..], 1), (&late[..], 2), (&last[..], 1)]
+        .map(|(writes, epoch)| WriteBatch { writes, epoch });
+    let outcomes = storage.save_batches(&batches).await.expect("save");
+    assert_eq!(
+        outcomes,
+        vec![
+            BatchOutcome::Saved { stale: vec![false] },
+            BatchOutcome::LinkedActor(1),
+            BatchOutcome::EpochMoved,
+            BatchOutcome::Saved { stale: vec![false] },
+        ]
+    );
+    let stored = "SELECT COUNT(*) FROM documents WHERE id = $1";
+    for (write, count) in [
+        (&first[0], 1),
+        (&linked[0], 0),
+        (&linked[1], 0),
+        (&late[0], 0),
+        (&last[0], 1),
+    ] {
+        assert_eq!(server.db.count(stored, write.id).await, count);
+    }
+    let claimed = "SELECT COUNT(*) FROM doc_actors WHERE document = $1";
+    assert_eq!(server.db.count(claimed, linked[0].id).await, 0, "rolled back");
 }
 
 /// A site bumped concurrently by many phones has one head per phone; 70 is above sync-core's
