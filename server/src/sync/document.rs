@@ -163,6 +163,10 @@ pub async fn merge_and_store(
             let lookup = Lookup::HotOrStored;
             prepare(context, entry, lookup, &mut outcomes, &mut waiting, &mut writes).await?;
         }
+        if writes.is_empty() {
+            // Everything answered already (reads, replays): no commit to wait for.
+            return Ok(outcomes);
+        }
         let committed = context.state.group_commit.submit(writes, context.epoch);
         let held = (attempt > 0).then_some(held);
         let (writes, outcome) = committed.await?;
