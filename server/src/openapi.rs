@@ -83,6 +83,12 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         &["device"],
         "Sync protocol v1 (CBOR both ways)",
     ),
+    (
+        "post",
+        "/v2/sync",
+        &["device"],
+        "Sync protocol v2: v1, and a reply entry may carry the document saved whole as `state`",
+    ),
 ];
 
 pub fn document() -> Value {
@@ -102,7 +108,7 @@ pub fn document() -> Value {
         if path.contains("{id}") {
             operation["parameters"] = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }]);
         }
-        if *path == "/v1/sync" {
+        if path.ends_with("/sync") {
             operation["requestBody"] = json!({ "required": true, "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncRequest" } } } });
             operation["responses"]["200"] = json!({ "description": "Sync response", "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncResponse" } } } });
         } else if *method == "post" {
@@ -123,12 +129,13 @@ pub fn document() -> Value {
                     "id": { "type": "string", "format": "uuid" },
                     "kind": { "enum": ["response", "site", "form"] },
                     "heads": { "type": "array", "items": { "type": "string", "format": "binary", "description": "32 bytes" } },
-                    "changes": { "type": "array", "items": { "type": "string", "format": "binary" } } } },
+                    "changes": { "type": "array", "items": { "type": "string", "format": "binary" } },
+                    "state": { "type": "string", "format": "binary", "description": "v2 replies only: the saved Automerge document, in place of changes" } } },
                 "SyncRequest": { "type": "object", "properties": {
-                    "v": { "const": 1 }, "dataset": { "type": "string", "format": "uuid" }, "epoch": { "type": "integer" },
+                    "v": { "enum": [1, 2], "description": "the N of /vN/sync" }, "dataset": { "type": "string", "format": "uuid" }, "epoch": { "type": "integer" },
                     "docs": { "type": "array", "items": { "$ref": "#/components/schemas/DocEntry" } } } },
                 "SyncResponse": { "type": "object", "properties": {
-                    "v": { "const": 1 }, "epoch": { "type": "integer" }, "reset": { "type": "boolean" },
+                    "v": { "enum": [1, 2] }, "epoch": { "type": "integer" }, "reset": { "type": "boolean" },
                     "docs": { "type": "array", "items": { "$ref": "#/components/schemas/DocEntry" } },
                     "rejected": { "type": "array", "items": { "type": "object", "properties": {
                         "id": { "type": "string", "format": "uuid" },

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::{ByteArray, ByteBuf};
 use uuid::Uuid;
 
-use crate::document::{form_doc, response, site};
+use crate::document::{form_doc, load_document, response, site};
 use crate::merge::{contain_panics, parse_changes, sorted};
 use crate::{
     ChangeHash, DocEntry, DocKind, Error, Form, PROTOCOL_VERSION, ResponseEdit, ResponseView, Result,
@@ -21,6 +21,9 @@ const STATE_VERSION: u32 = 1;
 pub struct ClientEngine {
     dataset: Uuid,
     epoch: u64,
+    /// The protocol version requests are built for: [`PROTOCOL_VERSION`] unless the server
+    /// turned out to be older.
+    protocol: u64,
     /// The last response said `more`, or a request left changes behind: sync again.
     more: bool,
     docs: BTreeMap<Uuid, LocalDoc>,
@@ -55,6 +58,7 @@ impl ClientEngine {
         ClientEngine {
             dataset,
             epoch,
+            protocol: PROTOCOL_VERSION,
             more: true,
             docs: BTreeMap::new(),
             rejections: Vec::new(),
@@ -67,6 +71,22 @@ impl ClientEngine {
 
     pub fn epoch(&self) -> u64 {
         self.epoch
+    }
+
+    /// The protocol version of the requests [`ClientEngine::build_request`] builds; a client
+    /// posts them to `/v{protocol}/sync`.
+    pub fn protocol(&self) -> u64 {
+        self.protocol
+    }
+
+    /// Speak an older protocol, for a server that does not know the newer one (it answered
+    /// the newer route with 404). Not saved: the next session tries the newest again.
+    pub fn set_protocol(&mut self, version: u64) -> Result<()> {
+        if !crate::SUPPORTED_VERSIONS.contains(&version) {
+            return Err(Error::UnsupportedVersion(version));
+        }
+        self.protocol = version;
+        Ok(())
     }
 
     pub fn rejections(&self) -> &[LocalRejection] {
@@ -245,7 +265,7 @@ impl ClientEngine {
         }
         self.more = deferred;
         SyncRequest {
-            v: PROTOCOL_VERSION,
+            v: self.protocol,
             dataset: self.dataset,
             epoch: self.epoch,
             docs: entries,
@@ -266,18 +286,29 @@ impl ClientEngine {
         let parsed = answer
             .docs
             .iter()
-            .map(|entry| Ok((entry, parse_changes(&entry.changes)?)))
+            .map(|entry| {
+                let incoming = match &entry.state {
+                    Some(state) => Incoming::State(Box::new(contain_panics(|| load_document(state))?)),
+                    None => Incoming::Changes(parse_changes(&entry.changes)?),
+                };
+                Ok((entry, incoming))
+            })
             .collect::<Result<Vec<_>>>()?;
         self.epoch = answer.epoch;
-        for (entry, changes) in parsed {
+        for (entry, incoming) in parsed {
             let local = self.docs.entry(entry.id).or_insert_with(|| LocalDoc {
                 kind: entry.kind,
                 doc: AutoCommit::new().with_actor(ActorId::random()),
                 confirmed: Vec::new(),
                 rejected: false,
             });
-            let doc = &mut local.doc;
-            contain_panics(|| Ok(doc.apply_changes(changes)?))?;
+            match incoming {
+                Incoming::Changes(changes) => {
+                    let doc = &mut local.doc;
+                    contain_panics(|| Ok(doc.apply_changes(changes)?))?;
+                }
+                Incoming::State(state) => take_state(&mut local.doc, *state)?,
+            }
             let heads = sorted(entry.head_hashes());
             let have_all = heads
                 .iter()
@@ -367,10 +398,35 @@ impl ClientEngine {
         Ok(ClientEngine {
             dataset: state.dataset,
             epoch: state.epoch,
+            protocol: PROTOCOL_VERSION,
             more: state.more,
             docs,
             rejections: state.rejections,
         })
+    }
+}
+
+/// A reply entry, parsed.
+enum Incoming {
+    Changes(Vec<automerge::Change>),
+    State(Box<AutoCommit>),
+}
+
+/// Takes in a document the server sent saved whole. When it holds everything `doc` has (the
+/// usual case: the device's own changes went up in the same round) it replaces `doc`, which
+/// loads the history in one pass instead of applying it change by change; otherwise the two
+/// are merged. The document keeps its actor either way.
+fn take_state(doc: &mut AutoCommit, mut state: AutoCommit) -> Result<()> {
+    let covered = doc
+        .get_heads()
+        .iter()
+        .all(|h| state.get_change_meta_by_hash(h).is_some());
+    if covered {
+        let actor = doc.get_actor().clone();
+        *doc = state.with_actor(actor);
+        Ok(())
+    } else {
+        contain_panics(|| Ok(doc.merge(&mut state).map(drop)?))
     }
 }
 

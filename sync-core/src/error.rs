@@ -108,8 +108,10 @@ pub enum Error {
     // --- protocol --------------------------------------------------------------------------
     #[error("CBOR message is malformed: {0}")]
     Cbor(String),
-    #[error("protocol version {0} is not supported; this server speaks version 1")]
+    #[error("protocol version {0} is not supported here; versions 1 and 2 are, each at its own /vN/sync")]
     UnsupportedVersion(u64),
+    #[error("a document's state is sent by the server only; devices send changes")]
+    StateFromDevice,
     #[error("{what} is too large: {size} (limit {limit})")]
     TooLarge {
         what: &'static str,
@@ -128,7 +130,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         use Error::*;
         match self {
-            Automerge(_) | Cbor(_) | BadHead(_) | EngineState(_) => "malformed",
+            Automerge(_) | Cbor(_) | BadHead(_) | EngineState(_) | StateFromDevice => "malformed",
             UnsupportedVersion(_) => "unsupported_version",
             TooLarge { .. } | FormTooLarge { .. } => "too_large",
             IdentifyingQuestion { .. } => "identifying_question",

@@ -114,18 +114,40 @@ impl MergedDocument {
         self.doc.save()
     }
 
+    /// The changes a device that has `device_heads` lacks, if they add up to at most
+    /// `max_bytes`; `None` when the document saved whole (protocol v2's `state`, `max_bytes`
+    /// long) costs less to send.
+    pub fn changes_within(&mut self, device_heads: &[ChangeHash], max_bytes: usize) -> Option<Vec<Vec<u8>>> {
+        let known = self.known_heads(device_heads);
+        let mut size = 0usize;
+        let mut out = Vec::new();
+        for mut change in self.doc.get_changes(&known) {
+            let bytes = change.bytes();
+            size += bytes.len();
+            if size > max_bytes {
+                return None;
+            }
+            out.push(bytes.into_owned());
+        }
+        Some(out)
+    }
+
     /// The changes a device that has `device_heads` lacks. Heads the server does not know are
     /// ignored: they can only name changes the device has and has not sent yet.
     pub fn changes_missing_from(&mut self, device_heads: &[ChangeHash]) -> Vec<Vec<u8>> {
-        let known: Vec<ChangeHash> = device_heads
-            .iter()
-            .copied()
-            .filter(|h| self.doc.get_change_meta_by_hash(h).is_some())
-            .collect();
+        let known = self.known_heads(device_heads);
         self.doc
             .get_changes(&known)
             .into_iter()
             .map(|mut c| c.bytes().into_owned())
+            .collect()
+    }
+
+    fn known_heads(&mut self, device_heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        device_heads
+            .iter()
+            .copied()
+            .filter(|h| self.doc.get_change_meta_by_hash(h).is_some())
             .collect()
     }
 

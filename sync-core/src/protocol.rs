@@ -1,4 +1,12 @@
-//! Sync protocol v1 (DESIGN section 4): one stateless CBOR round trip per sync.
+//! Sync protocols v1 (DESIGN section 4) and v2: one stateless CBOR round trip per sync.
+//!
+//! v2 is v1 with one addition in replies: an entry may carry `state`, the document saved whole
+//! (an Automerge document chunk holding every change the server has), instead of `changes`.
+//! The server sends it when the changes a device lacks add up to more bytes than that: a phone
+//! that was offline while a thousand others bumped a site tally would otherwise download each
+//! bump as its own change, with its own 32-byte dependency hashes, where the saved document
+//! stores the same history columnar and compressed, at a third to a tenth of the size.
+//! Requests are the same in both versions; only the server sends `state`.
 //!
 //! Decoding is defensive: the body size is bounded by the caller, ciborium never preallocates
 //! from a declared length, nesting depth is capped, and [`Limits`] bound what a decoded request
@@ -10,7 +18,9 @@ use uuid::Uuid;
 
 use crate::{ChangeHash, DocKind, Error, Result};
 
-pub const PROTOCOL_VERSION: u64 = 1;
+/// The version clients speak by default; servers answer v1 and v2, each at its own route.
+pub const PROTOCOL_VERSION: u64 = 2;
+pub const SUPPORTED_VERSIONS: [u64; 2] = [1, 2];
 const RECURSION_LIMIT: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +39,9 @@ pub struct DocEntry {
     pub kind: DocKind,
     pub heads: Vec<ByteArray<32>>,
     pub changes: Vec<ByteBuf>,
+    /// v2 replies only: the whole document, saved; `changes` is then empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ByteBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +71,8 @@ pub struct Limits {
     pub max_changes_per_doc: usize,
     pub max_change_bytes: usize,
     pub max_heads: usize,
+    /// Bytes of one saved document in a v2 reply.
+    pub max_state_bytes: usize,
 }
 
 impl Default for Limits {
@@ -67,6 +82,7 @@ impl Default for Limits {
             max_changes_per_doc: 10_000,
             max_change_bytes: 1 << 20,
             max_heads: 4096,
+            max_state_bytes: 64 << 20,
         }
     }
 }
@@ -78,6 +94,15 @@ impl DocEntry {
             kind,
             heads: heads.iter().map(|h| ByteArray::new(h.0)).collect(),
             changes: changes.into_iter().map(ByteBuf::from).collect(),
+            state: None,
+        }
+    }
+
+    /// A v2 reply entry carrying the document saved whole, `state`, whose heads are `heads`.
+    pub fn with_state(id: Uuid, kind: DocKind, heads: &[ChangeHash], state: Vec<u8>) -> DocEntry {
+        DocEntry {
+            state: Some(ByteBuf::from(state)),
+            ..DocEntry::new(id, kind, heads, Vec::new())
         }
     }
 
@@ -94,6 +119,9 @@ impl DocEntry {
         )?;
         for change in &self.changes {
             bound("one change", change.len(), limits.max_change_bytes)?;
+        }
+        if let Some(state) = &self.state {
+            bound("one document's state", state.len(), limits.max_state_bytes)?;
         }
         Ok(())
     }
@@ -112,31 +140,48 @@ pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
     encode(response)
 }
 
-/// Decodes and bounds a sync request. The version is read first, so a client of a future
-/// protocol gets `unsupported_version` rather than a confusing shape error.
+/// Decodes and bounds a sync request of any supported version; the caller checks that `v` is
+/// the one it serves. The version is read first, so a client of a future protocol gets
+/// `unsupported_version` rather than a confusing shape error.
 pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<SyncRequest> {
-    let probe: VersionProbe = decode(bytes)?;
-    if probe.v != PROTOCOL_VERSION {
-        return Err(Error::UnsupportedVersion(probe.v));
-    }
-    let request: SyncRequest = decode(bytes)?;
+    let version = supported_version(bytes)?;
+    let mut request: SyncRequest = decode(bytes)?;
     bound("documents in one request", request.docs.len(), limits.max_docs)?;
-    for entry in &request.docs {
+    for entry in &mut request.docs {
         entry.check(limits)?;
+        if entry.state.is_some() {
+            if version == 1 {
+                // v1 has no such field, and v1 decoding ignored unknown fields.
+                entry.state = None;
+            } else {
+                return Err(Error::StateFromDevice);
+            }
+        }
     }
     Ok(request)
 }
 
 pub fn decode_response(bytes: &[u8], limits: &Limits) -> Result<SyncResponse> {
-    let probe: VersionProbe = decode(bytes)?;
-    if probe.v != PROTOCOL_VERSION {
-        return Err(Error::UnsupportedVersion(probe.v));
-    }
+    let version = supported_version(bytes)?;
     let response: SyncResponse = decode(bytes)?;
     for entry in &response.docs {
         entry.check(limits)?;
+        if entry.state.is_some() && (version == 1 || !entry.changes.is_empty()) {
+            return Err(Error::Cbor(
+                "a reply entry's state comes alone, and only in protocol 2".into(),
+            ));
+        }
     }
     Ok(response)
+}
+
+fn supported_version(bytes: &[u8]) -> Result<u64> {
+    let probe: VersionProbe = decode(bytes)?;
+    if SUPPORTED_VERSIONS.contains(&probe.v) {
+        Ok(probe.v)
+    } else {
+        Err(Error::UnsupportedVersion(probe.v))
+    }
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {

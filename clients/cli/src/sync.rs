@@ -1,4 +1,5 @@
-//! Sync rounds against `POST /v1/sync`: the engine builds each request and takes in each
+//! Sync rounds against `POST /v2/sync` (`/v1/sync` on a server that predates v2): the engine
+//! builds each request and takes in each
 //! answer; this module moves the bytes and keeps going until the engine is up to date, within
 //! a bound so a misbehaving server cannot keep a phone busy forever.
 
@@ -24,6 +25,7 @@ const ANSWER_LIMITS: Limits = Limits {
     max_changes_per_doc: 1_000_000,
     max_change_bytes: 16 << 20,
     max_heads: 65_536,
+    max_state_bytes: 64 << 20,
 };
 
 /// What one round trip cost on the wire and in time.
@@ -50,15 +52,22 @@ pub fn sync_round(
     token: &str,
     engine: &mut ClientEngine,
 ) -> Result<(Round, bool, Vec<LocalRejection>)> {
-    let request = encode_request(&engine.build_request(MAX_CHANGE_BYTES));
-    let started = Instant::now();
-    let answer = server
-        .post_cbor("/v1/sync", token, &request)
-        .map_err(|e| match e {
-            Error::Server { status: 401, .. } => Error::Unauthorized,
-            other => other,
-        })?;
-    let elapsed = started.elapsed();
+    let (request, answer, elapsed) = loop {
+        let request = encode_request(&engine.build_request(MAX_CHANGE_BYTES));
+        let started = Instant::now();
+        let path = format!("/v{}/sync", engine.protocol());
+        match server.post_cbor(&path, token, &request) {
+            Ok(answer) => break (request, answer, started.elapsed()),
+            // A server older than this client has no route for its protocol: speak the older.
+            Err(Error::Server { status: 404, .. }) if engine.protocol() > 1 => {
+                engine
+                    .set_protocol(engine.protocol() - 1)
+                    .map_err(Error::Refused)?;
+            }
+            Err(Error::Server { status: 401, .. }) => return Err(Error::Unauthorized),
+            Err(other) => return Err(other),
+        }
+    };
     let response = decode_response(&answer, &ANSWER_LIMITS).map_err(|e| Error::BadAnswer(e.to_string()))?;
     engine
         .apply_response(&response)

@@ -27,6 +27,7 @@ const REPLY_LIMITS: Limits = Limits {
     max_changes_per_doc: 1_000_000,
     max_change_bytes: 16 << 20,
     max_heads: 65_536,
+    max_state_bytes: 64 << 20,
 };
 
 /// One device's documents of one dataset, and what it still has to send.
@@ -165,7 +166,22 @@ impl SurveyClient {
         json_text(&self.engine.rejections())
     }
 
-    /// The next `POST /v1/sync` body (CBOR), carrying about `maxChangeBytes` of changes at most
+    /// Where to post [`SurveyClient::build_sync_request`]'s body: `/v2/sync`, or `/v1/sync` after
+    /// [`SurveyClient::use_older_protocol`].
+    #[wasm_bindgen(js_name = syncPath)]
+    pub fn sync_path(&self) -> String {
+        format!("/v{}/sync", self.engine.protocol())
+    }
+
+    /// Steps down one protocol version, for a server that answered [`SurveyClient::sync_path`] with
+    /// 404; false when there is no older one left to try.
+    #[wasm_bindgen(js_name = useOlderProtocol)]
+    pub fn use_older_protocol(&mut self) -> bool {
+        let older = self.engine.protocol() - 1;
+        self.engine.set_protocol(older).is_ok()
+    }
+
+    /// The next sync request body (CBOR), carrying about `maxChangeBytes` of changes at most
     /// (always at least one document's worth, so every round makes progress).
     #[wasm_bindgen(js_name = buildSyncRequest)]
     pub fn build_sync_request(&mut self, max_change_bytes: u32) -> Vec<u8> {

@@ -1,5 +1,5 @@
-// Moving documents to and from the server: one stateless POST /v1/sync per round, repeated
-// while the engine says there is more. Runs on the Send button and when the phone gets signal.
+// Moving documents to and from the server: one stateless POST /v2/sync per round (/v1/sync for
+// a server that predates v2), repeated while the engine says there is more. Runs on the Send button and when the phone gets signal.
 
 import { client, change, persist } from './engine.js';
 import { app, saveMeta } from './state.js';
@@ -18,7 +18,7 @@ export async function syncNow() {
   app.render();
   try {
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const reply = await postSync(client.buildSyncRequest(MAX_CHANGE_BYTES));
+      const reply = await exchange();
       let info = JSON.parse(client.applySyncResponse(reply, false));
       if (info.reset && !info.applied) {
         if (!(await acceptReset())) {
@@ -43,12 +43,24 @@ export async function syncNow() {
   }
 }
 
-async function postSync(body) {
+async function exchange() {
+  for (;;) {
+    const response = await postSync(client.syncPath(), client.buildSyncRequest(MAX_CHANGE_BYTES));
+    // A server older than this app has no route for its protocol: speak the older one.
+    if (response.status === 404 && client.useOlderProtocol()) continue;
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      throw Object.assign(new Error(`HTTP ${response.status}`), { plain: httpProblem(response.status, body) });
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  }
+}
+
+async function postSync(path, body) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), ROUND_TIMEOUT_MS);
-  let response;
   try {
-    response = await fetch('/v1/sync', {
+    return await fetch(path, {
       method: 'POST',
       headers: { Authorization: `Bearer ${app.device.token}`, 'Content-Type': 'application/cbor' },
       body,
@@ -60,11 +72,6 @@ async function postSync(body) {
   } finally {
     clearTimeout(timer);
   }
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    throw Object.assign(new Error(`HTTP ${response.status}`), { plain: httpProblem(response.status, body) });
-  }
-  return new Uint8Array(await response.arrayBuffer());
 }
 
 // The server only resets demo (training) datasets. Still, unsent work is never dropped

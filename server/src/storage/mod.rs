@@ -245,6 +245,15 @@ pub struct StoredDocument {
     pub version: i64,
 }
 
+impl StoredDocument {
+    pub fn head_hashes(&self) -> Vec<sync_core::ChangeHash> {
+        self.heads
+            .chunks_exact(32)
+            .filter_map(|hash| hash.try_into().ok().map(sync_core::ChangeHash))
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct DocumentSummary {
     pub id: Uuid,

@@ -12,6 +12,7 @@
 //! concurrent increments to one site tally all count. Site documents being written are merged
 //! into the loaded copy [`HotSites`] keeps, under their site locks until the write is queued.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sync_core::{
@@ -38,6 +39,8 @@ pub struct SyncContext<'a> {
     pub device: &'a DeviceCaller,
     /// The dataset epoch the request was checked against.
     pub epoch: i64,
+    /// The request's protocol version, which the reply speaks too.
+    pub protocol: u64,
     pub forms: FormCache,
 }
 
@@ -125,7 +128,7 @@ enum Base {
     Loaded {
         doc: Box<sync_core::AutoCommit>,
         committed: bool,
-        size: usize,
+        saved: Arc<[u8]>,
     },
 }
 
@@ -279,7 +282,7 @@ async fn look_up(
                 let base = Base::Loaded {
                     doc: Box::new(hot.doc),
                     committed: hot.committed,
-                    size: hot.size,
+                    saved: hot.saved,
                 };
                 return Ok((Some(known), base));
             }
@@ -314,13 +317,9 @@ async fn merge_and_check(
         // A read of a document the server lacks (lost, or never received): send it all.
         return Ok(Ok(Prepared::Done(Outcome::NeedAll(entry.id))));
     }
-    let size = match &base {
-        Base::New => 0,
-        Base::Stored { bytes, .. } => bytes.len(),
-        Base::Loaded { size, .. } => *size,
-    };
-    let (merged, committed) = match base {
-        Base::New => (merge_incoming(None, &entry.changes), true),
+    // What is stored (or queued) now: under v2, what a device far behind is sent.
+    let (merged, committed, saved): (_, _, Option<Arc<[u8]>>) = match base {
+        Base::New => (merge_incoming(None, &entry.changes), true, None),
         Base::Stored { heads, .. }
             if entry.changes.is_empty() && heads == heads_bytes(entry.head_hashes()) =>
         {
@@ -329,22 +328,28 @@ async fn merge_and_check(
             let reply = DocEntry::new(entry.id, kind, &entry.head_hashes(), Vec::new());
             return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
         }
-        Base::Stored { bytes, .. } => (merge_incoming(Some(&bytes), &entry.changes), true),
-        Base::Loaded { doc, committed, .. } => (merge_into(*doc, &entry.changes), committed),
+        Base::Stored { bytes, .. } => {
+            let merged = merge_incoming(Some(&bytes), &entry.changes);
+            (merged, true, Some(bytes.into()))
+        }
+        Base::Loaded {
+            doc,
+            committed,
+            saved,
+        } => (merge_into(*doc, &entry.changes), committed, Some(saved)),
     };
     let mut merged = match merged {
         Ok(MergeOutcome::Merged(merged)) => merged,
         Ok(MergeOutcome::NeedAll) => return Ok(Ok(Prepared::Done(Outcome::NeedAll(entry.id)))),
         Err(err) => return Ok(Err(err.into())),
     };
-    let changes = merged.changes_missing_from(&entry.head_hashes());
-    let reply = DocEntry::new(entry.id, kind, &merged.heads(), changes);
     let keep_hot = writes_hot_site(entry) && kind == DocKind::Site;
     // Nothing new, and all of it stored: answer at once. A loaded copy whose latest write has
     // not committed yet is written again instead, so the answer waits for a commit.
-    if !merged.changed() && committed {
+    if let Some(saved) = saved.filter(|_| !merged.changed() && committed) {
+        let reply = catch_up(context, entry, kind, &mut merged, &saved);
         if let Some(known) = known.filter(|_| keep_hot) {
-            let site = hot_site(context, (known.dataset, known.version, size), true, *merged);
+            let site = hot_site(context, (known.dataset, known.version, saved), true, *merged);
             context.state.hot_sites.put(entry.id, site);
         }
         return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
@@ -358,23 +363,40 @@ async fn merge_and_check(
         Ok(write) => write,
         Err(refusal) => return Ok(Err(refusal)),
     };
+    let reply = catch_up(context, entry, kind, &mut merged, &write.bytes);
     if keep_hot {
-        let site = hot_site(
-            context,
-            (write.dataset, write.version, write.bytes.len()),
-            false,
-            *merged,
-        );
+        let saved = write.bytes.as_slice().into();
+        let site = hot_site(context, (write.dataset, write.version, saved), false, *merged);
         context.state.hot_sites.put(entry.id, site);
     }
     Ok(Ok(Prepared::Write(Box::new(Pending { write, reply }))))
 }
 
-/// The loaded copy to keep: `(dataset, version, saved size)` and whether that version is
+/// The answer to `entry`: the merged heads, and what the device lacks as changes or, under v2
+/// when that is smaller, as the document saved whole (`saved`).
+fn catch_up(
+    context: &SyncContext<'_>,
+    entry: &DocEntry,
+    kind: DocKind,
+    merged: &mut MergedDocument,
+    saved: &[u8],
+) -> DocEntry {
+    let heads = merged.heads();
+    let device_heads = entry.head_hashes();
+    if context.protocol < 2 {
+        return DocEntry::new(entry.id, kind, &heads, merged.changes_missing_from(&device_heads));
+    }
+    match merged.changes_within(&device_heads, saved.len()) {
+        Some(changes) => DocEntry::new(entry.id, kind, &heads, changes),
+        None => DocEntry::with_state(entry.id, kind, &heads, saved.to_vec()),
+    }
+}
+
+/// The loaded copy to keep: `(dataset, version, saved bytes)` and whether that version is
 /// known committed.
 fn hot_site(
     context: &SyncContext<'_>,
-    (dataset, version, size): (Uuid, i64, usize),
+    (dataset, version, saved): (Uuid, i64, Arc<[u8]>),
     committed: bool,
     merged: MergedDocument,
 ) -> HotSite {
@@ -384,7 +406,7 @@ fn hot_site(
         version,
         committed,
         doc: merged.into_document(),
-        size,
+        saved,
     }
 }
 

@@ -16,7 +16,7 @@
 //! A caller holds the document's site lock from [`HotSites::take`] to [`HotSites::put`].
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sync_core::AutoCommit;
 use uuid::Uuid;
@@ -50,8 +50,8 @@ pub struct HotSite {
     /// Whether that write is known to have committed.
     pub committed: bool,
     pub doc: AutoCommit,
-    /// Its size when last saved.
-    pub size: usize,
+    /// It saved, as its latest write stores it: a v2 reply sends it to a device far behind.
+    pub saved: Arc<[u8]>,
 }
 
 impl HotSites {
@@ -65,7 +65,7 @@ impl HotSites {
         let mut entries = self.lock();
         entries.remove(id);
         entries.clock += 1;
-        entries.bytes += site.size;
+        entries.bytes += site.saved.len();
         let now = entries.clock;
         entries.by_id.insert(id, (site, now));
         while entries.bytes > CAPACITY_BYTES {
@@ -113,7 +113,7 @@ impl HotSites {
 impl Entries {
     fn remove(&mut self, id: Uuid) -> Option<HotSite> {
         let (site, _) = self.by_id.remove(&id)?;
-        self.bytes -= site.size;
+        self.bytes -= site.saved.len();
         Some(site)
     }
 }
@@ -133,7 +133,7 @@ mod tests {
             version,
             committed: false,
             doc: AutoCommit::new(),
-            size,
+            saved: vec![0; size].into(),
         }
     }
 

@@ -1,4 +1,6 @@
-//! `POST /v1/sync`, protocol v1 (DESIGN section 4): one stateless CBOR round trip.
+//! `POST /v1/sync` and `POST /v2/sync`, protocols v1 (DESIGN section 4) and v2 (v1, plus a
+//! reply entry may carry the document saved whole, see sync-core's `protocol`): one stateless
+//! CBOR round trip.
 //!
 //! The request is decoded and bounded by sync-core, then every mentioned document is
 //! authorized, merged and validated on its own, and all the request's writes are committed
@@ -20,9 +22,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use sync_core::{
-    DocEntry, Form, Limits, PROTOCOL_VERSION, SyncRequest, SyncResponse, decode_request, encode_response,
-};
+use sync_core::{DocEntry, Form, Limits, SyncRequest, SyncResponse, decode_request, encode_response};
 
 use crate::auth::DeviceCaller;
 use crate::router::AppState;
@@ -31,14 +31,33 @@ use crate::{ApiError, Result};
 
 pub const CBOR: &str = "application/cbor";
 
-pub async fn sync(
+pub async fn sync_v1(
     State(state): State<AppState>,
     device: DeviceCaller,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response> {
+    sync(1, &state, &device, &headers, body).await
+}
+
+pub async fn sync_v2(
+    State(state): State<AppState>,
+    device: DeviceCaller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    sync(2, &state, &device, &headers, body).await
+}
+
+async fn sync(
+    version: u64,
+    state: &AppState,
+    device: &DeviceCaller,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response> {
     state.metrics.count_sync_request();
-    let bytes = read_cbor_body(&headers, body, state.sync.max_body_bytes).await?;
+    let bytes = read_cbor_body(headers, body, state.sync.max_body_bytes).await?;
     // The body limit already bounds memory; sync-core's per-field defaults would refuse
     // legitimate requests (a single change of a large document, or a site bumped concurrently
     // by more than 64 phones, which has that many heads).
@@ -48,12 +67,15 @@ pub async fn sync(
         ..Limits::default()
     };
     let request = decode_request(&bytes, &limits)?;
-    let reply = answer(&state, &device, &request).await?;
+    if request.v != version {
+        return Err(sync_core::Error::UnsupportedVersion(request.v).into());
+    }
+    let reply = answer(state, device, &request).await?;
     Ok(([(CONTENT_TYPE, CBOR)], encode_response(&reply)).into_response())
 }
 
-/// One decoded request, answered: what the endpoint does between the bytes in and the bytes
-/// out (also driven directly by `survey-server bench-ingest`).
+/// One decoded request, answered in its protocol version: what the endpoint does between the
+/// bytes in and the bytes out (also driven directly by `survey-server bench-ingest`).
 pub async fn answer(state: &AppState, device: &DeviceCaller, request: &SyncRequest) -> Result<SyncResponse> {
     if request.dataset != device.dataset {
         return Err(ApiError::Forbidden(
@@ -69,7 +91,7 @@ pub async fn answer(state: &AppState, device: &DeviceCaller, request: &SyncReque
         exchange(state, device, &dataset, request).await
     } else {
         // A trainer reset the dataset: apply nothing, tell the device to start over.
-        Ok(reply(&dataset, true))
+        Ok(reply(request.v, &dataset, true))
     }
 }
 
@@ -108,9 +130,10 @@ async fn exchange(
         state,
         device,
         epoch: dataset.epoch,
+        protocol: request.v,
         forms: HashMap::new(),
     };
-    let mut answer = reply(dataset, false);
+    let mut answer = reply(request.v, dataset, false);
     let mut mentioned = HashSet::with_capacity(request.docs.len());
     // The same document twice in one request: the first mention is answered.
     let unique: Vec<&DocEntry> = request.docs.iter().filter(|e| mentioned.insert(e.id)).collect();
@@ -127,20 +150,19 @@ async fn exchange(
                 // A reset landed mid-request: what this request wrote is gone with the reset,
                 // and the device must start over like any stale one.
                 let current = state.storage.dataset(dataset.id).await?;
-                return Ok(reply(current.as_ref().unwrap_or(dataset), true));
+                return Ok(reply(request.v, current.as_ref().unwrap_or(dataset), true));
             }
         }
     }
-    let (unmentioned, more) =
-        shared::unmentioned_documents(state, dataset.id, &mentioned, state.sync.reply_budget_bytes).await?;
+    let (unmentioned, more) = shared::unmentioned_documents(&context, &mentioned).await?;
     answer.docs.extend(unmentioned);
     answer.more = more;
     Ok(answer)
 }
 
-fn reply(dataset: &Dataset, reset: bool) -> SyncResponse {
+fn reply(version: u64, dataset: &Dataset, reset: bool) -> SyncResponse {
     SyncResponse {
-        v: PROTOCOL_VERSION,
+        v: version,
         epoch: epoch_of(dataset),
         reset,
         docs: Vec::new(),

@@ -8,42 +8,60 @@ use std::collections::HashSet;
 use sync_core::{DocEntry, MergeOutcome, merge_incoming};
 use uuid::Uuid;
 
-use crate::router::AppState;
+use super::document::SyncContext;
+use crate::storage::StoredDocument;
 use crate::{ApiError, Result};
 
 pub async fn unmentioned_documents(
-    state: &AppState,
-    dataset: Uuid,
+    context: &SyncContext<'_>,
     mentioned: &HashSet<Uuid>,
-    budget: usize,
 ) -> Result<(Vec<DocEntry>, bool)> {
-    let mut out = Vec::new();
+    let storage = &context.state.storage;
+    let budget = context.state.sync.reply_budget_bytes;
+    let mut page = Vec::new();
     let mut used = 0usize;
-    for summary in state.storage.shared_documents(dataset).await? {
+    let mut more = false;
+    for summary in storage.shared_documents(context.device.dataset).await? {
         if mentioned.contains(&summary.id) {
             continue;
         }
         let size = usize::try_from(summary.size).unwrap_or(usize::MAX);
         // Always at least one document per reply, so every round makes progress.
-        if !out.is_empty() && used.saturating_add(size) > budget {
-            return Ok((out, true));
+        if !page.is_empty() && used.saturating_add(size) > budget {
+            more = true;
+            break;
         }
-        let Some(stored) = state.storage.document(summary.id).await? else {
-            continue; // reset between the listing and the read
-        };
-        let no_changes: &[Vec<u8>] = &[];
-        let MergeOutcome::Merged(mut doc) = merge_incoming(Some(&stored.bytes), no_changes)? else {
-            return Err(ApiError::Internal(
-                "a stored document lacks its own dependencies".into(),
-            ));
-        };
-        out.push(DocEntry::new(
-            summary.id,
-            stored.kind,
-            &doc.heads(),
-            doc.changes_missing_from(&[]),
-        ));
+        page.push(summary.id);
         used = used.saturating_add(size);
     }
-    Ok((out, false))
+    let mut stored = storage.documents(&page).await?;
+    let mut out = Vec::with_capacity(page.len());
+    for id in page {
+        // Missing: reset between the listing and the read.
+        if let Some(document) = stored.remove(&id) {
+            out.push(whole(context.protocol, id, document)?);
+        }
+    }
+    Ok((out, more))
+}
+
+/// A document for a device that has none of it: under v2 its stored bytes as they are, under
+/// v1 every change it holds.
+fn whole(protocol: u64, id: Uuid, stored: StoredDocument) -> Result<DocEntry> {
+    if protocol >= 2 {
+        let heads = stored.head_hashes();
+        return Ok(DocEntry::with_state(id, stored.kind, &heads, stored.bytes));
+    }
+    let no_changes: &[Vec<u8>] = &[];
+    let MergeOutcome::Merged(mut doc) = merge_incoming(Some(&stored.bytes), no_changes)? else {
+        return Err(ApiError::Internal(
+            "a stored document lacks its own dependencies".into(),
+        ));
+    };
+    Ok(DocEntry::new(
+        id,
+        stored.kind,
+        &doc.heads(),
+        doc.changes_missing_from(&[]),
+    ))
 }

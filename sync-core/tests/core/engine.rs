@@ -241,3 +241,130 @@ fn a_bad_answer_changes_nothing() {
     assert_eq!(engine.epoch(), 1);
     assert_eq!(engine.save(), before);
 }
+
+/// The engine's site after a first sync, and what a server would hold of it once `others`
+/// other phones had bumped it one change at a time.
+fn site_far_behind(engine: &mut ClientEngine, others: usize) -> (Uuid, sync_core::AutoCommit) {
+    let site = engine.create_site("dock", "Dock").expect("site");
+    let confirm = accept_all(&engine.build_request(1 << 20));
+    engine.apply_response(&confirm).expect("apply");
+    let saved = engine.document_mut(site).expect("site").save();
+    let mut server = sync_core::load_document(&saved).expect("load");
+    for _ in 0..others {
+        sync_core::site::increment(&mut server, "contacts", 1).expect("bump");
+        server.commit();
+    }
+    (site, server)
+}
+
+fn tally(engine: &ClientEngine, site: Uuid) -> i64 {
+    let sites = engine.sites();
+    let (_, view) = sites.iter().find(|(id, _)| *id == site).expect("site");
+    view.tallies["contacts"]
+}
+
+fn state_reply(site: Uuid, server: &mut sync_core::AutoCommit) -> SyncResponse {
+    let mut reply = answer(
+        1,
+        vec![DocEntry::with_state(
+            site,
+            DocKind::Site,
+            &server.get_heads(),
+            server.save(),
+        )],
+    );
+    reply.v = 2;
+    reply
+}
+
+#[test]
+fn a_document_sent_saved_whole_replaces_the_copy_and_keeps_its_actor() {
+    let mut engine = engine_with_form();
+    let (site, mut server) = site_far_behind(&mut engine, 30);
+    engine.bump_tally(site, "contacts", 2).expect("bump");
+    let request = engine.build_request(1 << 20);
+    let sent = &request
+        .docs
+        .iter()
+        .find(|d| d.id == site)
+        .expect("site sent")
+        .changes;
+    for change in sent {
+        server.load_incremental(change).expect("server takes the bump");
+    }
+    let actor = engine.document_mut(site).expect("site").get_actor().clone();
+
+    engine
+        .apply_response(&state_reply(site, &mut server))
+        .expect("apply");
+    assert_eq!(tally(&engine, site), 32);
+    assert_eq!(
+        engine.pending_count(),
+        0,
+        "the server holds everything the phone has"
+    );
+    let doc = engine.document_mut(site).expect("site");
+    assert_eq!(doc.get_actor(), &actor);
+    let mut server_heads = server.get_heads();
+    server_heads.sort();
+    let mut heads = doc.get_heads();
+    heads.sort();
+    assert_eq!(heads, server_heads);
+
+    // Its next bump is its own and goes up as one change.
+    engine.bump_tally(site, "contacts", 1).expect("bump");
+    let request = engine.build_request(1 << 20);
+    let entry = request.docs.iter().find(|d| d.id == site).expect("site");
+    assert_eq!(entry.changes.len(), 1);
+    let change = automerge::Change::from_bytes(entry.changes[0].to_vec()).expect("change");
+    assert_eq!(change.actor_id(), &actor);
+}
+
+#[test]
+fn a_document_sent_saved_whole_is_merged_with_what_the_phone_has_not_sent() {
+    let mut engine = engine_with_form();
+    let (site, mut server) = site_far_behind(&mut engine, 10);
+    // Made after the request went up: the server's state cannot hold it.
+    engine.bump_tally(site, "contacts", 3).expect("bump");
+    engine
+        .apply_response(&state_reply(site, &mut server))
+        .expect("apply");
+    assert_eq!(tally(&engine, site), 13);
+    assert_eq!(engine.pending_count(), 1, "the unsent bump is still to send");
+    let request = engine.build_request(1 << 20);
+    let entry = request.docs.iter().find(|d| d.id == site).expect("site");
+    assert_eq!(entry.changes.len(), 1);
+}
+
+#[test]
+fn a_bad_state_changes_nothing() {
+    let mut engine = engine_with_form();
+    let (site, mut server) = site_far_behind(&mut engine, 3);
+    let before = engine.save();
+    let mut reply = state_reply(site, &mut server);
+    reply.docs.push(DocEntry::with_state(
+        Uuid::new_v4(),
+        DocKind::Site,
+        &[],
+        b"garbage".to_vec(),
+    ));
+    assert!(engine.apply_response(&reply).is_err());
+    let mut cut = state_reply(site, &mut server);
+    let state = cut.docs[0].state.as_mut().expect("state");
+    let half = state.len() / 2;
+    state.truncate(half);
+    assert!(engine.apply_response(&cut).is_err());
+    assert_eq!(engine.save(), before);
+}
+
+#[test]
+fn the_protocol_steps_down_to_v1_only() {
+    let mut engine = engine_with_form();
+    assert_eq!(engine.protocol(), 2);
+    assert_eq!(engine.build_request(1 << 20).v, 2);
+    engine.set_protocol(1).expect("v1");
+    assert_eq!(engine.build_request(1 << 20).v, 1);
+    assert_eq!(engine.set_protocol(0), Err(Error::UnsupportedVersion(0)));
+    assert_eq!(engine.set_protocol(3), Err(Error::UnsupportedVersion(3)));
+    assert_eq!(engine.protocol(), 1);
+}

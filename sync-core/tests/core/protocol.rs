@@ -121,12 +121,12 @@ fn bad_cbor_gets_typed_errors() {
 #[test]
 fn wrong_version_and_shape_are_refused() {
     let mut request = sample_request(1);
-    request.v = 2;
+    request.v = 3;
     assert_eq!(
         decode_request(&encode_request(&request), &Limits::default()),
-        Err(Error::UnsupportedVersion(2))
+        Err(Error::UnsupportedVersion(3))
     );
-    assert_eq!(Error::UnsupportedVersion(2).code(), "unsupported_version");
+    assert_eq!(Error::UnsupportedVersion(3).code(), "unsupported_version");
 
     // A head that is not 32 bytes, an unknown kind, a uuid that is not one.
     let value: ciborium::Value =
@@ -311,4 +311,110 @@ proptest! {
             }
         }
     }
+}
+
+fn v2_answer(state: Vec<u8>) -> SyncResponse {
+    SyncResponse {
+        v: 2,
+        epoch: 1,
+        reset: false,
+        docs: vec![DocEntry::with_state(Uuid::new_v4(), DocKind::Site, &[], state)],
+        rejected: Vec::new(),
+        need_all: Vec::new(),
+        more: false,
+    }
+}
+
+#[test]
+fn only_a_v2_server_sends_state_and_only_alone() {
+    let limits = Limits::default();
+    let answer = v2_answer(vec![1, 2, 3]);
+    assert_eq!(
+        decode_response(&encode_response(&answer), &limits),
+        Ok(answer.clone())
+    );
+
+    let mut v1 = answer.clone();
+    v1.v = 1;
+    assert!(matches!(
+        decode_response(&encode_response(&v1), &limits),
+        Err(Error::Cbor(_))
+    ));
+    let mut with_changes = answer.clone();
+    with_changes.docs[0].changes.push(ByteBuf::from(vec![9]));
+    assert!(matches!(
+        decode_response(&encode_response(&with_changes), &limits),
+        Err(Error::Cbor(_))
+    ));
+    let tight = Limits {
+        max_state_bytes: 2,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        decode_response(&encode_response(&answer), &tight),
+        Err(Error::TooLarge { .. })
+    ));
+
+    // A device's request never carries state: refused in v2; v1 never had the field.
+    let mut request = sample_request(1);
+    request.docs[0].state = Some(ByteBuf::from(vec![1]));
+    let v1_request = decode_request(&encode_request(&request), &limits).expect("v1 decodes");
+    assert_eq!(v1_request.docs[0].state, None);
+    request.v = 2;
+    let refused = decode_request(&encode_request(&request), &limits);
+    assert_eq!(refused, Err(Error::StateFromDevice));
+    assert_eq!(Error::StateFromDevice.code(), "malformed");
+    request.docs[0].state = None;
+    assert_eq!(decode_request(&encode_request(&request), &limits), Ok(request));
+}
+
+#[test]
+fn v1_entries_are_encoded_without_a_state_field() {
+    let request = sample_request(1);
+    let value: ciborium::Value = ciborium::de::from_reader(&encode_request(&request)[..]).expect("cbor");
+    let docs = value
+        .as_map()
+        .and_then(|m| m.iter().find(|(k, _)| k.as_text() == Some("docs")))
+        .and_then(|(_, v)| v.as_array())
+        .expect("docs");
+    let keys: Vec<&str> = docs[0]
+        .as_map()
+        .expect("entry")
+        .iter()
+        .filter_map(|(k, _)| k.as_text())
+        .collect();
+    assert_eq!(keys, ["id", "kind", "heads", "changes"]);
+}
+
+#[test]
+fn changes_within_gives_up_once_the_saved_document_is_smaller() {
+    let dataset = Uuid::new_v4();
+    let mut doc = site::create(dataset, "dock", "Dock", site::DEFAULT_METRICS).expect("site");
+    let mut middle = Vec::new();
+    for i in 0..40 {
+        site::increment(&mut doc, "contacts", 1).expect("bump");
+        doc.commit();
+        if i == 38 {
+            middle = doc.get_heads();
+        }
+    }
+    let saved = doc.save();
+    let no_changes: &[Vec<u8>] = &[];
+    let MergeOutcome::Merged(mut merged) = merge_incoming(Some(&saved), no_changes).expect("merge") else {
+        panic!("complete")
+    };
+    let everything = merged.changes_missing_from(&[]);
+    let all_bytes: usize = everything.iter().map(Vec::len).sum();
+    assert!(
+        saved.len() < all_bytes,
+        "{} saved against {all_bytes}",
+        saved.len()
+    );
+    assert_eq!(merged.changes_within(&[], saved.len()), None);
+    assert_eq!(merged.changes_within(&[], all_bytes), Some(everything));
+    let last = merged
+        .changes_within(&middle, saved.len())
+        .expect("one change is smaller");
+    assert_eq!(last, merged.changes_missing_from(&middle));
+    assert_eq!(last.len(), 1);
 }

@@ -10,6 +10,7 @@ use crate::support::{Api, Backend, TestServer};
 
 on_both_backends!(
     bad_sync_bodies_get_4xx,
+    bad_v2_sync_bodies_get_4xx_and_apply_nothing,
     hostile_text_and_paths_get_4xx_or_are_stored_verbatim
 );
 
@@ -340,6 +341,63 @@ async fn hostile_text_and_paths_get_4xx_or_are_stored_verbatim(backend: Backend)
         .await
         .expect("request");
     expect(api, wrong_method, 405, "method_not_allowed").await;
+}
+
+/// `/v2/sync` takes v2 bodies only, and a device may not send a document saved whole.
+async fn bad_v2_sync_bodies_get_4xx_and_apply_nothing(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (dataset, mut devices) = api.dataset_with_devices(&admin, "live", 1).await;
+    let device = &mut devices[0];
+    let site = device.engine.create_site("dock", "Dock").expect("site");
+    let token = Some(device.token.clone());
+    let send = |body: Vec<u8>| {
+        let api = Api::new(api.base.clone());
+        let token = token.clone();
+        async move {
+            api.send(
+                Method::POST,
+                "/v2/sync",
+                token.as_deref(),
+                Some("application/cbor"),
+                body,
+            )
+            .await
+            .expect("POST /v2/sync")
+        }
+    };
+
+    let mut request = device.engine.build_request(1 << 20);
+    assert_eq!(request.v, 2);
+    // The site's changes, but also a state: the whole request is refused.
+    let saved = device.engine.document_mut(site).expect("site").save();
+    request.docs[0].state = Some(serde_bytes::ByteBuf::from(saved));
+    let with_state = sync_core::encode_request(&request);
+    expect(api, send(with_state).await, 400, "malformed").await;
+    let documents = "SELECT COUNT(*) FROM documents WHERE dataset = $1 AND kind = 'site'";
+    assert_eq!(server.db.count(documents, dataset).await, 0, "nothing applied");
+
+    request.docs[0].state = None;
+    request.v = 1;
+    let v1_body = sync_core::encode_request(&request);
+    expect(api, send(v1_body).await, 400, "unsupported_version").await;
+    let future = cbor(&json!({ "v": 3, "dataset": dataset.to_string(), "epoch": 1, "docs": [] }));
+    expect(api, send(future).await, 400, "unsupported_version").await;
+    expect(
+        api,
+        send(b"\xa1\x61v\x02 trailing junk".to_vec()).await,
+        400,
+        "malformed",
+    )
+    .await;
+    let bad_state = cbor(&json!({ "v": 2, "dataset": dataset.to_string(), "epoch": 1,
+        "docs": [{ "id": site.to_string(), "kind": "site", "heads": [], "changes": [], "state": "not bytes" }] }));
+    expect(api, send(bad_state).await, 400, "malformed").await;
+
+    // The same device then syncs normally over v2.
+    device.sync_fully(api).await;
+    assert_eq!(server.db.count(documents, dataset).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

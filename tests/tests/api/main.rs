@@ -11,6 +11,7 @@ mod crash;
 mod demo;
 mod field_app;
 mod logs;
+mod protocol_v2;
 mod refusals;
 mod replicas;
 mod roles;

@@ -127,6 +127,8 @@ async fn replaying_a_raw_request_changes_nothing(backend: Backend) {
         .create_response("outreach", &edit(1))
         .expect("response");
 
+    // Raw bodies go to /v1/sync, the contract's first version (devices speak v2 by default).
+    device.engine.set_protocol(1).expect("v1");
     let raw = encode_request(&device.engine.build_request(1 << 20));
     let db = &server.db;
     let version = "SELECT version FROM documents WHERE id = $1";
@@ -181,7 +183,8 @@ async fn missing_dependencies_are_recovered_with_need_all(backend: Backend) {
     second.answers.truncate(1);
     device.engine.edit_response(response, &second).expect("edit");
 
-    // Send only the second change: it depends on one the server never saw.
+    // Send only the second change: it depends on one the server never saw (over v1).
+    device.engine.set_protocol(1).expect("v1");
     let mut request = device.engine.build_request(1 << 20);
     let entry = request.docs.iter_mut().find(|d| d.id == response).expect("entry");
     assert_eq!(entry.changes.len(), 2);

@@ -42,7 +42,7 @@ impl Device {
         let reply = api
             .send(
                 reqwest::Method::POST,
-                "/v1/sync",
+                &format!("/v{}/sync", self.engine.protocol()),
                 Some(&self.token),
                 Some("application/cbor"),
                 request,
