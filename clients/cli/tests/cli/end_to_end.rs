@@ -225,3 +225,27 @@ fn a_draft_is_finished_and_submitted_later() {
         ])
         .fails(1, "there is no response");
 }
+
+#[test]
+fn a_server_from_before_v2_is_synced_over_v1() {
+    let server = TestServer::start_before_v2();
+    let fixture = server.fixture(FORM, 2);
+    // Enrolling syncs the forms: the first round gets 404 at /v2/sync and goes again over v1.
+    let first = enrolled(&server, &fixture.code);
+    let file = first.answers_file("a.json", GOOD_ANSWERS);
+    first
+        .run(&["collect", "--form", "contact-log", "--answers", &file])
+        .ok();
+    first.run(&["site", "add", "pier", "--name", "Pier"]).ok();
+    first
+        .run(&["tally", "--site", "pier", "--metric", "contacts", "--by", "6"])
+        .ok();
+    let run = first.run(&["sync"]).ok();
+    assert!(run.stdout.contains("Synced: 2 documents sent"), "{run:#?}");
+    assert_eq!(server.stored_responses(fixture.dataset, "contact-log").len(), 1);
+
+    let second = enrolled(&server, &fixture.code);
+    let run = second.run(&["site", "list"]).ok();
+    assert!(run.stdout.contains("pier  Pier"), "{run:#?}");
+    assert_eq!(second.status()["pending"], 0);
+}

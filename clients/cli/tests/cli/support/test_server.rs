@@ -1,5 +1,6 @@
 //! The survey server in this process, on a free port, over a fresh SQLite file.
 
+use axum::response::IntoResponse;
 use survey_cli::admin::Admin;
 use survey_cli::http::Server;
 use survey_server::handlers::tokens::issue_token;
@@ -28,6 +29,26 @@ pub struct Fixture {
 
 impl TestServer {
     pub fn start() -> TestServer {
+        TestServer::start_serving(|app| app)
+    }
+
+    /// A server from before protocol v2: the same server, with `/v2/sync` answered 404 as a
+    /// router without that route answers it.
+    pub fn start_before_v2() -> TestServer {
+        TestServer::start_serving(|app| {
+            app.layer(axum::middleware::from_fn(
+                |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                    if request.uri().path() == "/v2/sync" {
+                        let body = r#"{"error":"not_found","message":"route not found"}"#;
+                        return (axum::http::StatusCode::NOT_FOUND, body).into_response();
+                    }
+                    next.run(request).await
+                },
+            ))
+        })
+    }
+
+    fn start_serving(wrap: impl FnOnce(axum::Router) -> axum::Router + Send + 'static) -> TestServer {
         let folder = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/survey.db", folder.path().display());
         // Two workers: the test thread blocks on `survey` child processes meanwhile.
@@ -42,9 +63,14 @@ impl TestServer {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("addr");
             let (tx, rx) = oneshot::channel::<()>();
-            tokio::spawn(survey_server::cli::serve(listener, state.clone(), async {
-                let _ = rx.await;
-            }));
+            let app = wrap(survey_server::app(state.clone()));
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+            });
             let audit = AuditEntry {
                 actor_name: "cli test".into(),
                 actor_role: "admin".into(),
