@@ -127,6 +127,9 @@ pub struct LoadtestArgs {
     /// Seed of the generated answers.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Sync protocol the phones speak (2 sends far-behind phones busy sites saved whole).
+    #[arg(long, default_value_t = sync_core::PROTOCOL_VERSION, value_parser = clap::value_parser!(u64).range(1..=2))]
+    pub protocol: u64,
     /// Print one JSON object with the figures on the last line.
     #[arg(long)]
     pub json: bool,

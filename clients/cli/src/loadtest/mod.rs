@@ -62,7 +62,12 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
     // 2. Phones enroll and work offline.
     let areas_used = run.areas_used();
     let prepared = pool::run_parallel(threads, (0..args.devices).collect(), |_, i| {
-        phone::prepare(&server, &device_codes[i as usize / USES_PER_CODE], &run.plan(i))
+        phone::prepare(
+            &server,
+            &device_codes[i as usize / USES_PER_CODE],
+            &run.plan(i),
+            args.protocol,
+        )
     });
     let phones: Vec<OfflinePhone> = prepared.into_iter().collect::<Result<_>>()?;
     let mut expected_tallies: BTreeMap<(String, String), i64> = BTreeMap::new();
@@ -139,6 +144,7 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
         responses_per_device: args.responses,
         site_bumps_per_device: args.site_bumps,
         concurrency: args.concurrency,
+        protocol: args.protocol,
         sync_rounds: latencies.len(),
         failed_devices: failures.len(),
         setup_s,

@@ -15,15 +15,18 @@ use survey_workload::{self as workload, Plan};
 /// thousands of loaded Automerge documents would not fit in memory.
 pub struct OfflinePhone {
     pub token: String,
+    /// The sync protocol it speaks (not part of the saved engine).
+    pub protocol: u64,
     pub engine: Vec<u8>,
     /// (site code, metric) -> what this phone added.
     pub bumps: BTreeMap<(String, String), i64>,
 }
 
 /// Enrolls with `code`, fetches forms and sites, then works offline.
-pub fn prepare(server: &Server, code: &str, plan: &Plan) -> Result<OfflinePhone> {
+pub fn prepare(server: &Server, code: &str, plan: &Plan, protocol: u64) -> Result<OfflinePhone> {
     let enrolled = admin::enroll(server, code)?;
     let mut engine = ClientEngine::new(enrolled.dataset, enrolled.epoch);
+    engine.set_protocol(protocol).map_err(Error::Refused)?;
     sync_until_done(server, &enrolled.token, &mut engine, MAX_ROUNDS, |_| Ok(()))?;
     let form = engine
         .form(workload::FORM_ID, None)
@@ -43,6 +46,7 @@ pub fn prepare(server: &Server, code: &str, plan: &Plan) -> Result<OfflinePhone>
     let bumps = workload::work_offline(&mut engine, &form, &sites, plan).map_err(Error::Refused)?;
     Ok(OfflinePhone {
         token: enrolled.token,
+        protocol,
         engine: engine.save(),
         bumps,
     })
@@ -57,6 +61,7 @@ pub struct Synced {
 /// The phone comes back into coverage and syncs until it has nothing left to send.
 pub fn sync(server: &Server, phone: &OfflinePhone) -> Result<Synced> {
     let mut engine = ClientEngine::load(&phone.engine).map_err(Error::Refused)?;
+    engine.set_protocol(phone.protocol).map_err(Error::Refused)?;
     let outcome = sync_until_done(server, &phone.token, &mut engine, MAX_ROUNDS, |_| Ok(()))?;
     if let Some(refused) = outcome.rejected.first() {
         return Err(Error::Verification(format!(

@@ -18,6 +18,7 @@ pub struct Report {
     pub responses_per_device: u32,
     pub site_bumps_per_device: u32,
     pub concurrency: u32,
+    pub protocol: u64,
     pub sync_rounds: usize,
     pub failed_devices: usize,
     pub setup_s: f64,
@@ -33,8 +34,12 @@ impl Report {
             |mb| format!("{mb:.1} MiB"),
         );
         println!(
-            "workload: {} devices x {} responses (30 questions), {} site bumps each, {} at once",
-            self.devices, self.responses_per_device, self.site_bumps_per_device, self.concurrency
+            "workload: {} devices x {} responses (30 questions), {} site bumps each, {} at once, protocol v{}",
+            self.devices,
+            self.responses_per_device,
+            self.site_bumps_per_device,
+            self.concurrency,
+            self.protocol
         );
         println!("dataset:  {}", self.dataset);
         println!(

@@ -3,33 +3,42 @@
 use crate::support::{Device, TestServer};
 
 #[test]
-fn a_small_load_test_verifies_exactly_once() {
+fn a_small_load_test_verifies_exactly_once_over_both_protocols() {
     let server = TestServer::start();
     let pid = std::process::id().to_string();
-    let run = Device::new()
-        .run(&[
-            "loadtest",
-            "--server",
-            &server.url,
-            "--admin-token",
-            &server.admin_token,
-            "--devices",
-            "4",
-            "--responses",
-            "3",
-            "--site-bumps",
-            "4",
-            "--concurrency",
-            "3",
-            "--server-pid",
-            &pid,
-            "--json",
-        ])
-        .ok();
-    let last = run.stdout.lines().last().expect("output");
+    for protocol in ["1", "2"] {
+        let run = Device::new()
+            .run(&[
+                "loadtest",
+                "--server",
+                &server.url,
+                "--admin-token",
+                &server.admin_token,
+                "--devices",
+                "4",
+                "--responses",
+                "3",
+                "--site-bumps",
+                "4",
+                "--concurrency",
+                "3",
+                "--server-pid",
+                &pid,
+                "--protocol",
+                protocol,
+                "--json",
+            ])
+            .ok();
+        check_figures(&run.stdout, protocol);
+    }
+}
+
+fn check_figures(stdout: &str, protocol: &str) {
+    let last = stdout.lines().last().expect("output");
     let figures: serde_json::Value = serde_json::from_str(last).expect("JSON on the last line");
-    assert_eq!(figures["responses_verified"], 12, "{run:#?}");
-    assert_eq!(figures["tallies_verified"], true, "{run:#?}");
+    assert_eq!(figures["protocol"].to_string(), protocol, "{last}");
+    assert_eq!(figures["responses_verified"], 12, "{last}");
+    assert_eq!(figures["tallies_verified"], true, "{last}");
     for key in [
         "responses_per_s",
         "p50_ms",
@@ -59,4 +68,21 @@ fn a_load_test_without_admin_rights_stops_with_the_reason() {
             "3",
         ])
         .fails(1, "401 unauthorized");
+}
+
+#[test]
+fn a_protocol_this_client_does_not_speak_is_a_usage_error() {
+    for bad in ["0", "3", "two"] {
+        Device::new()
+            .run(&[
+                "loadtest",
+                "--server",
+                "http://127.0.0.1:9",
+                "--admin-token",
+                "t",
+                "--protocol",
+                bad,
+            ])
+            .fails(2, "--protocol");
+    }
 }
