@@ -418,3 +418,45 @@ fn changes_within_gives_up_once_the_saved_document_is_smaller() {
     assert_eq!(last, merged.changes_missing_from(&middle));
     assert_eq!(last.len(), 1);
 }
+
+/// The metadata check before building changes only rules out what truly does not fit: around
+/// the exact size, and for changes with many dependencies (concurrent bumps, merged).
+#[test]
+fn changes_within_is_exact_at_the_limit() {
+    let dataset = Uuid::new_v4();
+    let mut origin = site::create(dataset, "dock", "Dock", site::DEFAULT_METRICS).expect("site");
+    let saved = origin.save();
+    let mut phones: Vec<_> = (0..6).map(|_| load_document(&saved).expect("load")).collect();
+    for round in 0..4 {
+        for phone in &mut phones {
+            site::increment(phone, "contacts", round + 1).expect("bump");
+            phone.commit();
+        }
+        for i in 0..phones.len() {
+            let (before, after) = phones.split_at_mut(i);
+            let (phone, after) = after.split_first_mut().expect("phone");
+            for other in before.iter_mut().chain(after.iter_mut()) {
+                phone.merge(other).expect("merge");
+            }
+        }
+    }
+    let whole = phones[0].save();
+    let no_changes: &[Vec<u8>] = &[];
+    let MergeOutcome::Merged(mut merged) = merge_incoming(Some(&whole), no_changes).expect("merge") else {
+        panic!("complete")
+    };
+    for device_heads in [Vec::new(), origin.get_heads()] {
+        let exact: usize = merged
+            .changes_missing_from(&device_heads)
+            .iter()
+            .map(Vec::len)
+            .sum();
+        for max in [0, exact / 2, exact - 1, exact, exact + 1, 10 * exact] {
+            assert_eq!(
+                merged.changes_within(&device_heads, max).is_some(),
+                exact <= max,
+                "{exact} bytes of changes, limit {max}"
+            );
+        }
+    }
+}
