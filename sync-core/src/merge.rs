@@ -1,6 +1,8 @@
 //! The server's per-document merge step: pure, so it is tested here without a database and the
 //! server only adds storage and authorization around it.
 
+use std::collections::HashSet;
+
 use automerge::{ActorId, AutoCommit, Change};
 
 use crate::document::{check_change_metadata, check_content, response};
@@ -114,11 +116,23 @@ impl MergedDocument {
         self.doc.save()
     }
 
-    /// The changes a device that has `device_heads` lacks, if they add up to at most
-    /// `max_bytes`; `None` when the document saved whole (protocol v2's `state`, `max_bytes`
-    /// long) costs less to send.
-    pub fn changes_within(&mut self, device_heads: &[ChangeHash], max_bytes: usize) -> Option<Vec<Vec<u8>>> {
+    /// The changes a device that has `device_heads` lacks of the state with heads `upto` (this
+    /// document's heads, or an earlier state's: what a server knows is stored), if they add up
+    /// to at most `max_bytes`; `None` when the document saved whole (protocol v2's `state`,
+    /// `max_bytes` long) costs less to send.
+    pub fn changes_within(
+        &mut self,
+        device_heads: &[ChangeHash],
+        upto: &[ChangeHash],
+        max_bytes: usize,
+    ) -> Option<Vec<Vec<u8>>> {
         let known = self.known_heads(device_heads);
+        let after: HashSet<ChangeHash> = if sorted(upto.to_vec()) == sorted(self.doc.get_heads()) {
+            HashSet::new()
+        } else {
+            let upto = self.known_heads(upto);
+            self.doc.get_changes_meta(&upto).iter().map(|m| m.hash).collect()
+        };
         // Automerge 0.12 builds each change it hands out anew from the op set, at a cost that
         // grows with the document's actors: for phones a thousand bumps behind on a busy site
         // that was 40 % of the server's time. What the metadata alone says first rules out
@@ -127,6 +141,7 @@ impl MergedDocument {
             .doc
             .get_changes_meta(&known)
             .iter()
+            .filter(|m| !after.contains(&m.hash))
             .map(least_encoded_size)
             .sum();
         if at_least > max_bytes {
@@ -135,6 +150,9 @@ impl MergedDocument {
         let mut size = 0usize;
         let mut out = Vec::new();
         for mut change in self.doc.get_changes(&known) {
+            if after.contains(&change.hash()) {
+                continue;
+            }
             let bytes = change.bytes();
             size += bytes.len();
             if size > max_bytes {

@@ -84,6 +84,14 @@ pub fn heads_bytes(mut heads: Vec<ChangeHash>) -> Vec<u8> {
     heads.iter().flat_map(|h| h.0).collect()
 }
 
+/// The heads [`heads_bytes`] wrote.
+pub fn head_hashes(bytes: &[u8]) -> Vec<ChangeHash> {
+    bytes
+        .chunks_exact(32)
+        .filter_map(|hash| hash.try_into().ok().map(ChangeHash))
+        .collect()
+}
+
 pub async fn ensure_dataset(state: &AppState, dataset: Uuid) -> Result<crate::storage::Dataset> {
     state
         .storage

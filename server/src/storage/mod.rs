@@ -247,10 +247,7 @@ pub struct StoredDocument {
 
 impl StoredDocument {
     pub fn head_hashes(&self) -> Vec<sync_core::ChangeHash> {
-        self.heads
-            .chunks_exact(32)
-            .filter_map(|hash| hash.try_into().ok().map(sync_core::ChangeHash))
-            .collect()
+        crate::handlers::forms::head_hashes(&self.heads)
     }
 }
 

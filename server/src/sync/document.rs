@@ -12,7 +12,6 @@
 //! concurrent increments to one site tally all count. Site documents being written are merged
 //! into the loaded copy [`HotSites`] keeps, under their site locks until the write is queued.
 
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sync_core::{
@@ -22,10 +21,10 @@ use sync_core::{
 use uuid::Uuid;
 
 use super::FormCache;
-use super::hot_sites::{HotSite, HotSites};
+use super::hot_sites::{HotSite, HotSites, Snapshot, Stored};
 use super::materialize::{conflict_rows, rows_of};
 use crate::auth::DeviceCaller;
-use crate::handlers::forms::heads_bytes;
+use crate::handlers::forms::{head_hashes, heads_bytes};
 use crate::router::AppState;
 use crate::storage::{BatchOutcome, DocumentWrite, QuarantineEntry, StoredDocument, new_version};
 use crate::{ApiError, Result};
@@ -124,12 +123,8 @@ enum Base {
         bytes: Vec<u8>,
         heads: Vec<u8>,
     },
-    /// From [`HotSites`]; `committed`: everything in it is known to be stored.
-    Loaded {
-        doc: Box<sync_core::AutoCommit>,
-        committed: bool,
-        saved: Arc<[u8]>,
-    },
+    /// From [`HotSites`].
+    Loaded(Box<HotSite>),
 }
 
 /// Merges, checks and stores a request's entries and answers each: all of the request's
@@ -147,7 +142,7 @@ pub async fn merge_and_store(
             return Ok(outcomes);
         }
         let (sites, own): (Vec<&DocEntry>, Vec<&DocEntry>) =
-            entries.drain(..).partition(|e| writes_hot_site(e));
+            entries.drain(..).partition(|e| uses_hot_site(e));
         let mut waiting = Vec::with_capacity(own.len() + sites.len());
         let mut writes = Vec::with_capacity(own.len() + sites.len());
         let ids: Vec<Uuid> = own.iter().map(|e| e.id).collect();
@@ -228,10 +223,10 @@ pub async fn merge_and_store(
     )))
 }
 
-/// Site documents written to are merged into the copy [`HotSites`] keeps loaded; reads and
-/// everything else go to the database.
-fn writes_hot_site(entry: &DocEntry) -> bool {
-    entry.kind == DocKind::Site && !entry.changes.is_empty()
+/// Site documents are merged into, and read from, the copy [`HotSites`] keeps loaded;
+/// everything else goes to the database.
+fn uses_hot_site(entry: &DocEntry) -> bool {
+    entry.kind == DocKind::Site
 }
 
 fn forget_hot(hot: &HotSites, writes: &[DocumentWrite]) {
@@ -277,14 +272,9 @@ async fn look_up(
                     dataset: hot.dataset,
                     kind: DocKind::Site,
                     owner: None,
-                    version: hot.version,
+                    version: hot.latest.version,
                 };
-                let base = Base::Loaded {
-                    doc: Box::new(hot.doc),
-                    committed: hot.committed,
-                    saved: hot.saved,
-                };
-                return Ok((Some(known), base));
+                return Ok((Some(known), Base::Loaded(Box::new(hot))));
             }
             None => context.state.storage.document(entry.id).await?,
         },
@@ -317,9 +307,9 @@ async fn merge_and_check(
         // A read of a document the server lacks (lost, or never received): send it all.
         return Ok(Ok(Prepared::Done(Outcome::NeedAll(entry.id))));
     }
-    // What is stored (or queued) now: under v2, what a device far behind is sent.
-    let (merged, committed, saved): (_, _, Option<Arc<[u8]>>) = match base {
-        Base::New => (merge_incoming(None, &entry.changes), true, None),
+    // The state merged onto, and what the database holds of it.
+    let (merged, latest, stored) = match base {
+        Base::New => (merge_incoming(None, &entry.changes), None, Stored::Latest),
         Base::Stored { heads, .. }
             if entry.changes.is_empty() && heads == heads_bytes(entry.head_hashes()) =>
         {
@@ -328,31 +318,45 @@ async fn merge_and_check(
             let reply = DocEntry::new(entry.id, kind, &entry.head_hashes(), Vec::new());
             return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
         }
-        Base::Stored { bytes, .. } => {
+        Base::Stored { bytes, heads } => {
             let merged = merge_incoming(Some(&bytes), &entry.changes);
-            (merged, true, Some(bytes.into()))
+            let snapshot = Snapshot {
+                version: known.as_ref().map_or(0, |k| k.version),
+                heads: head_hashes(&heads),
+                saved: bytes.into(),
+            };
+            (merged, Some(snapshot), Stored::Latest)
         }
-        Base::Loaded {
-            doc,
-            committed,
-            saved,
-        } => (merge_into(*doc, &entry.changes), committed, Some(saved)),
+        Base::Loaded(site) => {
+            let HotSite {
+                doc, latest, stored, ..
+            } = *site;
+            (merge_into(doc, &entry.changes), Some(latest), stored)
+        }
     };
     let mut merged = match merged {
         Ok(MergeOutcome::Merged(merged)) => merged,
         Ok(MergeOutcome::NeedAll) => return Ok(Ok(Prepared::Done(Outcome::NeedAll(entry.id)))),
         Err(err) => return Ok(Err(err.into())),
     };
-    let keep_hot = writes_hot_site(entry) && kind == DocKind::Site;
-    // Nothing new, and all of it stored: answer at once. A loaded copy whose latest write has
-    // not committed yet is written again instead, so the answer waits for a commit.
-    if let Some(saved) = saved.filter(|_| !merged.changed() && committed) {
-        let reply = catch_up(context, entry, kind, &mut merged, &saved);
-        if let Some(known) = known.filter(|_| keep_hot) {
-            let site = hot_site(context, (known.dataset, known.version, saved), true, *merged);
-            context.state.hot_sites.put(entry.id, site);
+    let keep_hot = uses_hot_site(entry) && kind == DocKind::Site;
+    if !merged.changed() {
+        // Nothing new: answer at once from what is stored. A loaded copy whose latest write
+        // has not committed answers a read from the state before it; a merge that adds
+        // nothing to it is written again instead, so its answer waits for a commit.
+        let answered = match (&stored, &latest) {
+            (Stored::Latest, Some(latest)) => Some(latest),
+            (Stored::Earlier { committed, .. }, _) if entry.changes.is_empty() => committed.as_ref(),
+            _ => None,
+        };
+        if let Some(state) = answered {
+            let reply = catch_up(context, entry, kind, &mut merged, state);
+            if let (Some(known), Some(latest)) = (known.filter(|_| keep_hot), latest) {
+                let site = hot_site(context, known.dataset, latest, stored, *merged);
+                context.state.hot_sites.put(entry.id, site);
+            }
+            return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
         }
-        return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
     }
     if kind == DocKind::Form {
         return Ok(Err(Refusal::forbidden(
@@ -363,50 +367,55 @@ async fn merge_and_check(
         Ok(write) => write,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let reply = catch_up(context, entry, kind, &mut merged, &write.bytes);
+    let written = Snapshot {
+        version: write.version,
+        heads: merged.heads(),
+        saved: write.bytes.as_slice().into(),
+    };
+    let reply = catch_up(context, entry, kind, &mut merged, &written);
     if keep_hot {
-        let saved = write.bytes.as_slice().into();
-        let site = hot_site(context, (write.dataset, write.version, saved), false, *merged);
+        let stored = stored.after_writing(latest);
+        let site = hot_site(context, write.dataset, written, stored, *merged);
         context.state.hot_sites.put(entry.id, site);
     }
     Ok(Ok(Prepared::Write(Box::new(Pending { write, reply }))))
 }
 
-/// The answer to `entry`: the merged heads, and what the device lacks as changes or, under v2
-/// when that is smaller, as the document saved whole (`saved`).
+/// The answer to `entry`: the heads of `state` (the merged document's, or an earlier state's
+/// that is known stored), and what the device lacks of it as changes or, under v2 when that
+/// is smaller, as the state saved whole.
 fn catch_up(
     context: &SyncContext<'_>,
     entry: &DocEntry,
     kind: DocKind,
     merged: &mut MergedDocument,
-    saved: &[u8],
+    state: &Snapshot,
 ) -> DocEntry {
-    let heads = merged.heads();
-    let device_heads = entry.head_hashes();
-    if context.protocol < 2 {
-        return DocEntry::new(entry.id, kind, &heads, merged.changes_missing_from(&device_heads));
-    }
-    match merged.changes_within(&device_heads, saved.len()) {
-        Some(changes) => DocEntry::new(entry.id, kind, &heads, changes),
-        None => DocEntry::with_state(entry.id, kind, &heads, saved.to_vec()),
+    let limit = if context.protocol < 2 {
+        usize::MAX
+    } else {
+        state.saved.len()
+    };
+    match merged.changes_within(&entry.head_hashes(), &state.heads, limit) {
+        Some(changes) => DocEntry::new(entry.id, kind, &state.heads, changes),
+        None => DocEntry::with_state(entry.id, kind, &state.heads, state.saved.to_vec()),
     }
 }
 
-/// The loaded copy to keep: `(dataset, version, saved bytes)` and whether that version is
-/// known committed.
+/// The loaded copy to keep.
 fn hot_site(
     context: &SyncContext<'_>,
-    (dataset, version, saved): (Uuid, i64, Arc<[u8]>),
-    committed: bool,
+    dataset: Uuid,
+    latest: Snapshot,
+    stored: Stored,
     merged: MergedDocument,
 ) -> HotSite {
     HotSite {
         dataset,
         epoch: context.epoch,
-        version,
-        committed,
         doc: merged.into_document(),
-        saved,
+        latest,
+        stored,
     }
 }
 

@@ -2,23 +2,23 @@
 //!
 //! Every phone of a dataset bumps the same few site tallies, and a site document keeps every
 //! bump as a change. Loading one from its bytes parses that whole history, for every request
-//! that touches it. This cache keeps recently merged site documents loaded, each with the
-//! version its latest write stores, so the next request merges into it directly.
+//! that touches it. This cache keeps recently used site documents loaded, each with the state
+//! its latest write stores, so the next request merges into it, or reads it, directly.
 //!
 //! The database stays the judge. A write names the version it was merged on, so a cached
 //! document that another replica has written since, or whose own last write failed, is caught
 //! as stale at commit, dropped here and loaded afresh. A merged state goes back into the cache
 //! before its write commits (the next request builds on it, and both can share one commit), so
-//! each entry also says whether everything in it is known to be committed: until it is, a merge
-//! that adds nothing must still write, so that its reply waits for a commit covering what it
-//! confirms.
+//! each entry also keeps what the database is known to hold until then ([`Stored`]): a read is
+//! answered from that, and a merge that adds nothing must still write, so that its reply waits
+//! for a commit covering what it confirms.
 //!
 //! A caller holds the document's site lock from [`HotSites::take`] to [`HotSites::put`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use sync_core::AutoCommit;
+use sync_core::{AutoCommit, ChangeHash};
 use uuid::Uuid;
 
 /// What the cache may hold, counted in saved bytes; the least recently used goes first. A
@@ -41,17 +41,57 @@ struct Entries {
     bytes: usize,
 }
 
+/// One state of a document: the version that stores it, its heads, and it saved (what a v2
+/// reply sends a device far behind).
+#[derive(Clone)]
+pub struct Snapshot {
+    pub version: i64,
+    pub heads: Vec<ChangeHash>,
+    pub saved: Arc<[u8]>,
+}
+
+/// What the database holds of a loaded document.
+pub enum Stored {
+    /// Its latest state.
+    Latest,
+    /// An earlier one (`committed`; `None` while the document's first write is in flight),
+    /// and the states written since whose writes are in flight, oldest first, before the latest.
+    Earlier {
+        committed: Option<Snapshot>,
+        in_flight: Vec<Snapshot>,
+    },
+}
+
 pub struct HotSite {
     pub dataset: Uuid,
     /// The dataset epoch it was loaded under: a reset makes it worthless.
     pub epoch: i64,
-    /// The version its latest write stores.
-    pub version: i64,
-    /// Whether that write is known to have committed.
-    pub committed: bool,
     pub doc: AutoCommit,
-    /// It saved, as its latest write stores it: a v2 reply sends it to a device far behind.
-    pub saved: Arc<[u8]>,
+    /// `doc`'s state, as its latest write stores it.
+    pub latest: Snapshot,
+    pub stored: Stored,
+}
+
+impl Stored {
+    /// What the database holds once a state after `latest` has been written too.
+    pub fn after_writing(self, latest: Option<Snapshot>) -> Stored {
+        match (self, latest) {
+            (Stored::Latest, latest) => Stored::Earlier {
+                committed: latest,
+                in_flight: Vec::new(),
+            },
+            (
+                Stored::Earlier {
+                    committed,
+                    mut in_flight,
+                },
+                latest,
+            ) => {
+                in_flight.extend(latest);
+                Stored::Earlier { committed, in_flight }
+            }
+        }
+    }
 }
 
 impl HotSites {
@@ -65,7 +105,7 @@ impl HotSites {
         let mut entries = self.lock();
         entries.remove(id);
         entries.clock += 1;
-        entries.bytes += site.saved.len();
+        entries.bytes += site.latest.saved.len();
         let now = entries.clock;
         entries.by_id.insert(id, (site, now));
         while entries.bytes > CAPACITY_BYTES {
@@ -81,12 +121,19 @@ impl HotSites {
         }
     }
 
-    /// The write that stores `version` has committed.
+    /// The write that stores `version` has committed, and with it every earlier one (a write
+    /// is guarded by the version before it).
     pub fn committed(&self, id: Uuid, version: i64) {
-        if let Some((site, _)) = self.lock().by_id.get_mut(&id)
-            && site.version == version
+        let mut entries = self.lock();
+        let Some((site, _)) = entries.by_id.get_mut(&id) else {
+            return;
+        };
+        if site.latest.version == version {
+            site.stored = Stored::Latest;
+        } else if let Stored::Earlier { committed, in_flight } = &mut site.stored
+            && let Some(at) = in_flight.iter().position(|s| s.version == version)
         {
-            site.committed = true;
+            *committed = in_flight.drain(..=at).next_back();
         }
     }
 
@@ -94,11 +141,12 @@ impl HotSites {
     /// not what the database has.
     pub fn forget(&self, id: Uuid, version: i64) {
         let mut entries = self.lock();
-        if entries
-            .by_id
-            .get(&id)
-            .is_some_and(|(site, _)| site.version == version)
-        {
+        let written = |site: &HotSite| {
+            site.latest.version == version
+                || matches!(&site.stored, Stored::Earlier { in_flight, .. }
+                    if in_flight.iter().any(|s| s.version == version))
+        };
+        if entries.by_id.get(&id).is_some_and(|(site, _)| written(site)) {
             entries.remove(id);
         }
     }
@@ -113,7 +161,7 @@ impl HotSites {
 impl Entries {
     fn remove(&mut self, id: Uuid) -> Option<HotSite> {
         let (site, _) = self.by_id.remove(&id)?;
-        self.bytes -= site.saved.len();
+        self.bytes -= site.latest.saved.len();
         Some(site)
     }
 }
@@ -126,14 +174,29 @@ mod tests {
         sized(epoch, version, 1)
     }
 
+    fn snapshot(version: i64, size: usize) -> Snapshot {
+        Snapshot {
+            version,
+            heads: Vec::new(),
+            saved: vec![0; size].into(),
+        }
+    }
+
+    /// A document whose write of `version` is in flight, on a stored earlier state.
     fn sized(epoch: i64, version: i64, size: usize) -> HotSite {
         HotSite {
             dataset: Uuid::nil(),
             epoch,
-            version,
-            committed: false,
             doc: AutoCommit::new(),
-            saved: vec![0; size].into(),
+            latest: snapshot(version, size),
+            stored: Stored::Latest.after_writing(Some(snapshot(version - 1, size))),
+        }
+    }
+
+    fn committed_version(site: &HotSite) -> Option<i64> {
+        match &site.stored {
+            Stored::Latest => Some(site.latest.version),
+            Stored::Earlier { committed, .. } => committed.as_ref().map(|s| s.version),
         }
     }
 
@@ -142,7 +205,7 @@ mod tests {
         let hot = HotSites::default();
         let id = Uuid::new_v4();
         hot.put(id, site(1, 10));
-        assert_eq!(hot.take(id, 1).map(|s| s.version), Some(10));
+        assert_eq!(hot.take(id, 1).map(|s| s.latest.version), Some(10));
         assert!(hot.take(id, 1).is_none(), "taken out");
         hot.put(id, site(1, 11));
         assert!(hot.take(id, 2).is_none(), "loaded before a reset");
@@ -150,23 +213,48 @@ mod tests {
     }
 
     #[test]
-    fn only_the_latest_write_marks_or_drops_a_document() {
+    fn commits_move_what_is_stored_forward_and_a_failed_write_drops_the_document() {
         let hot = HotSites::default();
         let id = Uuid::new_v4();
         hot.put(id, site(1, 10));
-        hot.committed(id, 9);
-        hot.forget(id, 9);
-        let entry = hot.take(id, 1).expect("still there");
-        assert!(
-            !entry.committed,
-            "an older write committing says nothing of the newer one"
-        );
+        hot.committed(id, 7);
+        hot.forget(id, 8);
+        let entry = hot.take(id, 1).expect("writes it never had say nothing of it");
+        assert_eq!(committed_version(&entry), Some(9));
+        // Two more writes in flight on top of 10.
+        let mut entry = HotSite {
+            stored: entry.stored.after_writing(Some(entry.latest.clone())),
+            latest: snapshot(11, 1),
+            ..entry
+        };
+        entry = HotSite {
+            stored: entry.stored.after_writing(Some(entry.latest.clone())),
+            latest: snapshot(12, 1),
+            ..entry
+        };
         hot.put(id, entry);
-        hot.committed(id, 10);
-        assert!(hot.take(id, 1).is_some_and(|s| s.committed));
-        hot.put(id, site(1, 12));
-        hot.forget(id, 12);
-        assert!(hot.take(id, 1).is_none());
+        hot.committed(id, 11);
+        let entry = hot.take(id, 1).expect("there");
+        assert_eq!(committed_version(&entry), Some(11), "10 committed before 11");
+        assert!(matches!(&entry.stored, Stored::Earlier { in_flight, .. } if in_flight.is_empty()));
+        hot.put(id, entry);
+        hot.committed(id, 12);
+        assert!(
+            hot.take(id, 1)
+                .is_some_and(|s| matches!(s.stored, Stored::Latest))
+        );
+
+        for failed in [12, 11] {
+            let mut entry = site(1, 11);
+            entry = HotSite {
+                stored: entry.stored.after_writing(Some(entry.latest.clone())),
+                latest: snapshot(12, 1),
+                ..entry
+            };
+            hot.put(id, entry);
+            hot.forget(id, failed);
+            assert!(hot.take(id, 1).is_none(), "write {failed} failed");
+        }
     }
 
     #[test]

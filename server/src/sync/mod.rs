@@ -10,7 +10,7 @@
 //! only after every write has committed, so whatever it acknowledges survives a crash.
 
 mod document;
-pub(crate) mod hot_sites;
+pub mod hot_sites;
 pub(crate) mod materialize;
 mod shared;
 pub(crate) mod site_locks;

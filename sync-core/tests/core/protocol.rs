@@ -410,13 +410,23 @@ fn changes_within_gives_up_once_the_saved_document_is_smaller() {
         "{} saved against {all_bytes}",
         saved.len()
     );
-    assert_eq!(merged.changes_within(&[], saved.len()), None);
-    assert_eq!(merged.changes_within(&[], all_bytes), Some(everything));
+    let all = merged.heads();
+    assert_eq!(merged.changes_within(&[], &all, saved.len()), None);
+    assert_eq!(
+        merged.changes_within(&[], &all, all_bytes),
+        Some(everything.clone())
+    );
     let last = merged
-        .changes_within(&middle, saved.len())
+        .changes_within(&middle, &all, saved.len())
         .expect("one change is smaller");
     assert_eq!(last, merged.changes_missing_from(&middle));
     assert_eq!(last.len(), 1);
+
+    // Up to an earlier state only: what the device lacks of it, and none of what came after.
+    let upto = merged.changes_within(&[], &middle, usize::MAX).expect("no limit");
+    assert_eq!(upto.len(), everything.len() - 1);
+    assert_eq!(upto[..], everything[..everything.len() - 1]);
+    assert_eq!(merged.changes_within(&middle, &middle, 0), Some(Vec::new()));
 }
 
 /// The metadata check before building changes only rules out what truly does not fit: around
@@ -445,6 +455,7 @@ fn changes_within_is_exact_at_the_limit() {
     let MergeOutcome::Merged(mut merged) = merge_incoming(Some(&whole), no_changes).expect("merge") else {
         panic!("complete")
     };
+    let all = merged.heads();
     for device_heads in [Vec::new(), origin.get_heads()] {
         let exact: usize = merged
             .changes_missing_from(&device_heads)
@@ -453,7 +464,7 @@ fn changes_within_is_exact_at_the_limit() {
             .sum();
         for max in [0, exact / 2, exact - 1, exact, exact + 1, 10 * exact] {
             assert_eq!(
-                merged.changes_within(&device_heads, max).is_some(),
+                merged.changes_within(&device_heads, &all, max).is_some(),
                 exact <= max,
                 "{exact} bytes of changes, limit {max}"
             );
