@@ -31,33 +31,15 @@ use crate::{ApiError, Result};
 
 pub const CBOR: &str = "application/cbor";
 
-pub async fn sync_v1(
+/// `POST /v{VERSION}/sync`: takes bodies of that protocol version only.
+pub async fn sync<const VERSION: u64>(
     State(state): State<AppState>,
     device: DeviceCaller,
     headers: HeaderMap,
-    body: Body,
-) -> Result<Response> {
-    sync(1, &state, &device, &headers, body).await
-}
-
-pub async fn sync_v2(
-    State(state): State<AppState>,
-    device: DeviceCaller,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response> {
-    sync(2, &state, &device, &headers, body).await
-}
-
-async fn sync(
-    version: u64,
-    state: &AppState,
-    device: &DeviceCaller,
-    headers: &HeaderMap,
     body: Body,
 ) -> Result<Response> {
     state.metrics.count_sync_request();
-    let bytes = read_cbor_body(headers, body, state.sync.max_body_bytes).await?;
+    let bytes = read_cbor_body(&headers, body, state.sync.max_body_bytes).await?;
     // The body limit already bounds memory; sync-core's per-field defaults would refuse
     // legitimate requests (a single change of a large document, or a site bumped concurrently
     // by more than 64 phones, which has that many heads).
@@ -67,10 +49,10 @@ async fn sync(
         ..Limits::default()
     };
     let request = decode_request(&bytes, &limits)?;
-    if request.v != version {
+    if request.v != VERSION {
         return Err(sync_core::Error::UnsupportedVersion(request.v).into());
     }
-    let reply = answer(state, device, &request).await?;
+    let reply = answer(&state, &device, &request).await?;
     Ok(([(CONTENT_TYPE, CBOR)], encode_response(&reply)).into_response())
 }
 
