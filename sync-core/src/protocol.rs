@@ -1,11 +1,13 @@
 //! Sync protocols v1 (DESIGN section 4) and v2: one stateless CBOR round trip per sync.
 //!
 //! v2 is v1 with one addition in replies: an entry may carry `state`, the document saved whole
-//! (an Automerge document chunk holding every change the server has), instead of `changes`.
+//! (an Automerge document chunk with every change of the state the entry's heads name),
+//! instead of `changes`.
 //! The server sends it when the changes a device lacks add up to more bytes than that: a phone
 //! that was offline while a thousand others bumped a site tally would otherwise download each
 //! bump as its own change, with its own 32-byte dependency hashes, where the saved document
-//! stores the same history columnar and compressed, at a third to a tenth of the size.
+//! stores the same history columnar and compressed, in about a third of the bytes (43 against
+//! 150 per bump for a site bumped by 2,000 phones).
 //! Requests are the same in both versions; only the server sends `state`.
 //!
 //! Decoding is defensive: the body size is bounded by the caller, ciborium never preallocates

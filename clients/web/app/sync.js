@@ -1,5 +1,6 @@
 // Moving documents to and from the server: one stateless POST /v2/sync per round (/v1/sync for
-// a server that predates v2), repeated while the engine says there is more. Runs on the Send button and when the phone gets signal.
+// a server that predates v2), repeated while the engine says there is more. Runs on the Send
+// button and when the phone gets signal.
 
 import { client, change, persist } from './engine.js';
 import { app, saveMeta } from './state.js';

@@ -75,18 +75,15 @@ pub struct HotSite {
 impl Stored {
     /// What the database holds once a state after `latest` has been written too.
     pub fn after_writing(self, latest: Option<Snapshot>) -> Stored {
-        match (self, latest) {
-            (Stored::Latest, latest) => Stored::Earlier {
+        match self {
+            Stored::Latest => Stored::Earlier {
                 committed: latest,
                 in_flight: Vec::new(),
             },
-            (
-                Stored::Earlier {
-                    committed,
-                    mut in_flight,
-                },
-                latest,
-            ) => {
+            Stored::Earlier {
+                committed,
+                mut in_flight,
+            } => {
                 in_flight.extend(latest);
                 Stored::Earlier { committed, in_flight }
             }
