@@ -73,6 +73,8 @@ pub trait Storage: Send + Sync {
     }
     /// The stored documents among `ids`, in one round trip for a whole request.
     async fn documents(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, StoredDocument>>;
+    /// The stored versions of the documents among `ids`, without their bytes.
+    async fn document_versions(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, i64>>;
     /// Writes merged documents, their actors and their materialized rows in one transaction
     /// (one commit, one fsync), each guarded by the version its merge started from, all by the
     /// dataset `epoch` the request was checked against (a reset in between must win: its

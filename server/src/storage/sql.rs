@@ -281,6 +281,25 @@ macro_rules! impl_storage {
                 Ok(found)
             }
 
+            async fn document_versions(
+                &self,
+                ids: &[uuid::Uuid],
+            ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, i64>> {
+                use sqlx::Row as _;
+                let mut found = std::collections::HashMap::with_capacity(ids.len());
+                for chunk in ids.chunks($crate::storage::write::MAX_BINDS) {
+                    let rows = of_documents("SELECT id, version FROM documents", "id", chunk)
+                        .build()
+                        .persistent(false)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    for row in &rows {
+                        found.insert(row.try_get(0)?, row.try_get(1)?);
+                    }
+                }
+                Ok(found)
+            }
+
             async fn save_batches(
                 &self,
                 batches: &[$crate::storage::WriteBatch<'_>],

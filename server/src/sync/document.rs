@@ -12,6 +12,7 @@
 //! concurrent increments to one site tally all count. Site documents being written are merged
 //! into the loaded copy [`HotSites`] keeps, under their site locks until the write is queued.
 
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sync_core::{
@@ -112,8 +113,9 @@ impl From<&StoredDocument> for Known {
 enum Lookup {
     /// Read with the rest of the request's documents (`None`: the server lacks it).
     Fetched(Option<StoredDocument>),
-    /// A site being written: the loaded copy, else the database.
-    HotOrStored,
+    /// A site: the loaded copy, else the database. For a read, the version stored when the
+    /// request began (`None`: not stored), so a copy another replica has overtaken is not read.
+    HotOrStored { stored: Option<Option<i64>> },
 }
 
 /// What an entry's changes are merged into.
@@ -157,8 +159,19 @@ pub async fn merge_and_store(
         // overtaking it again and again (another replica writing the same sites, or a site
         // evicted from the cache, would otherwise starve it).
         let held = context.state.site_locks.lock(sites.iter().map(|e| e.id)).await;
+        let reads: Vec<Uuid> = sites
+            .iter()
+            .filter(|e| e.changes.is_empty())
+            .map(|e| e.id)
+            .collect();
+        let versions = if reads.is_empty() {
+            HashMap::new()
+        } else {
+            context.state.storage.document_versions(&reads).await?
+        };
         for entry in sites {
-            let lookup = Lookup::HotOrStored;
+            let stored = entry.changes.is_empty().then(|| versions.get(&entry.id).copied());
+            let lookup = Lookup::HotOrStored { stored };
             prepare(context, entry, lookup, &mut outcomes, &mut waiting, &mut writes).await?;
         }
         if writes.is_empty() {
@@ -266,8 +279,9 @@ async fn look_up(
 ) -> Result<(Option<Known>, Base)> {
     let stored = match lookup {
         Lookup::Fetched(stored) => stored,
-        Lookup::HotOrStored => match context.state.hot_sites.take(entry.id, context.epoch) {
-            Some(hot) => {
+        Lookup::HotOrStored { stored } => match context.state.hot_sites.take(entry.id, context.epoch) {
+            // A write needs no such check: the version guard catches a stale copy at commit.
+            Some(hot) if stored.flatten().is_none_or(|version| hot.knows(version)) => {
                 let known = Known {
                     dataset: hot.dataset,
                     kind: DocKind::Site,
@@ -276,7 +290,7 @@ async fn look_up(
                 };
                 return Ok((Some(known), Base::Loaded(Box::new(hot))));
             }
-            None => context.state.storage.document(entry.id).await?,
+            _ => context.state.storage.document(entry.id).await?,
         },
     };
     Ok(match stored {

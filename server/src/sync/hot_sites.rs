@@ -72,6 +72,17 @@ pub struct HotSite {
     pub stored: Stored,
 }
 
+impl HotSite {
+    /// Whether `version`, found stored, is one this copy wrote or was loaded at: otherwise
+    /// another writer (another replica) stored the document since, and the copy is stale.
+    pub fn knows(&self, version: i64) -> bool {
+        self.latest.version == version
+            || matches!(&self.stored, Stored::Earlier { committed, in_flight }
+                if committed.as_ref().is_some_and(|s| s.version == version)
+                    || in_flight.iter().any(|s| s.version == version))
+    }
+}
+
 impl Stored {
     /// What the database holds once a state after `latest` has been written too.
     pub fn after_writing(self, latest: Option<Snapshot>) -> Stored {
@@ -138,12 +149,11 @@ impl HotSites {
     /// not what the database has.
     pub fn forget(&self, id: Uuid, version: i64) {
         let mut entries = self.lock();
-        let written = |site: &HotSite| {
-            site.latest.version == version
-                || matches!(&site.stored, Stored::Earlier { in_flight, .. }
-                    if in_flight.iter().any(|s| s.version == version))
-        };
-        if entries.by_id.get(&id).is_some_and(|(site, _)| written(site)) {
+        if entries
+            .by_id
+            .get(&id)
+            .is_some_and(|(site, _)| site.knows(version))
+        {
             entries.remove(id);
         }
     }

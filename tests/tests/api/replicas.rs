@@ -7,7 +7,10 @@ use crate::on_both_backends;
 use crate::support::process::{ServerProcess, run};
 use crate::support::{Api, Backend, Device, TestDb};
 
-on_both_backends!(two_servers_lose_no_concurrent_increment);
+on_both_backends!(
+    two_servers_lose_no_concurrent_increment,
+    a_read_through_one_server_sees_what_the_other_stored
+);
 
 const DEVICES: usize = 4;
 const BUMPS: i64 = 12;
@@ -71,6 +74,47 @@ async fn two_servers_lose_no_concurrent_increment(backend: Backend) {
             .unwrap_or("");
         eprintln!("{}: {line}", api.base);
     }
+    a.kill();
+    b.kill();
+}
+
+fn tally(device: &Device, site: Uuid) -> i64 {
+    let sites = device.engine.sites();
+    let (_, view) = sites.iter().find(|(id, _)| *id == site).expect("site");
+    view.tallies["contacts"]
+}
+
+/// Server A keeps a busy site loaded; server B then stores a newer version of it. A phone that
+/// only reads, through A, must get B's version, not A's loaded copy.
+async fn a_read_through_one_server_sees_what_the_other_stored(backend: Backend) {
+    let db = TestDb::create(&backend).await;
+    let (ok, stdout, stderr) = run(&["token", "create", "--role", "admin", "--database", &db.url]);
+    assert!(ok, "{stderr}");
+    let admin = stdout.trim().to_owned();
+    let (ok, _, stderr) = run(&["migrate", "--database", &db.url]);
+    assert!(ok, "{stderr}");
+    let a = ServerProcess::start(&db.url);
+    let b = ServerProcess::start(&db.url);
+    let (_, mut devices) = a.api.dataset_with_devices(&admin, "live", 3).await;
+    let site = devices[0].engine.create_site("pier", "Pier").expect("site");
+    for device in &mut devices {
+        device.sync_fully(&a.api).await;
+    }
+    devices[0].engine.bump_tally(site, "contacts", 1).expect("bump");
+    devices[0].sync_fully(&a.api).await;
+    assert_eq!(tally(&devices[2], site), 0);
+    devices[2].sync_fully(&a.api).await;
+    assert_eq!(tally(&devices[2], site), 1, "A has the site loaded now");
+
+    devices[1].engine.bump_tally(site, "contacts", 10).expect("bump");
+    devices[1].sync_fully(&b.api).await;
+    devices[2].sync_fully(&a.api).await;
+    assert_eq!(tally(&devices[2], site), 11, "the read went past A's loaded copy");
+    // And A's next write builds on what B stored.
+    devices[2].engine.bump_tally(site, "contacts", 100).expect("bump");
+    devices[2].sync_fully(&a.api).await;
+    let total = "SELECT total FROM site_tallies WHERE document = $1 AND metric = 'contacts'";
+    assert_eq!(db.count(total, site).await, 111);
     a.kill();
     b.kill();
 }
