@@ -113,9 +113,11 @@ impl From<&StoredDocument> for Known {
 enum Lookup {
     /// Read with the rest of the request's documents (`None`: the server lacks it).
     Fetched(Option<StoredDocument>),
-    /// A site: the loaded copy, else the database. For a read, the version stored when the
-    /// request began (`None`: not stored), so a copy another replica has overtaken is not read.
-    HotOrStored { stored: Option<Option<i64>> },
+    /// A site written to: the loaded copy, else the database. A stale copy needs no check
+    /// here: the version guard catches it at commit.
+    HotOrStored,
+    /// A site read: its loaded copy if that is not stale, else the database.
+    Read(Option<Box<HotSite>>),
 }
 
 /// What an entry's changes are merged into.
@@ -159,19 +161,13 @@ pub async fn merge_and_store(
         // overtaking it again and again (another replica writing the same sites, or a site
         // evicted from the cache, would otherwise starve it).
         let held = context.state.site_locks.lock(sites.iter().map(|e| e.id)).await;
-        let reads: Vec<Uuid> = sites
-            .iter()
-            .filter(|e| e.changes.is_empty())
-            .map(|e| e.id)
-            .collect();
-        let versions = if reads.is_empty() {
-            HashMap::new()
-        } else {
-            context.state.storage.document_versions(&reads).await?
-        };
+        let mut read = fresh_copies_to_read(context, &sites).await?;
         for entry in sites {
-            let stored = entry.changes.is_empty().then(|| versions.get(&entry.id).copied());
-            let lookup = Lookup::HotOrStored { stored };
+            let lookup = if entry.changes.is_empty() {
+                Lookup::Read(read.remove(&entry.id))
+            } else {
+                Lookup::HotOrStored
+            };
             prepare(context, entry, lookup, &mut outcomes, &mut waiting, &mut writes).await?;
         }
         if writes.is_empty() {
@@ -236,6 +232,34 @@ pub async fn merge_and_store(
     )))
 }
 
+/// The loaded copies of the sites `entries` only read, taken out of [`HotSites`], that the
+/// database still holds a version of: a copy whose document another replica has written
+/// since is stale and dropped. The copies are taken before the versions are read, so a write
+/// of this process committing in between is one the copy knows.
+async fn fresh_copies_to_read(
+    context: &SyncContext<'_>,
+    entries: &[&DocEntry],
+) -> Result<HashMap<Uuid, Box<HotSite>>> {
+    let mut copies: HashMap<Uuid, Box<HotSite>> = entries
+        .iter()
+        .filter(|e| e.changes.is_empty())
+        .filter_map(|e| {
+            context
+                .state
+                .hot_sites
+                .take(e.id, context.epoch)
+                .map(|c| (e.id, Box::new(c)))
+        })
+        .collect();
+    if copies.is_empty() {
+        return Ok(copies);
+    }
+    let ids: Vec<Uuid> = copies.keys().copied().collect();
+    let stored = context.state.storage.document_versions(&ids).await?;
+    copies.retain(|id, copy| stored.get(id).is_none_or(|version| copy.knows(*version)));
+    Ok(copies)
+}
+
 /// Site documents are merged into, and read from, the copy [`HotSites`] keeps loaded;
 /// everything else goes to the database.
 fn uses_hot_site(entry: &DocEntry) -> bool {
@@ -270,8 +294,18 @@ async fn prepare<'e>(
     Ok(())
 }
 
-/// The stored document's facts and what to merge into: the loaded copy of a site being
-/// written if this process has one, else the stored bytes.
+fn loaded(hot: Box<HotSite>) -> (Option<Known>, Base) {
+    let known = Known {
+        dataset: hot.dataset,
+        kind: DocKind::Site,
+        owner: None,
+        version: hot.latest.version,
+    };
+    (Some(known), Base::Loaded(hot))
+}
+
+/// The stored document's facts and what to merge into: the loaded copy of a site if this
+/// process has one, else the stored bytes.
 async fn look_up(
     context: &SyncContext<'_>,
     entry: &DocEntry,
@@ -279,19 +313,12 @@ async fn look_up(
 ) -> Result<(Option<Known>, Base)> {
     let stored = match lookup {
         Lookup::Fetched(stored) => stored,
-        Lookup::HotOrStored { stored } => match context.state.hot_sites.take(entry.id, context.epoch) {
-            // A write needs no such check: the version guard catches a stale copy at commit.
-            Some(hot) if stored.flatten().is_none_or(|version| hot.knows(version)) => {
-                let known = Known {
-                    dataset: hot.dataset,
-                    kind: DocKind::Site,
-                    owner: None,
-                    version: hot.latest.version,
-                };
-                return Ok((Some(known), Base::Loaded(Box::new(hot))));
-            }
-            _ => context.state.storage.document(entry.id).await?,
+        Lookup::HotOrStored => match context.state.hot_sites.take(entry.id, context.epoch) {
+            Some(hot) => return Ok(loaded(Box::new(hot))),
+            None => context.state.storage.document(entry.id).await?,
         },
+        Lookup::Read(Some(hot)) => return Ok(loaded(hot)),
+        Lookup::Read(None) => context.state.storage.document(entry.id).await?,
     };
     Ok(match stored {
         Some(stored) => {
