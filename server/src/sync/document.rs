@@ -233,9 +233,10 @@ pub async fn merge_and_store(
 }
 
 /// The loaded copies of the sites `entries` only read, taken out of [`HotSites`], that the
-/// database still holds a version of: a copy whose document another replica has written
-/// since is stale and dropped. The copies are taken before the versions are read, so a write
-/// of this process committing in between is one the copy knows.
+/// database still holds a version of, each brought up to the version stored (its commit
+/// notice may have come while the copy was taken out). A copy whose document another replica
+/// has written since is stale and dropped. The copies are taken before the versions are
+/// read, so a write of this process committing in between is one the copy knows.
 async fn fresh_copies_to_read(
     context: &SyncContext<'_>,
     entries: &[&DocEntry],
@@ -256,7 +257,14 @@ async fn fresh_copies_to_read(
     }
     let ids: Vec<Uuid> = copies.keys().copied().collect();
     let stored = context.state.storage.document_versions(&ids).await?;
-    copies.retain(|id, copy| stored.get(id).is_none_or(|version| copy.knows(*version)));
+    copies.retain(|id, copy| match stored.get(id) {
+        None => true,
+        Some(&version) if copy.knows(version) => {
+            copy.stored_at(version);
+            true
+        }
+        Some(_) => false,
+    });
     Ok(copies)
 }
 

@@ -73,6 +73,19 @@ pub struct HotSite {
 }
 
 impl HotSite {
+    /// The database holds `version`: if this copy wrote it, that write and every earlier one
+    /// have committed (a write is guarded by the version before it). Also how a copy that was
+    /// taken out of the cache while its writes committed, and so missed hearing of it, catches up.
+    pub fn stored_at(&mut self, version: i64) {
+        if self.latest.version == version {
+            self.stored = Stored::Latest;
+        } else if let Stored::Earlier { committed, in_flight } = &mut self.stored
+            && let Some(at) = in_flight.iter().position(|s| s.version == version)
+        {
+            *committed = in_flight.drain(..=at).next_back();
+        }
+    }
+
     /// Whether `version`, found stored, is one this copy wrote or was loaded at: otherwise
     /// another writer (another replica) stored the document since, and the copy is stale.
     pub fn knows(&self, version: i64) -> bool {
@@ -129,19 +142,10 @@ impl HotSites {
         }
     }
 
-    /// The write that stores `version` has committed, and with it every earlier one (a write
-    /// is guarded by the version before it).
+    /// The write that stores `version` has committed ([`HotSite::stored_at`]).
     pub fn committed(&self, id: Uuid, version: i64) {
-        let mut entries = self.lock();
-        let Some((site, _)) = entries.by_id.get_mut(&id) else {
-            return;
-        };
-        if site.latest.version == version {
-            site.stored = Stored::Latest;
-        } else if let Stored::Earlier { committed, in_flight } = &mut site.stored
-            && let Some(at) = in_flight.iter().position(|s| s.version == version)
-        {
-            *committed = in_flight.drain(..=at).next_back();
+        if let Some((site, _)) = self.lock().by_id.get_mut(&id) {
+            site.stored_at(version);
         }
     }
 

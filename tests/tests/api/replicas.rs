@@ -23,15 +23,20 @@ async fn bump_and_sync(mut device: Device, servers: [Api; 2], site: Uuid, first:
     device
 }
 
-async fn two_servers_lose_no_concurrent_increment(backend: Backend) {
-    let db = TestDb::create(&backend).await;
+/// A migrated database, an admin token for it, and two server processes on it.
+async fn two_servers(backend: &Backend) -> (TestDb, String, ServerProcess, ServerProcess) {
+    let db = TestDb::create(backend).await;
     let (ok, stdout, stderr) = run(&["token", "create", "--role", "admin", "--database", &db.url]);
     assert!(ok, "{stderr}");
-    let admin = stdout.trim().to_owned();
-    let (ok, _, stderr) = run(&["migrate", "--database", &db.url]);
-    assert!(ok, "{stderr}");
+    let (ok, _, migrate_err) = run(&["migrate", "--database", &db.url]);
+    assert!(ok, "{migrate_err}");
     let a = ServerProcess::start(&db.url);
     let b = ServerProcess::start(&db.url);
+    (db, stdout.trim().to_owned(), a, b)
+}
+
+async fn two_servers_lose_no_concurrent_increment(backend: Backend) {
+    let (db, admin, a, b) = two_servers(&backend).await;
     let (_, mut devices) = a.api.dataset_with_devices(&admin, "live", DEVICES).await;
     let site = devices[0].engine.create_site("square", "Square").expect("site");
     devices[0].sync_fully(&a.api).await;
@@ -87,14 +92,7 @@ fn tally(device: &Device, site: Uuid) -> i64 {
 /// Server A keeps a busy site loaded; server B then stores a newer version of it. A phone that
 /// only reads, through A, must get B's version, not A's loaded copy.
 async fn a_read_through_one_server_sees_what_the_other_stored(backend: Backend) {
-    let db = TestDb::create(&backend).await;
-    let (ok, stdout, stderr) = run(&["token", "create", "--role", "admin", "--database", &db.url]);
-    assert!(ok, "{stderr}");
-    let admin = stdout.trim().to_owned();
-    let (ok, _, stderr) = run(&["migrate", "--database", &db.url]);
-    assert!(ok, "{stderr}");
-    let a = ServerProcess::start(&db.url);
-    let b = ServerProcess::start(&db.url);
+    let (db, admin, a, b) = two_servers(&backend).await;
     let (_, mut devices) = a.api.dataset_with_devices(&admin, "live", 3).await;
     let site = devices[0].engine.create_site("pier", "Pier").expect("site");
     for device in &mut devices {

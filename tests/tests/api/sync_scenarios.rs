@@ -18,6 +18,7 @@ on_both_backends!(
     unmentioned_documents_are_paged_with_more,
     a_site_with_more_heads_than_the_default_limit_syncs,
     a_read_while_a_site_write_is_in_flight_sees_only_what_is_stored,
+    a_read_catches_up_with_a_commit_the_loaded_copy_missed,
 );
 
 pub fn edit(seed: i64) -> ResponseEdit {
@@ -577,4 +578,48 @@ async fn a_read_while_a_site_write_is_in_flight_sees_only_what_is_stored(backend
         device.sync_fully(api).await;
         assert_eq!(tally(device, site, "contacts"), 107);
     }
+}
+
+/// A loaded copy taken out of the cache (by a merge or a read) misses the notice that its
+/// write committed, and would go on answering reads from the state before. A read checks the
+/// stored version and catches up. Made here by hand: the copy is told its latest write is still
+/// in flight, on top of the site's first state.
+async fn a_read_catches_up_with_a_commit_the_loaded_copy_missed(backend: Backend) {
+    use survey_server::sync::hot_sites::{Snapshot, Stored};
+
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (_, mut devices) = api.dataset_with_devices(&admin, "live", 2).await;
+    let site = devices[0].engine.create_site("port", "Harbour").expect("site");
+    for device in &mut devices {
+        device.sync_fully(api).await;
+    }
+    let first = devices[1].engine.document_mut(site).expect("site");
+    let mut first_heads = first.get_heads();
+    first_heads.sort();
+    let first = Snapshot {
+        version: i64::MIN,
+        heads: first_heads,
+        saved: first.save().into(),
+    };
+    devices[0].engine.bump_tally(site, "contacts", 3).expect("bump");
+    devices[0].sync_fully(api).await;
+
+    let hot = &server.state.hot_sites;
+    let mut copy = hot.take(site, 1).expect("the site is loaded");
+    assert!(matches!(copy.stored, Stored::Latest));
+    copy.stored = Stored::Latest.after_writing(Some(first));
+    hot.put(site, copy);
+    devices[1].sync_fully(api).await;
+    assert_eq!(
+        tally(&devices[1], site, "contacts"),
+        3,
+        "the read saw the committed bump"
+    );
+    let copy = hot.take(site, 1).expect("still loaded");
+    assert!(
+        matches!(copy.stored, Stored::Latest),
+        "and the copy knows it is stored"
+    );
 }
