@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sync_core::{
-    DocEntry, DocKind, Error as CoreError, Form, MergeOutcome, MergedDocument, Rejection, merge_incoming,
-    merge_into,
+    ChangeHash, DocEntry, DocKind, Error as CoreError, Form, MergeOutcome, MergedDocument, Rejection,
+    merge_incoming, merge_into,
 };
 use uuid::Uuid;
 
@@ -126,6 +126,7 @@ enum Base {
     Stored {
         bytes: Vec<u8>,
         heads: Vec<u8>,
+        version: i64,
     },
     /// From [`HotSites`].
     Loaded(Box<HotSite>),
@@ -334,6 +335,7 @@ async fn look_up(
             let base = Base::Stored {
                 bytes: stored.bytes,
                 heads: stored.heads,
+                version: stored.version,
             };
             (Some(known), base)
         }
@@ -367,10 +369,14 @@ async fn merge_and_check(
             let reply = DocEntry::new(entry.id, kind, &entry.head_hashes(), Vec::new());
             return Ok(Ok(Prepared::Done(Outcome::Reply(reply))));
         }
-        Base::Stored { bytes, heads } => {
+        Base::Stored {
+            bytes,
+            heads,
+            version,
+        } => {
             let merged = merge_incoming(Some(&bytes), &entry.changes);
             let snapshot = Snapshot {
-                version: known.as_ref().map_or(0, |k| k.version),
+                version,
                 heads: head_hashes(&heads),
                 saved: bytes.into(),
             };
@@ -399,7 +405,7 @@ async fn merge_and_check(
             _ => None,
         };
         if let Some(state) = answered {
-            let reply = catch_up(context, entry, kind, &mut merged, state);
+            let reply = catch_up(context, entry, kind, &mut merged, &state.heads, &state.saved);
             if let (Some(known), Some(latest)) = (known.filter(|_| keep_hot), latest) {
                 let site = hot_site(context, known.dataset, latest, stored, *merged);
                 context.state.hot_sites.put(entry.id, site);
@@ -416,13 +422,14 @@ async fn merge_and_check(
         Ok(write) => write,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let written = Snapshot {
-        version: write.version,
-        heads: merged.heads(),
-        saved: write.bytes.as_slice().into(),
-    };
-    let reply = catch_up(context, entry, kind, &mut merged, &written);
+    let heads = merged.heads();
+    let reply = catch_up(context, entry, kind, &mut merged, &heads, &write.bytes);
     if keep_hot {
+        let written = Snapshot {
+            version: write.version,
+            heads,
+            saved: write.bytes.as_slice().into(),
+        };
         let stored = stored.after_writing(latest);
         let site = hot_site(context, write.dataset, written, stored, *merged);
         context.state.hot_sites.put(entry.id, site);
@@ -430,24 +437,25 @@ async fn merge_and_check(
     Ok(Ok(Prepared::Write(Box::new(Pending { write, reply }))))
 }
 
-/// The answer to `entry`: the heads of `state` (the merged document's, or an earlier state's
+/// The answer to `entry`: the state with `heads` (the merged document's, or an earlier one's
 /// that is known stored), and what the device lacks of it as changes or, under v2 when that
-/// is smaller, as the state saved whole.
+/// is smaller, as that state saved whole (`saved`).
 fn catch_up(
     context: &SyncContext<'_>,
     entry: &DocEntry,
     kind: DocKind,
     merged: &mut MergedDocument,
-    state: &Snapshot,
+    heads: &[ChangeHash],
+    saved: &[u8],
 ) -> DocEntry {
     let limit = if context.protocol < 2 {
         usize::MAX
     } else {
-        state.saved.len()
+        saved.len()
     };
-    match merged.changes_within(&entry.head_hashes(), &state.heads, limit) {
-        Some(changes) => DocEntry::new(entry.id, kind, &state.heads, changes),
-        None => DocEntry::with_state(entry.id, kind, &state.heads, state.saved.to_vec()),
+    match merged.changes_within(&entry.head_hashes(), heads, limit) {
+        Some(changes) => DocEntry::new(entry.id, kind, heads, changes),
+        None => DocEntry::with_state(entry.id, kind, heads, saved.to_vec()),
     }
 }
 
