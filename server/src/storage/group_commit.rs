@@ -4,7 +4,7 @@
 //! takes about 3.4 ms on the team's machine, and a commit needs more than one). SQLite commits
 //! one transaction at a time, so requests that committed alone queued behind each other's
 //! fsyncs while the CPU sat idle. Here one task takes every request waiting, stores each as a
-//! batch on its own savepoint ([`Storage::save_batches`]) and commits them together; requests
+//! batch of its own ([`Storage::save_batches`]) and commits them together; requests
 //! that arrive meanwhile form the next group, so groups grow with the load by themselves and
 //! nobody waits on a timer.
 //!

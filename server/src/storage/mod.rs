@@ -85,9 +85,9 @@ pub trait Storage: Send + Sync {
             .pop()
             .ok_or_else(|| ApiError::Internal("a batch was saved without an outcome".into()))
     }
-    /// [`save_documents`](Storage::save_documents) for several requests in one transaction,
-    /// each on its own savepoint: a batch refused (`LinkedActor`, `EpochMoved`) writes nothing
-    /// and the others still commit. One outcome per batch, in order.
+    /// [`save_documents`](Storage::save_documents) for several requests in one transaction:
+    /// a batch refused (`LinkedActor`, `EpochMoved`) is refused before it writes anything, and
+    /// the others still commit. One outcome per batch, in order.
     async fn save_batches(&self, batches: &[WriteBatch<'_>]) -> Result<Vec<BatchOutcome>>;
     /// Form and site documents of a dataset (what every device of it may read), by id.
     async fn shared_documents(&self, dataset: Uuid) -> Result<Vec<DocumentSummary>>;

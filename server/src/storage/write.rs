@@ -10,7 +10,7 @@ macro_rules! document_writes {
     ($db:ty) => {
         /// Writes `writes` inside `tx`. A document whose stored version moved since it was read
         /// (or that someone else created first) is left out and marked stale; a document whose
-        /// actor already wrote another document stops the batch (the caller rolls back).
+        /// actor already wrote another document stops the batch before anything is written.
         async fn write_documents_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[$crate::storage::DocumentWrite],
@@ -18,6 +18,10 @@ macro_rules! document_writes {
             use sqlx::Row as _;
             use $crate::storage::{BatchOutcome, Materialized};
 
+            let (culprit, known_actors) = check_actors_in(tx, writes).await?;
+            if let Some(culprit) = culprit {
+                return Ok(BatchOutcome::LinkedActor(culprit));
+            }
             // Rows are locked in id order, so two requests touching the same site documents
             // wait for each other instead of deadlocking (PostgreSQL).
             let mut by_id: Vec<usize> = (0..writes.len()).collect();
@@ -76,42 +80,39 @@ macro_rules! document_writes {
             let live: Vec<(usize, &$crate::storage::DocumentWrite)> =
                 writes.iter().enumerate().filter(|(i, _)| !stale[*i]).collect();
 
-            // Actors: each may write one document only (a shared actor would link two
-            // respondents' records). New actors are claimed in one statement; the few already
-            // known are checked one by one.
-            let mut actors: Vec<(usize, &[u8], uuid::Uuid)> = Vec::new();
-            for &(i, write) in &live {
+            // The actors were checked above; claiming them can only find one taken in between
+            // by another server's transaction on the same database. This batch has written
+            // already, so it fails: its group is then committed request by request, and the
+            // check above refuses the entry.
+            let mut actors: Vec<(&[u8], uuid::Uuid)> = Vec::new();
+            for &(_, write) in &live {
                 let this_write = actors.len();
                 for actor in &write.actors {
-                    if !actors[this_write..].iter().any(|(_, a, _)| *a == actor.as_slice()) {
-                        actors.push((i, actor.as_slice(), write.id));
+                    if !actors[this_write..].iter().any(|(a, _)| *a == actor.as_slice()) {
+                        actors.push((actor.as_slice(), write.id));
                     }
                 }
             }
             let claimed = insert_rows(
                 tx,
                 "INSERT INTO doc_actors (actor, document) ",
-                " ON CONFLICT (actor) DO NOTHING RETURNING actor, document",
+                " ON CONFLICT (actor) DO NOTHING RETURNING actor",
                 &actors,
                 2,
-                |mut row, (_, actor, document)| {
+                |mut row, (actor, document)| {
                     row.push_bind(*actor).push_bind(*document);
                 },
             )
             .await?
             .iter()
-            .map(|row| Ok((row.try_get::<Vec<u8>, _>(0)?, row.try_get::<uuid::Uuid, _>(1)?)))
-            .collect::<Result<std::collections::HashSet<_>, sqlx::Error>>()?;
-            for &(i, actor, document) in &actors {
-                if claimed.contains(&(actor.to_vec(), document)) {
-                    continue;
-                }
-                let owner: uuid::Uuid = sqlx::query_scalar("SELECT document FROM doc_actors WHERE actor = $1")
-                    .bind(actor)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                if owner != document {
-                    return Ok(BatchOutcome::LinkedActor(i));
+            .map(|row| row.try_get::<Vec<u8>, _>(0))
+            .collect::<Result<std::collections::HashSet<_>, _>>()?;
+            for (actor, _) in &actors {
+                if !claimed.contains(*actor) && !known_actors.contains(actor) {
+                    return Err($crate::ApiError::Conflict {
+                        code: "linked_actor",
+                        message: "a change's actor was claimed for another document at the same moment; sync again".into(),
+                    });
                 }
             }
 
@@ -210,15 +211,66 @@ macro_rules! document_writes {
             tx: &mut sqlx::Transaction<'static, $db>,
             write: &$crate::storage::DocumentWrite,
         ) -> $crate::Result<()> {
-            for statement in [
-                "DELETE FROM answers WHERE document = $1",
-                "DELETE FROM responses WHERE document = $1",
-                "DELETE FROM site_tallies WHERE document = $1",
-                "DELETE FROM conflicts WHERE document = $1",
-            ] {
+            let statements: &[&'static str] = match write.rows {
+                $crate::storage::Materialized::Response(_) => &[
+                    "DELETE FROM answers WHERE document = $1",
+                    "DELETE FROM responses WHERE document = $1",
+                    "DELETE FROM conflicts WHERE document = $1",
+                ],
+                $crate::storage::Materialized::Site(_) => &[
+                    "DELETE FROM site_tallies WHERE document = $1",
+                    "DELETE FROM conflicts WHERE document = $1",
+                ],
+            };
+            for &statement in statements {
                 sqlx::query(statement).bind(write.id).execute(&mut **tx).await?;
             }
             Ok(())
+        }
+
+        /// The first write of `writes` with an actor that already wrote another document, in
+        /// the database or earlier in `writes`, and the actors the database already has as
+        /// their write's. Checked before anything is written, so a batch refused for it needs
+        /// nothing undone: batches sharing a transaction need no savepoint each, whose journal
+        /// cost the SQLite writer a copy of every page a batch touched.
+        async fn check_actors_in<'w>(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            writes: &'w [$crate::storage::DocumentWrite],
+        ) -> $crate::Result<(Option<usize>, std::collections::HashSet<&'w [u8]>)> {
+            use sqlx::Row as _;
+            let mut writer_of: std::collections::HashMap<&[u8], (usize, uuid::Uuid)> =
+                std::collections::HashMap::new();
+            let mut culprit: Option<usize> = None;
+            let mut known = std::collections::HashSet::new();
+            for (i, write) in writes.iter().enumerate() {
+                for actor in &write.actors {
+                    let (_, first) = *writer_of.entry(actor.as_slice()).or_insert((i, write.id));
+                    if first != write.id {
+                        culprit = Some(culprit.map_or(i, |c| c.min(i)));
+                    }
+                }
+            }
+            let actors: Vec<&[u8]> = writer_of.keys().copied().collect();
+            for chunk in actors.chunks($crate::storage::write::MAX_BINDS) {
+                let mut builder = sqlx::QueryBuilder::<$db>::new("SELECT actor, document FROM doc_actors WHERE actor IN (");
+                let mut binds = builder.separated(", ");
+                for actor in chunk {
+                    binds.push_bind(*actor);
+                }
+                builder.push(")");
+                for row in builder.build().persistent(false).fetch_all(&mut **tx).await? {
+                    let (actor, owner): (&[u8], uuid::Uuid) = (row.try_get(0)?, row.try_get(1)?);
+                    let Some((&actor, &(i, document))) = writer_of.get_key_value(actor) else {
+                        continue;
+                    };
+                    if document == owner {
+                        known.insert(actor);
+                    } else {
+                        culprit = Some(culprit.map_or(i, |c| c.min(i)));
+                    }
+                }
+            }
+            Ok((culprit, known))
         }
 
         /// `head VALUES (…), (…) tail` over `rows`, chunked under the bound-value limit; returns

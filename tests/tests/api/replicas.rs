@@ -116,3 +116,67 @@ async fn a_read_through_one_server_sees_what_the_other_stored(backend: Backend) 
     a.kill();
     b.kill();
 }
+
+/// PostgreSQL only: SQLite runs one writer at a time, so there a batch always sees a claim.
+mod claim_race {
+    pub mod postgres {
+        use uuid::Uuid;
+
+        use crate::support::{Backend, TestServer};
+        use crate::sync_scenarios::site_write;
+
+        /// Another server's transaction on the same PostgreSQL database claims an actor after a batch
+        /// checked its actors and before it claimed them (SQLite has one writer at a time, so there
+        /// the batch would simply see the claim). The batch has written its documents by then, so it
+        /// must fail as a whole rather than store a document whose actor wrote another one.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn an_actor_claimed_by_another_transaction_meanwhile_links_nothing() {
+            let Some(backend) = Backend::postgres() else {
+                return;
+            };
+            let server = TestServer::start(&backend).await;
+            let admin = server.admin_token().await;
+            let (dataset, _) = server.api.dataset_with_devices(&admin, "live", 1).await;
+            let other = sqlx::PgPool::connect(&server.db.url).await.expect("connect");
+            let mut claiming = other.begin().await.expect("begin");
+            let elsewhere = Uuid::new_v4();
+            sqlx::query("INSERT INTO doc_actors (actor, document) VALUES ($1, $2)")
+                .bind(vec![9u8; 16])
+                .bind(elsewhere)
+                .execute(&mut *claiming)
+                .await
+                .expect("claim");
+
+            let write = site_write(dataset, "raced", Some(vec![9; 16]));
+            let storage = server.state.storage.clone();
+            let batch = vec![write.clone()];
+            let saving = tokio::spawn(async move { storage.save_documents(&batch, 1).await });
+            // The batch's claim waits for the open transaction's row lock.
+            let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+            let mut blocked = false;
+            for _ in 0..200 {
+                let n: i64 = sqlx::query_scalar(waiting)
+                    .fetch_one(&other)
+                    .await
+                    .expect("activity");
+                if n > 0 {
+                    blocked = true;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            assert!(blocked, "the batch never reached its claim");
+            claiming.commit().await.expect("commit");
+
+            match saving.await.expect("join") {
+                Err(survey_server::ApiError::Conflict { code, .. }) => assert_eq!(code, "linked_actor"),
+                other => panic!("expected a linked_actor conflict, got {other:?}"),
+            }
+            let stored = "SELECT COUNT(*) FROM documents WHERE id = $1";
+            assert_eq!(server.db.count(stored, write.id).await, 0);
+            let owned = "SELECT COUNT(*) FROM doc_actors WHERE document = $1";
+            assert_eq!(server.db.count(owned, elsewhere).await, 1);
+            other.close().await;
+        }
+    }
+}

@@ -348,7 +348,11 @@ async fn a_write_checked_before_a_reset_is_not_stored(backend: Backend) {
 }
 
 /// A new site document's write, as the sync endpoint prepares it.
-fn site_write(dataset: Uuid, site: &str, actor: Option<Vec<u8>>) -> survey_server::storage::DocumentWrite {
+pub fn site_write(
+    dataset: Uuid,
+    site: &str,
+    actor: Option<Vec<u8>>,
+) -> survey_server::storage::DocumentWrite {
     use survey_server::storage::{DocumentWrite, Materialized, SiteRow};
     let mut doc =
         sync_core::site::create(dataset, site, "A site", sync_core::site::DEFAULT_METRICS).expect("site");
@@ -439,11 +443,74 @@ async fn a_batch_stores_all_but_stale_documents_and_nothing_with_a_linked_actor(
             .await,
         0
     );
+
+    // Two documents of one batch with one actor: the second is the culprit.
+    let first = site_write(dataset, "e", Some(vec![5; 16]));
+    let twin = site_write(dataset, "f", Some(vec![5; 16]));
+    assert_eq!(
+        storage
+            .save_documents(&[first.clone(), twin.clone()], 1)
+            .await
+            .expect("save"),
+        BatchOutcome::LinkedActor(1)
+    );
+    for write in [&first, &twin] {
+        assert_eq!(
+            server
+                .db
+                .count("SELECT COUNT(*) FROM documents WHERE id = $1", write.id)
+                .await,
+            0
+        );
+    }
 }
 
-/// Group commit stores several requests in one transaction, each on its own savepoint: a
-/// request refused for a linked actor or a moved epoch writes nothing (not even the actors it
-/// would have claimed), and the requests around it still commit.
+/// The SQLite writer leaves checkpoints (copying the write-ahead log into the database file)
+/// to a background task, off the path every sync waits on; without that task the log would
+/// grow for as long as the server runs and the database file would never see the data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_reach_the_database_file_through_background_checkpoints() {
+    let server = TestServer::start(&Backend::Sqlite).await;
+    let admin = server.admin_token().await;
+    let (dataset, _) = server.api.dataset_with_devices(&admin, "live", 1).await;
+    let file = server
+        .db
+        .url
+        .strip_prefix("sqlite://")
+        .expect("a SQLite URL")
+        .to_owned();
+    let size = || std::fs::metadata(&file).expect("database file").len();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let before = size();
+    let writes: Vec<_> = (0..400)
+        .map(|i| {
+            site_write(
+                dataset,
+                &format!("site-{i}"),
+                Some(Uuid::new_v4().as_bytes().to_vec()),
+            )
+        })
+        .collect();
+    server
+        .state
+        .storage
+        .save_documents(&writes, 1)
+        .await
+        .expect("save");
+    let mut grown = false;
+    for _ in 0..100 {
+        if size() > before + 100_000 {
+            grown = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(grown, "the database file stayed at {} bytes", size());
+}
+
+/// Group commit stores several requests in one transaction: a request refused for a linked
+/// actor or a moved epoch writes nothing (not even the actors it would have claimed), and the
+/// requests around it still commit.
 async fn requests_committed_together_are_refused_alone(backend: Backend) {
     use survey_server::storage::{BatchOutcome, WriteBatch};
 
