@@ -306,23 +306,37 @@ macro_rules! impl_storage {
             ) -> $crate::Result<Vec<$crate::storage::BatchOutcome>> {
                 use $crate::storage::BatchOutcome;
                 let mut tx = self.writer.begin_with($begin).await?;
-                let mut outcomes = Vec::with_capacity(batches.len());
+                // The epochs first, like a reset takes the dataset row before the documents:
+                // if a reset committed first we see its epoch here; if it comes later it waits
+                // for this commit, then deletes what was written.
+                let mut epochs = std::collections::HashMap::new();
+                let mut moved = Vec::with_capacity(batches.len());
                 for batch in batches {
-                    // The epoch first, like a reset takes the dataset row before the documents:
-                    // if a reset committed first we see its epoch here; if it comes later it
-                    // waits for this commit, then deletes what it wrote.
-                    let dataset = batch.writes.first().map(|w| w.dataset);
-                    let current: Option<i64> = sqlx::query_scalar($epoch)
-                        .bind(dataset)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if dataset.is_some() && current != Some(batch.epoch) {
-                        outcomes.push(BatchOutcome::EpochMoved);
+                    let Some(dataset) = batch.writes.first().map(|w| w.dataset) else {
+                        moved.push(false);
                         continue;
+                    };
+                    if !epochs.contains_key(&dataset) {
+                        let current: Option<i64> = sqlx::query_scalar($epoch)
+                            .bind(dataset)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        epochs.insert(dataset, current);
                     }
-                    // A refused batch has written nothing (see write_documents_in).
-                    outcomes.push(write_documents_in(&mut tx, batch.writes).await?);
+                    moved.push(epochs[&dataset] != Some(batch.epoch));
                 }
+                let kept: Vec<&[$crate::storage::DocumentWrite]> = batches
+                    .iter()
+                    .zip(&moved)
+                    .filter(|(_, moved)| !**moved)
+                    .map(|(batch, _)| batch.writes)
+                    .collect();
+                let mut written = write_batches_in(&mut tx, &kept).await?.into_iter();
+                let outcomes = moved
+                    .iter()
+                    .map(|&moved| if moved { Some(BatchOutcome::EpochMoved) } else { written.next() })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| $crate::ApiError::Internal("a batch was written without an outcome".into()))?;
                 tx.commit().await?;
                 Ok(outcomes)
             }
@@ -522,8 +536,8 @@ macro_rules! impl_storage {
                 let mut received = Vec::with_capacity(SEED_CHUNK);
                 while seeds.recv_many(&mut received, SEED_CHUNK).await > 0 {
                     let chunk = received.drain(..).collect::<$crate::Result<Vec<_>>>()?;
-                    match write_documents_in(&mut tx, &chunk).await? {
-                        $crate::storage::BatchOutcome::Saved { stale } if !stale.contains(&true) => {}
+                    match write_batches_in(&mut tx, &[&chunk]).await?.pop() {
+                        Some($crate::storage::BatchOutcome::Saved { stale }) if !stale.contains(&true) => {}
                         _ => return Err($crate::ApiError::Internal("demo data reused an id or an actor".into())),
                     }
                     seeded += chunk.iter().filter(|w| w.kind == sync_core::DocKind::Response).count() as u64;

@@ -1,56 +1,89 @@
 //! Writing merged documents with everything they add (actors, materialized rows, conflicts),
-//! batched: a sync request's documents, or a chunk of a demo reset, go into one transaction in
-//! a handful of multi-row statements instead of some forty statements per document. Stamped
-//! out per backend by [`document_writes`] inside `impl_storage!`.
+//! batched: the requests of one commit group, or a chunk of a demo reset, go into one
+//! transaction in a handful of multi-row statements for the whole group, instead of some forty
+//! statements per document or a score per request. Stamped out per backend by
+//! [`document_writes`] inside `impl_storage!`.
 
 /// Bound values per statement, under SQLite's limit of 32,766 (PostgreSQL allows 65,535).
 pub(super) const MAX_BINDS: usize = 30_000;
 
 macro_rules! document_writes {
     ($db:ty) => {
-        /// Writes `writes` inside `tx`. A document whose stored version moved since it was read
-        /// (or that someone else created first) is left out and marked stale; a document whose
-        /// actor already wrote another document stops the batch before anything is written.
-        async fn write_documents_in(
+        /// Writes `batches` (one per request, in queue order) inside `tx`; one outcome each.
+        ///
+        /// - A batch with an actor that already wrote another document (in the database or in
+        ///   an earlier batch) is refused before anything is written.
+        /// - Writes of one document in several batches build on each other (each names the
+        ///   version the one before it stores): only the last is stored, guarded by the first
+        ///   one's base, so a busy site is rewritten once per group, not once per request. A
+        ///   write that names any other version is stale, and so is every write of a document
+        ///   whose stored version moved since it was read (or that someone else created first):
+        ///   nothing of it is written and the caller merges it again.
+        async fn write_batches_in(
             tx: &mut sqlx::Transaction<'static, $db>,
-            writes: &[$crate::storage::DocumentWrite],
-        ) -> $crate::Result<$crate::storage::BatchOutcome> {
-            use sqlx::Row as _;
-            use $crate::storage::{BatchOutcome, Materialized};
+            batches: &[&[$crate::storage::DocumentWrite]],
+        ) -> $crate::Result<Vec<$crate::storage::BatchOutcome>> {
+            use std::collections::{HashMap, HashSet};
 
-            let (culprit, known_actors) = check_actors_in(tx, writes).await?;
-            if let Some(culprit) = culprit {
-                return Ok(BatchOutcome::LinkedActor(culprit));
+            use sqlx::Row as _;
+            use $crate::storage::{BatchOutcome, DocumentWrite, Materialized};
+
+            let (linked, stored_actors) = linked_actors_in(tx, batches).await?;
+            let mut stale: Vec<Vec<bool>> = batches.iter().map(|b| vec![false; b.len()]).collect();
+            // Per document, the accepted writes that build on each other, in order.
+            let mut chains: HashMap<uuid::Uuid, Vec<(usize, usize)>> = HashMap::new();
+            for (b, writes) in batches.iter().enumerate().filter(|(b, _)| linked[*b].is_none()) {
+                for (i, write) in writes.iter().enumerate() {
+                    match chains.get_mut(&write.id) {
+                        None => {
+                            chains.insert(write.id, vec![(b, i)]);
+                        }
+                        Some(chain) => {
+                            let &(lb, li) = chain.last().expect("chains are never empty");
+                            if write.base_version == Some(batches[lb][li].version) {
+                                chain.push((b, i));
+                            } else {
+                                stale[b][i] = true;
+                            }
+                        }
+                    }
+                }
             }
-            // Rows are locked in id order, so two requests touching the same site documents
-            // wait for each other instead of deadlocking (PostgreSQL).
-            let mut by_id: Vec<usize> = (0..writes.len()).collect();
-            by_id.sort_by_key(|&i| writes[i].id);
-            let mut stale = vec![false; writes.len()];
-            for &i in &by_id {
-                let write = &writes[i];
-                let Some(base) = write.base_version else { continue };
+            let write_at = |(b, i): (usize, usize)| &batches[b][i];
+            let mut ordered: Vec<(&DocumentWrite, &DocumentWrite, &Vec<(usize, usize)>)> = chains
+                .values()
+                .map(|chain| (write_at(chain[0]), write_at(chain[chain.len() - 1]), chain))
+                .collect();
+            // Rows are locked in id order, so two groups touching the same site documents wait
+            // for each other instead of deadlocking (PostgreSQL).
+            ordered.sort_by_key(|(first, _, _)| first.id);
+
+            let mut stored: HashSet<uuid::Uuid> = HashSet::new();
+            let mut rewritten: Vec<&DocumentWrite> = Vec::new();
+            for &(first, last, _) in &ordered {
+                let Some(base) = first.base_version else { continue };
                 let updated = sqlx::query(
                     "UPDATE documents SET heads = $1, bytes = $2, version = $3
                      WHERE id = $4 AND version = $5",
                 )
-                .bind(&write.heads)
-                .bind(&write.bytes)
-                .bind(write.version)
-                .bind(write.id)
+                .bind(&last.heads)
+                .bind(&last.bytes)
+                .bind(last.version)
+                .bind(last.id)
                 .bind(base)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected();
-                stale[i] = updated == 0;
-                if !stale[i] {
-                    clear_contents_in(tx, write).await?;
+                if updated > 0 {
+                    stored.insert(last.id);
+                    rewritten.push(last);
                 }
             }
-            let new: Vec<&$crate::storage::DocumentWrite> = by_id
+            clear_contents_in(tx, &rewritten).await?;
+            let new: Vec<&DocumentWrite> = ordered
                 .iter()
-                .map(|&i| &writes[i])
-                .filter(|w| w.base_version.is_none())
+                .filter(|(first, _, _)| first.base_version.is_none())
+                .map(|&(_, last, _)| last)
                 .collect();
             let created = insert_rows(
                 tx,
@@ -68,28 +101,33 @@ macro_rules! document_writes {
                         .push_bind(write.version);
                 },
             )
-            .await?
-            .iter()
-            .map(|row| row.try_get::<uuid::Uuid, _>(0))
-            .collect::<Result<std::collections::HashSet<_>, _>>()?;
-            for (i, write) in writes.iter().enumerate() {
-                if write.base_version.is_none() && !created.contains(&write.id) {
-                    stale[i] = true;
+            .await?;
+            for row in &created {
+                stored.insert(row.try_get::<uuid::Uuid, _>(0)?);
+            }
+            for &(first, _, chain) in &ordered {
+                if !stored.contains(&first.id) {
+                    for &(b, i) in chain {
+                        stale[b][i] = true;
+                    }
                 }
             }
-            let live: Vec<(usize, &$crate::storage::DocumentWrite)> =
-                writes.iter().enumerate().filter(|(i, _)| !stale[*i]).collect();
+            let live: Vec<(&DocumentWrite, &Vec<(usize, usize)>)> = ordered
+                .iter()
+                .filter(|(first, _, _)| stored.contains(&first.id))
+                .map(|&(_, last, chain)| (last, chain))
+                .collect();
 
             // The actors were checked above; claiming them can only find one taken in between
-            // by another server's transaction on the same database. This batch has written
-            // already, so it fails: its group is then committed request by request, and the
-            // check above refuses the entry.
+            // by another server's transaction on the same database. This group has written
+            // already, so it fails: its requests are then committed one by one, and the check
+            // above refuses the entry.
             let mut actors: Vec<(&[u8], uuid::Uuid)> = Vec::new();
-            for &(_, write) in &live {
-                let this_write = actors.len();
-                for actor in &write.actors {
-                    if !actors[this_write..].iter().any(|(a, _)| *a == actor.as_slice()) {
-                        actors.push((actor.as_slice(), write.id));
+            for &(last, chain) in &live {
+                let this_document = actors.len();
+                for actor in chain.iter().flat_map(|&at| &write_at(at).actors) {
+                    if !actors[this_document..].iter().any(|(a, _)| *a == actor.as_slice()) {
+                        actors.push((actor.as_slice(), last.id));
                     }
                 }
             }
@@ -106,9 +144,9 @@ macro_rules! document_writes {
             .await?
             .iter()
             .map(|row| row.try_get::<Vec<u8>, _>(0))
-            .collect::<Result<std::collections::HashSet<_>, _>>()?;
-            for (actor, _) in &actors {
-                if !claimed.contains(*actor) && !known_actors.contains(actor) {
+            .collect::<Result<HashSet<_>, _>>()?;
+            for (actor, document) in &actors {
+                if !claimed.contains(*actor) && stored_actors.get(actor) != Some(document) {
                     return Err($crate::ApiError::Conflict {
                         code: "linked_actor",
                         message: "a change's actor was claimed for another document at the same moment; sync again".into(),
@@ -118,8 +156,8 @@ macro_rules! document_writes {
 
             let responses: Vec<_> = live
                 .iter()
-                .filter_map(|(_, w)| match &w.rows {
-                    Materialized::Response(r) => Some((*w, r)),
+                .filter_map(|&(w, _)| match &w.rows {
+                    Materialized::Response(r) => Some((w, r)),
                     Materialized::Site(_) => None,
                 })
                 .collect();
@@ -165,8 +203,8 @@ macro_rules! document_writes {
             .await?;
             let tallies: Vec<_> = live
                 .iter()
-                .filter_map(|(_, w)| match &w.rows {
-                    Materialized::Site(site) => Some(site.tallies.iter().map(move |t| (*w, site.site.as_str(), t))),
+                .filter_map(|&(w, _)| match &w.rows {
+                    Materialized::Site(site) => Some(site.tallies.iter().map(move |t| (w, site.site.as_str(), t))),
                     Materialized::Response(_) => None,
                 })
                 .flatten()
@@ -188,7 +226,7 @@ macro_rules! document_writes {
             .await?;
             let conflicts: Vec<_> = live
                 .iter()
-                .flat_map(|(_, w)| w.conflicts.iter().map(move |c| (w.id, c)))
+                .flat_map(|&(w, _)| w.conflicts.iter().map(move |c| (w.id, c)))
                 .collect();
             insert_rows(
                 tx,
@@ -203,74 +241,97 @@ macro_rules! document_writes {
                 },
             )
             .await?;
-            Ok(BatchOutcome::Saved { stale })
+            Ok(linked
+                .into_iter()
+                .zip(stale)
+                .map(|(culprit, stale)| match culprit {
+                    Some(i) => BatchOutcome::LinkedActor(i),
+                    None => BatchOutcome::Saved { stale },
+                })
+                .collect())
         }
 
-        /// Drops the materialized rows of a stored document about to be rewritten.
-        async fn clear_contents_in(
+        /// Per batch, its first write with an actor that already wrote another document, in
+        /// the database or in an earlier batch not refused (`None`: the batch may be written);
+        /// and the document the database has for each actor it knows. Checked before anything
+        /// is written, so a refused batch needs nothing undone: batches sharing a transaction
+        /// need no savepoint each, whose journal cost the SQLite writer a copy of every page a
+        /// batch touched.
+        async fn linked_actors_in<'w>(
             tx: &mut sqlx::Transaction<'static, $db>,
-            write: &$crate::storage::DocumentWrite,
-        ) -> $crate::Result<()> {
-            let statements: &[&'static str] = match write.rows {
-                $crate::storage::Materialized::Response(_) => &[
-                    "DELETE FROM answers WHERE document = $1",
-                    "DELETE FROM responses WHERE document = $1",
-                    "DELETE FROM conflicts WHERE document = $1",
-                ],
-                $crate::storage::Materialized::Site(_) => &[
-                    "DELETE FROM site_tallies WHERE document = $1",
-                    "DELETE FROM conflicts WHERE document = $1",
-                ],
-            };
-            for &statement in statements {
-                sqlx::query(statement).bind(write.id).execute(&mut **tx).await?;
-            }
-            Ok(())
-        }
-
-        /// The first write of `writes` with an actor that already wrote another document, in
-        /// the database or earlier in `writes`, and the actors the database already has as
-        /// their write's. Checked before anything is written, so a batch refused for it needs
-        /// nothing undone: batches sharing a transaction need no savepoint each, whose journal
-        /// cost the SQLite writer a copy of every page a batch touched.
-        async fn check_actors_in<'w>(
-            tx: &mut sqlx::Transaction<'static, $db>,
-            writes: &'w [$crate::storage::DocumentWrite],
-        ) -> $crate::Result<(Option<usize>, std::collections::HashSet<&'w [u8]>)> {
+            batches: &[&'w [$crate::storage::DocumentWrite]],
+        ) -> $crate::Result<(Vec<Option<usize>>, std::collections::HashMap<&'w [u8], uuid::Uuid>)> {
             use sqlx::Row as _;
-            let mut writer_of: std::collections::HashMap<&[u8], (usize, uuid::Uuid)> =
-                std::collections::HashMap::new();
-            let mut culprit: Option<usize> = None;
-            let mut known = std::collections::HashSet::new();
-            for (i, write) in writes.iter().enumerate() {
-                for actor in &write.actors {
-                    let (_, first) = *writer_of.entry(actor.as_slice()).or_insert((i, write.id));
-                    if first != write.id {
-                        culprit = Some(culprit.map_or(i, |c| c.min(i)));
-                    }
-                }
-            }
-            let actors: Vec<&[u8]> = writer_of.keys().copied().collect();
-            for chunk in actors.chunks($crate::storage::write::MAX_BINDS) {
-                let mut builder = sqlx::QueryBuilder::<$db>::new("SELECT actor, document FROM doc_actors WHERE actor IN (");
+            let all: std::collections::HashSet<&'w [u8]> = batches
+                .iter()
+                .flat_map(|writes| writes.iter())
+                .flat_map(|write| write.actors.iter().map(Vec::as_slice))
+                .collect();
+            let all: Vec<&'w [u8]> = all.into_iter().collect();
+            let mut stored = std::collections::HashMap::new();
+            for chunk in all.chunks($crate::storage::write::MAX_BINDS) {
+                let mut builder =
+                    sqlx::QueryBuilder::<$db>::new("SELECT actor, document FROM doc_actors WHERE actor IN (");
                 let mut binds = builder.separated(", ");
                 for actor in chunk {
                     binds.push_bind(*actor);
                 }
                 builder.push(")");
                 for row in builder.build().persistent(false).fetch_all(&mut **tx).await? {
-                    let (actor, owner): (&[u8], uuid::Uuid) = (row.try_get(0)?, row.try_get(1)?);
-                    let Some((&actor, &(i, document))) = writer_of.get_key_value(actor) else {
-                        continue;
-                    };
-                    if document == owner {
-                        known.insert(actor);
-                    } else {
-                        culprit = Some(culprit.map_or(i, |c| c.min(i)));
+                    let actor: &[u8] = row.try_get(0)?;
+                    if let Some(&actor) = chunk.iter().find(|a| **a == actor) {
+                        stored.insert(actor, row.try_get::<uuid::Uuid, _>(1)?);
                     }
                 }
             }
-            Ok((culprit, known))
+            let mut claims = stored.clone();
+            let linked = batches
+                .iter()
+                .map(|writes| {
+                    let mut mine: std::collections::HashMap<&[u8], uuid::Uuid> = std::collections::HashMap::new();
+                    for (i, write) in writes.iter().enumerate() {
+                        for actor in &write.actors {
+                            let owner = mine.get(actor.as_slice()).or(claims.get(actor.as_slice()));
+                            match owner {
+                                Some(&owner) if owner != write.id => return Some(i),
+                                _ => {
+                                    mine.insert(actor.as_slice(), write.id);
+                                }
+                            }
+                        }
+                    }
+                    claims.extend(mine);
+                    None
+                })
+                .collect();
+            Ok((linked, stored))
+        }
+
+        /// Drops the materialized rows of stored documents about to be rewritten.
+        async fn clear_contents_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            writes: &[&$crate::storage::DocumentWrite],
+        ) -> $crate::Result<()> {
+            use $crate::storage::Materialized;
+            let (responses, sites): (Vec<&$crate::storage::DocumentWrite>, Vec<_>) =
+                writes.iter().partition(|w| matches!(w.rows, Materialized::Response(_)));
+            let ids = |writes: &[&$crate::storage::DocumentWrite]| writes.iter().map(|w| w.id).collect::<Vec<_>>();
+            let (responses, sites, all) = (ids(&responses), ids(&sites), ids(writes));
+            for (table, documents) in [
+                ("DELETE FROM answers", &responses),
+                ("DELETE FROM responses", &responses),
+                ("DELETE FROM site_tallies", &sites),
+                ("DELETE FROM conflicts", &all),
+            ] {
+                for chunk in documents.chunks($crate::storage::write::MAX_BINDS) {
+                    of_documents(table, "document", chunk)
+                        .build()
+                        .persistent(false)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+            Ok(())
         }
 
         /// `head VALUES (…), (…) tail` over `rows`, chunked under the bound-value limit; returns

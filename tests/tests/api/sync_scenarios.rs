@@ -15,6 +15,7 @@ on_both_backends!(
     a_write_checked_before_a_reset_is_not_stored,
     a_batch_stores_all_but_stale_documents_and_nothing_with_a_linked_actor,
     requests_committed_together_are_refused_alone,
+    writes_building_on_each_other_in_one_group_store_the_last,
     unmentioned_documents_are_paged_with_more,
     a_site_with_more_heads_than_the_default_limit_syncs,
     a_read_while_a_site_write_is_in_flight_sees_only_what_is_stored,
@@ -555,6 +556,81 @@ async fn requests_committed_together_are_refused_alone(backend: Backend) {
     }
     let claimed = "SELECT COUNT(*) FROM doc_actors WHERE document = $1";
     assert_eq!(server.db.count(claimed, linked[0].id).await, 0, "rolled back");
+}
+
+/// Requests committed together that write one site one after the other (each on the state
+/// the one before left) store the site once, as the last of them left it, with every
+/// request's actors; a write naming any other version is stale, and so is a whole chain whose
+/// first write's base moved.
+async fn writes_building_on_each_other_in_one_group_store_the_last(backend: Backend) {
+    use survey_server::storage::{BatchOutcome, Materialized, SiteRow, WriteBatch};
+
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let (dataset, _) = server.api.dataset_with_devices(&admin, "live", 1).await;
+    let storage = &server.state.storage;
+    let next = |write: &survey_server::storage::DocumentWrite, actor: u8, contacts: i64| {
+        let mut next = write.clone();
+        next.base_version = Some(write.version);
+        next.version = write.version + 1;
+        next.bytes.push(actor);
+        next.actors = vec![vec![actor; 16]];
+        next.rows = Materialized::Site(SiteRow {
+            site: "busy".into(),
+            tallies: vec![("contacts".into(), contacts)],
+        });
+        next
+    };
+    let created = site_write(dataset, "busy", Some(vec![10; 16]));
+    let bumped = next(&created, 11, 5);
+    let bumped_again = next(&bumped, 12, 9);
+    let behind = next(&created, 13, 4);
+    let moved = site_write(dataset, "moved", Some(vec![20; 16]));
+    storage
+        .save_documents(std::slice::from_ref(&moved), 1)
+        .await
+        .expect("save");
+    let mut outdated = next(&moved, 21, 1);
+    outdated.base_version = Some(99);
+    let on_outdated = next(&outdated, 22, 2);
+
+    let batches = [
+        vec![created.clone()],
+        vec![bumped.clone(), outdated],
+        vec![behind, on_outdated],
+        vec![bumped_again.clone()],
+    ];
+    let batches = batches.each_ref().map(|writes| WriteBatch { writes, epoch: 1 });
+    assert_eq!(
+        storage.save_batches(&batches).await.expect("save"),
+        vec![
+            BatchOutcome::Saved { stale: vec![false] },
+            BatchOutcome::Saved {
+                stale: vec![false, true]
+            },
+            BatchOutcome::Saved {
+                stale: vec![true, true]
+            },
+            BatchOutcome::Saved { stale: vec![false] },
+        ]
+    );
+    let db = &server.db;
+    let version = "SELECT version FROM documents WHERE id = $1";
+    assert_eq!(db.count(version, created.id).await, bumped_again.version);
+    let bytes = "SELECT bytes FROM documents WHERE id = $1";
+    assert_eq!(db.bytes(bytes, created.id).await, bumped_again.bytes);
+    let total = "SELECT total FROM site_tallies WHERE document = $1";
+    assert_eq!(db.count(total, created.id).await, 9);
+    let rows = "SELECT COUNT(*) FROM site_tallies WHERE document = $1";
+    assert_eq!(db.count(rows, created.id).await, 1);
+    let actors = "SELECT COUNT(*) FROM doc_actors WHERE document = $1";
+    assert_eq!(db.count(actors, created.id).await, 3, "10, 11 and 12, not 13");
+    assert_eq!(
+        db.count(version, moved.id).await,
+        moved.version,
+        "the moved chain wrote nothing"
+    );
+    assert_eq!(db.count(actors, moved.id).await, 1);
 }
 
 /// A site bumped concurrently by many phones has one head per phone; 70 is above sync-core's
