@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use automerge::{ActorId, AutoCommit, Change};
+use automerge::{ActorId, AutoCommit, Change, ReadDoc};
 
 use crate::document::{check_change_metadata, check_content, response};
 use crate::{ChangeHash, CheckedDocument, Conflict, DocKind, Error, Form, Result, conflicts, load_document};
@@ -20,6 +20,9 @@ pub struct MergedDocument {
     doc: AutoCommit,
     changed: bool,
     incoming_actors: Vec<ActorId>,
+    /// Automerge sorts a document's heads anew on every call, and a site bumped by a thousand
+    /// phones offline has a thousand heads; the merged document no longer changes.
+    heads: Option<Vec<ChangeHash>>,
 }
 
 /// Applies `incoming` change bytes to the `stored` document bytes (None for a document the
@@ -45,19 +48,22 @@ fn apply_checked(doc: AutoCommit, changes: Vec<Change>) -> Result<MergeOutcome> 
     incoming_actors.sort();
     incoming_actors.dedup();
     let mut doc = doc;
-    let before = doc.get_heads();
-    let mut doc = contain_panics(move || {
+    // Changes already held are skipped and changes missing a dependency are queued, so the
+    // count of applied changes grows exactly when something new was merged.
+    let before = doc.stats().num_changes;
+    let doc = contain_panics(move || {
         doc.apply_changes(changes)?;
         Ok(doc)
     })?;
     if !doc.get_missing_deps(&[]).is_empty() {
         return Ok(MergeOutcome::NeedAll);
     }
-    let changed = sorted(doc.get_heads()) != sorted(before);
+    let changed = doc.stats().num_changes > before;
     Ok(MergeOutcome::Merged(Box::new(MergedDocument {
         doc,
         changed,
         incoming_actors,
+        heads: None,
     })))
 }
 
@@ -108,8 +114,9 @@ impl MergedDocument {
         conflicts(&self.doc)
     }
 
+    /// Sorted, as Automerge returns them.
     pub fn heads(&mut self) -> Vec<ChangeHash> {
-        sorted(self.doc.get_heads())
+        self.heads.get_or_insert_with(|| self.doc.get_heads()).clone()
     }
 
     pub fn save(&mut self) -> Vec<u8> {
@@ -127,7 +134,7 @@ impl MergedDocument {
         max_bytes: usize,
     ) -> Option<Vec<Vec<u8>>> {
         let known = self.known_heads(device_heads);
-        let after: HashSet<ChangeHash> = if sorted(upto.to_vec()) == sorted(self.doc.get_heads()) {
+        let after: HashSet<ChangeHash> = if sorted(upto.to_vec()) == self.heads() {
             HashSet::new()
         } else {
             let upto = self.known_heads(upto);
@@ -175,10 +182,13 @@ impl MergedDocument {
     }
 
     fn known_heads(&mut self, device_heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        // A hash lookup each, where asking for each head's metadata cost a search of the
+        // change columns.
+        let unknown = self.doc.get_missing_deps(device_heads);
         device_heads
             .iter()
             .copied()
-            .filter(|h| self.doc.get_change_meta_by_hash(h).is_some())
+            .filter(|h| !unknown.contains(h))
             .collect()
     }
 
