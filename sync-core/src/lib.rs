@@ -37,7 +37,7 @@ pub use engine::{ClientEngine, LocalRejection};
 pub use error::{Error, Result};
 pub use form::{Choice, Form, Question, QuestionKind, Score, ScoreMethod};
 pub use identifier::check_identifier;
-pub use merge::{MergeOutcome, MergedDocument, merge_incoming, merge_into};
+pub use merge::{LoadedDocument, MergeOutcome, MergedDocument, merge_incoming, merge_into};
 pub use protocol::{
     DocEntry, Limits, PROTOCOL_VERSION, Rejection, SUPPORTED_VERSIONS, SyncRequest, SyncResponse,
     decode_request, decode_response, encode_request, encode_response,

@@ -23,6 +23,26 @@ pub struct MergedDocument {
     /// Automerge sorts a document's heads anew on every call, and a site bumped by a thousand
     /// phones offline has a thousand heads; the merged document no longer changes.
     heads: Option<Vec<ChangeHash>>,
+    /// [`LoadedDocument::history_bytes`], when merged into a loaded document.
+    history_bytes: Option<usize>,
+}
+
+/// A document kept loaded between merges (a server's busy site), with the least encoded sizes
+/// of all its changes added up as they arrive. Telling whether a device far behind lacks more
+/// than the saved document then costs a walk over the few changes the device has, where
+/// listing the metadata of every change it lacks (thousands, on a site bumped by thousands of
+/// phones) was a fifth of the server's time.
+pub struct LoadedDocument {
+    doc: AutoCommit,
+    history_bytes: usize,
+}
+
+impl LoadedDocument {
+    /// Adds up the document's history once.
+    pub fn new(mut doc: AutoCommit) -> LoadedDocument {
+        let history_bytes = doc.get_changes_meta(&[]).iter().map(least_encoded_size).sum();
+        LoadedDocument { doc, history_bytes }
+    }
 }
 
 /// Applies `incoming` change bytes to the `stored` document bytes (None for a document the
@@ -33,21 +53,35 @@ pub fn merge_incoming<B: AsRef<[u8]>>(stored: Option<&[u8]>, incoming: &[B]) -> 
         Some(bytes) => contain_panics(|| load_document(bytes))?,
         None => AutoCommit::new(),
     };
-    apply_checked(doc, changes)
+    apply_checked(doc, changes, None)
 }
 
 /// [`merge_incoming`] on a document the caller already holds loaded (a server keeping busy
 /// documents in memory), which saves parsing its whole history again. The document is consumed:
 /// on an error or `NeedAll` it may hold part of the changes and must be loaded afresh.
-pub fn merge_into<B: AsRef<[u8]>>(doc: AutoCommit, incoming: &[B]) -> Result<MergeOutcome> {
-    apply_checked(doc, parse_changes(incoming)?)
+pub fn merge_into<B: AsRef<[u8]>>(loaded: LoadedDocument, incoming: &[B]) -> Result<MergeOutcome> {
+    apply_checked(loaded.doc, parse_changes(incoming)?, Some(loaded.history_bytes))
 }
 
-fn apply_checked(doc: AutoCommit, changes: Vec<Change>) -> Result<MergeOutcome> {
+fn apply_checked(
+    mut doc: AutoCommit,
+    changes: Vec<Change>,
+    history_bytes: Option<usize>,
+) -> Result<MergeOutcome> {
     let mut incoming_actors: Vec<ActorId> = changes.iter().map(|c| c.actor_id().clone()).collect();
     incoming_actors.sort();
     incoming_actors.dedup();
-    let mut doc = doc;
+    let history_bytes = history_bytes.map(|bytes| {
+        let hashes: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
+        // Each change the document lacks counts once, however often the request repeats it.
+        let mut new: HashSet<ChangeHash> = doc.get_missing_deps(&hashes).into_iter().collect();
+        let added: usize = changes
+            .iter()
+            .filter(|c| new.remove(&c.hash()))
+            .map(|c| least_size(c.deps().len(), c.actor_id()))
+            .sum();
+        bytes + added
+    });
     // Changes already held are skipped and changes missing a dependency are queued, so the
     // count of applied changes grows exactly when something new was merged.
     let before = doc.stats().num_changes;
@@ -64,6 +98,7 @@ fn apply_checked(doc: AutoCommit, changes: Vec<Change>) -> Result<MergeOutcome> 
         changed,
         incoming_actors,
         heads: None,
+        history_bytes,
     })))
 }
 
@@ -134,23 +169,36 @@ impl MergedDocument {
         max_bytes: usize,
     ) -> Option<Vec<Vec<u8>>> {
         let known = self.known_heads(device_heads);
-        let after: HashSet<ChangeHash> = if sorted(upto.to_vec()) == self.heads() {
-            HashSet::new()
+        let after = if sorted(upto.to_vec()) == self.heads() {
+            Vec::new()
         } else {
             let upto = self.known_heads(upto);
-            self.doc.get_changes_meta(&upto).iter().map(|m| m.hash).collect()
+            self.doc
+                .get_changes_meta(&upto)
+                .iter()
+                .map(|m| (m.hash, least_encoded_size(m)))
+                .collect()
         };
+        let after_bytes: usize = after.iter().map(|(_, bytes)| bytes).sum();
+        let after: HashSet<ChangeHash> = after.into_iter().map(|(hash, _)| hash).collect();
         // Automerge 0.12 builds each change it hands out anew from the op set, at a cost that
         // grows with the document's actors: for phones a thousand bumps behind on a busy site
         // that was 40 % of the server's time. What the metadata alone says first rules out
-        // what cannot fit.
-        let at_least: usize = self
-            .doc
-            .get_changes_meta(&known)
-            .iter()
-            .filter(|m| !after.contains(&m.hash))
-            .map(least_encoded_size)
-            .sum();
+        // what cannot fit: the whole history less what the device has, when the document
+        // keeps that sum and the device has few changes, else the metadata of every change
+        // the device lacks.
+        let total = self.history_bytes;
+        let had = total.and_then(|total| Some((total, self.history_bytes_of(&known)?)));
+        let at_least = match had {
+            Some((total, had)) => total.saturating_sub(had).saturating_sub(after_bytes),
+            None => self
+                .doc
+                .get_changes_meta(&known)
+                .iter()
+                .filter(|m| !after.contains(&m.hash))
+                .map(least_encoded_size)
+                .sum(),
+        };
         if at_least > max_bytes {
             return None;
         }
@@ -181,6 +229,28 @@ impl MergedDocument {
             .collect()
     }
 
+    /// The least encoded sizes of `heads` and all their ancestors, added up; `None` once the
+    /// walk has met [`HISTORY_WALK_LIMIT`] changes, where listing what the device lacks is the
+    /// cheaper way (each step asks Automerge for one change's metadata, which costs a search
+    /// of its change columns).
+    fn history_bytes_of(&mut self, heads: &[ChangeHash]) -> Option<usize> {
+        let mut seen = HashSet::new();
+        let mut stack = heads.to_vec();
+        let mut bytes = 0;
+        while let Some(hash) = stack.pop() {
+            if !seen.insert(hash) {
+                continue;
+            }
+            let meta = self.doc.get_change_meta_by_hash(&hash)?;
+            bytes += least_encoded_size(&meta);
+            stack.extend(meta.deps.iter().copied());
+            if seen.len() + stack.len() > HISTORY_WALK_LIMIT {
+                return None;
+            }
+        }
+        Some(bytes)
+    }
+
     fn known_heads(&mut self, device_heads: &[ChangeHash]) -> Vec<ChangeHash> {
         // A hash lookup each, where asking for each head's metadata cost a search of the
         // change columns.
@@ -195,6 +265,17 @@ impl MergedDocument {
     pub fn into_document(self) -> AutoCommit {
         self.doc
     }
+
+    /// The merged document to keep loaded for the next merge.
+    pub fn into_loaded(self) -> LoadedDocument {
+        match self.history_bytes {
+            Some(history_bytes) => LoadedDocument {
+                doc: self.doc,
+                history_bytes,
+            },
+            None => LoadedDocument::new(self.doc),
+        }
+    }
 }
 
 /// A lower bound of a change's encoded size: a change chunk holds a magic number (4 bytes), a
@@ -203,11 +284,19 @@ impl MergedDocument {
 /// number, start op, time, message, other actors and op columns, and its ops; compression, for
 /// large changes, shrinks the ops only.
 fn least_encoded_size(meta: &automerge::ChangeMetadata<'_>) -> usize {
-    let chunk_header = 4 + 4 + 1 + 1;
-    let deps = 1 + 32 * meta.deps.len();
-    let actor = 1 + meta.actor.to_bytes().len();
-    chunk_header + deps + actor + 6
+    least_size(meta.deps.len(), &meta.actor)
 }
+
+fn least_size(deps: usize, actor: &ActorId) -> usize {
+    let chunk_header = 4 + 4 + 1 + 1;
+    chunk_header + (1 + 32 * deps) + (1 + actor.to_bytes().len()) + 6
+}
+
+/// Changes met walking back from a device's heads before giving up on [`LoadedDocument`]'s
+/// sum. A phone new to a busy site (enrolled before the others bumped it, or joining late) has
+/// a handful; a phone that synced with the site since has its whole history, and on a busy site
+/// its own latest change already names many heads, so the walk stops at its first step.
+const HISTORY_WALK_LIMIT: usize = 16;
 
 /// Runs Automerge on untrusted bytes. Automerge 0.12 can panic on some crafted changes (an
 /// `unwrap` on an actor lookup while applying them); a device must not be able to take down a
@@ -221,4 +310,41 @@ pub(crate) fn contain_panics<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
 pub(crate) fn sorted(mut heads: Vec<ChangeHash>) -> Vec<ChangeHash> {
     heads.sort();
     heads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{load_document, site};
+
+    /// The running sum equals the sum over the history however the history arrived: in
+    /// pieces, with replays and with a change twice in one request.
+    #[test]
+    fn a_loaded_document_sums_its_history_as_it_grows() {
+        let mut origin =
+            site::create(uuid::Uuid::new_v4(), "pier", "Pier", site::DEFAULT_METRICS).expect("site");
+        let saved = origin.save();
+        let mut phones: Vec<AutoCommit> = (0..3).map(|_| load_document(&saved).expect("load")).collect();
+        let mut loaded = LoadedDocument::new(load_document(&saved).expect("load"));
+        for round in 0..3 {
+            let mut incoming = Vec::new();
+            for phone in &mut phones {
+                site::increment(phone, "kits", round + 1).expect("bump");
+                let mut change = phone.get_last_local_change().expect("a change");
+                incoming.push(change.bytes().into_owned());
+            }
+            incoming.push(incoming[0].clone());
+            let MergeOutcome::Merged(merged) = merge_into(loaded, &incoming).expect("merge") else {
+                panic!("complete")
+            };
+            loaded = merged.into_loaded();
+            let replayed = merge_into(loaded, &incoming).expect("merge");
+            let MergeOutcome::Merged(replayed) = replayed else {
+                panic!("complete")
+            };
+            loaded = replayed.into_loaded();
+            let recounted = LoadedDocument::new(loaded.doc.fork()).history_bytes;
+            assert_eq!(loaded.history_bytes, recounted, "round {round}");
+        }
+    }
 }

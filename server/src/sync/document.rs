@@ -470,7 +470,7 @@ fn hot_site(
     HotSite {
         dataset,
         epoch: context.epoch,
-        doc: merged.into_document(),
+        doc: merged.into_loaded(),
         latest,
         stored,
     }

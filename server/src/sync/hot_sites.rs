@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use sync_core::{AutoCommit, ChangeHash};
+use sync_core::{ChangeHash, LoadedDocument};
 use uuid::Uuid;
 
 /// What the cache may hold, counted in saved bytes; the least recently used goes first. A
@@ -66,7 +66,7 @@ pub struct HotSite {
     pub dataset: Uuid,
     /// The dataset epoch it was loaded under: a reset makes it worthless.
     pub epoch: i64,
-    pub doc: AutoCommit,
+    pub doc: LoadedDocument,
     /// `doc`'s state, as its latest write stores it.
     pub latest: Snapshot,
     pub stored: Stored,
@@ -198,7 +198,7 @@ mod tests {
         HotSite {
             dataset: Uuid::nil(),
             epoch,
-            doc: AutoCommit::new(),
+            doc: LoadedDocument::new(sync_core::AutoCommit::new()),
             latest: snapshot(version, size),
             stored: Stored::Latest.after_writing(Some(snapshot(version - 1, size))),
         }

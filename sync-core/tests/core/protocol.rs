@@ -1,9 +1,9 @@
 use proptest::prelude::*;
 use serde_bytes::ByteBuf;
 use sync_core::{
-    DocEntry, DocKind, Error, Limits, MergeOutcome, Rejection, SyncRequest, SyncResponse, decode_request,
-    decode_response, encode_request, encode_response, load_document, merge_incoming, merge_into, response,
-    site,
+    DocEntry, DocKind, Error, Limits, LoadedDocument, MergeOutcome, Rejection, SyncRequest, SyncResponse,
+    decode_request, decode_response, encode_request, encode_response, load_document, merge_incoming,
+    merge_into, response, site,
 };
 use uuid::Uuid;
 
@@ -260,7 +260,10 @@ fn merging_into_a_loaded_document_equals_merging_into_its_bytes() {
         .collect();
     let (Ok(MergeOutcome::Merged(mut from_bytes)), Ok(MergeOutcome::Merged(mut loaded))) = (
         merge_incoming(Some(&base), &incoming),
-        merge_into(load_document(&base).expect("loaded"), &incoming),
+        merge_into(
+            LoadedDocument::new(load_document(&base).expect("loaded")),
+            &incoming,
+        ),
     ) else {
         panic!("both merge");
     };
@@ -271,13 +274,17 @@ fn merging_into_a_loaded_document_equals_merging_into_its_bytes() {
         from_bytes.changes_missing_from(&[]),
         loaded.changes_missing_from(&[])
     );
-    let doc = loaded.into_document();
-    assert_eq!(site::read(&doc).expect("read").tallies["contacts"], 3);
+    let doc = loaded.into_loaded();
 
     // Merged again, the same changes change nothing.
     let again = merge_into(doc, &incoming);
-    assert!(matches!(again, Ok(MergeOutcome::Merged(m)) if !m.changed()));
-    let err = merge_into(stored.fork(), &[b"not a change".to_vec()])
+    let Ok(MergeOutcome::Merged(again)) = again else {
+        panic!("merges")
+    };
+    assert!(!again.changed());
+    let doc = again.into_document();
+    assert_eq!(site::read(&doc).expect("read").tallies["contacts"], 3);
+    let err = merge_into(LoadedDocument::new(stored.fork()), &[b"not a change".to_vec()])
         .err()
         .expect("refused");
     assert_eq!(err.code(), "malformed");
@@ -452,22 +459,47 @@ fn changes_within_is_exact_at_the_limit() {
     }
     let whole = phones[0].save();
     let no_changes: &[Vec<u8>] = &[];
-    let MergeOutcome::Merged(mut merged) = merge_incoming(Some(&whole), no_changes).expect("merge") else {
+    let MergeOutcome::Merged(from_bytes) = merge_incoming(Some(&whole), no_changes).expect("merge") else {
         panic!("complete")
     };
-    let all = merged.heads();
-    for device_heads in [Vec::new(), origin.get_heads()] {
-        let exact: usize = merged
-            .changes_missing_from(&device_heads)
-            .iter()
-            .map(Vec::len)
-            .sum();
-        for max in [0, exact / 2, exact - 1, exact, exact + 1, 10 * exact] {
-            assert_eq!(
-                merged.changes_within(&device_heads, &all, max).is_some(),
-                exact <= max,
-                "{exact} bytes of changes, limit {max}"
-            );
+    // The same state kept loaded, its history summed as it grew: half loaded, half merged in,
+    // some changes sent twice.
+    let half = phones[0].get_changes(&[]);
+    let (first, second) = half.split_at(half.len() / 2);
+    let bytes = |changes: &[automerge::Change]| -> Vec<Vec<u8>> {
+        changes.iter().map(|c| c.raw_bytes().to_vec()).collect()
+    };
+    let MergeOutcome::Merged(start) = merge_incoming(None, &bytes(first)).expect("merge") else {
+        panic!("complete")
+    };
+    let mut again = bytes(second);
+    again.extend(bytes(&second[..2]));
+    let MergeOutcome::Merged(loaded) = merge_into(start.into_loaded(), &again).expect("merge") else {
+        panic!("complete")
+    };
+    for mut merged in [from_bytes, loaded] {
+        let all = merged.heads();
+        let one_phone = phones[3].get_heads();
+        for device_heads in [Vec::new(), origin.get_heads(), one_phone, all.clone()] {
+            let exact: usize = merged
+                .changes_missing_from(&device_heads)
+                .iter()
+                .map(Vec::len)
+                .sum();
+            for max in [
+                0,
+                exact / 2,
+                exact.saturating_sub(1),
+                exact,
+                exact + 1,
+                10 * exact,
+            ] {
+                assert_eq!(
+                    merged.changes_within(&device_heads, &all, max).is_some(),
+                    exact <= max,
+                    "{exact} bytes of changes, limit {max}"
+                );
+            }
         }
     }
 }

@@ -686,16 +686,20 @@ async fn a_read_while_a_site_write_is_in_flight_sees_only_what_is_stored(backend
     let hot = &server.state.hot_sites;
     let mut copy = hot.take(site, 1).expect("the site is loaded");
     assert!(matches!(copy.stored, Stored::Latest));
-    for change in phantom {
-        copy.doc.load_incremental(change).expect("merge");
-    }
-    let mut heads = copy.doc.get_heads();
-    heads.sort();
+    let loaded = std::mem::replace(
+        &mut copy.doc,
+        sync_core::LoadedDocument::new(sync_core::AutoCommit::new()),
+    );
+    let sync_core::MergeOutcome::Merged(mut merged) = sync_core::merge_into(loaded, phantom).expect("merge")
+    else {
+        panic!("complete")
+    };
     let in_flight = Snapshot {
         version: i64::MIN,
-        heads,
-        saved: copy.doc.save().into(),
+        heads: merged.heads(),
+        saved: merged.save().into(),
     };
+    copy.doc = merged.into_loaded();
     copy.stored = Stored::Latest.after_writing(Some(std::mem::replace(&mut copy.latest, in_flight)));
     hot.put(site, copy);
 
