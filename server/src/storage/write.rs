@@ -267,9 +267,9 @@ macro_rules! document_writes {
                 .flat_map(|writes| writes.iter())
                 .flat_map(|write| write.actors.iter().map(Vec::as_slice))
                 .collect();
-            let all: Vec<&'w [u8]> = all.into_iter().collect();
+            let listed: Vec<&'w [u8]> = all.iter().copied().collect();
             let mut stored = std::collections::HashMap::new();
-            for chunk in all.chunks($crate::storage::write::MAX_BINDS) {
+            for chunk in listed.chunks($crate::storage::write::MAX_BINDS) {
                 let mut builder =
                     sqlx::QueryBuilder::<$db>::new("SELECT actor, document FROM doc_actors WHERE actor IN (");
                 let mut binds = builder.separated(", ");
@@ -279,7 +279,7 @@ macro_rules! document_writes {
                 builder.push(")");
                 for row in builder.build().persistent(false).fetch_all(&mut **tx).await? {
                     let actor: &[u8] = row.try_get(0)?;
-                    if let Some(&actor) = chunk.iter().find(|a| **a == actor) {
+                    if let Some(&actor) = all.get(actor) {
                         stored.insert(actor, row.try_get::<uuid::Uuid, _>(1)?);
                     }
                 }
