@@ -13,8 +13,7 @@ use sync_core::{
 };
 use uuid::Uuid;
 
-use crate::handlers::forms::heads_bytes;
-use crate::storage::DocumentWrite;
+use crate::storage::{DocumentWrite, heads_bytes};
 use crate::sync::materialize::{conflict_rows, rows_of};
 
 /// The forms a demo dataset gets when it has none of its own.

@@ -2,13 +2,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::Value;
-use sync_core::{ChangeHash, Form, form_doc};
+use sync_core::{Form, form_doc};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::extract::{DatasetId, JsonBody};
 use crate::router::AppState;
-use crate::storage::{AuditEntry, NewDocument, PublishedForm, Role};
+use crate::storage::{AuditEntry, NewDocument, PublishedForm, Role, heads_bytes};
 use crate::{ApiError, Result};
 
 /// Publishes a new version of a form. The definition is checked by sync-core (a form that asks
@@ -76,20 +76,6 @@ pub async fn publish_definition(
     };
     state.storage.publish_form(&published, audit).await?;
     Ok(form)
-}
-
-/// Heads as stored: sorted, 32 bytes each, concatenated.
-pub fn heads_bytes(mut heads: Vec<ChangeHash>) -> Vec<u8> {
-    heads.sort();
-    heads.iter().flat_map(|h| h.0).collect()
-}
-
-/// The heads [`heads_bytes`] wrote.
-pub fn head_hashes(bytes: &[u8]) -> Vec<ChangeHash> {
-    bytes
-        .chunks_exact(32)
-        .filter_map(|hash| hash.try_into().ok().map(ChangeHash))
-        .collect()
 }
 
 pub async fn ensure_dataset(state: &AppState, dataset: Uuid) -> Result<crate::storage::Dataset> {

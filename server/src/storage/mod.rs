@@ -13,7 +13,7 @@ mod write;
 
 use async_trait::async_trait;
 use serde::Serialize;
-use sync_core::DocKind;
+use sync_core::{ChangeHash, DocKind};
 use uuid::Uuid;
 
 pub use postgres::PostgresStorage;
@@ -241,16 +241,30 @@ pub struct StoredDocument {
     pub dataset: Uuid,
     pub kind: DocKind,
     pub owner: Option<Uuid>,
-    /// Sorted and concatenated, as [`crate::handlers::forms::heads_bytes`] writes them.
+    /// Sorted and concatenated, as [`heads_bytes`] writes them.
     pub heads: Vec<u8>,
     pub bytes: Vec<u8>,
     pub version: i64,
 }
 
 impl StoredDocument {
-    pub fn head_hashes(&self) -> Vec<sync_core::ChangeHash> {
-        crate::handlers::forms::head_hashes(&self.heads)
+    pub fn head_hashes(&self) -> Vec<ChangeHash> {
+        head_hashes(&self.heads)
     }
+}
+
+/// Heads as stored: sorted, 32 bytes each, concatenated.
+pub fn heads_bytes(mut heads: Vec<ChangeHash>) -> Vec<u8> {
+    heads.sort();
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+/// The heads [`heads_bytes`] wrote.
+pub fn head_hashes(bytes: &[u8]) -> Vec<ChangeHash> {
+    bytes
+        .chunks_exact(32)
+        .filter_map(|hash| hash.try_into().ok().map(ChangeHash))
+        .collect()
 }
 
 #[derive(Debug, Clone)]

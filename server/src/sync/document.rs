@@ -25,9 +25,10 @@ use super::FormCache;
 use super::hot_sites::{HotSite, HotSites, Snapshot, Stored};
 use super::materialize::{conflict_rows, rows_of};
 use crate::auth::DeviceCaller;
-use crate::handlers::forms::{head_hashes, heads_bytes};
 use crate::router::AppState;
-use crate::storage::{BatchOutcome, DocumentWrite, QuarantineEntry, StoredDocument, new_version};
+use crate::storage::{
+    BatchOutcome, DocumentWrite, QuarantineEntry, StoredDocument, head_hashes, heads_bytes, new_version,
+};
 use crate::{ApiError, Result};
 
 /// Each retry means another writer stored the document meanwhile, so the system as a whole
