@@ -121,7 +121,7 @@ pub struct LoadtestArgs {
     /// Phones syncing at the same moment.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1_024))]
     pub concurrency: u32,
-    /// The server's process id, to report its peak memory (Linux).
+    /// The server's process id, to report its peak memory and its CPU per response (Linux).
     #[arg(long)]
     pub server_pid: Option<u32>,
     /// Seed of the generated answers.

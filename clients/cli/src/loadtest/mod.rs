@@ -16,7 +16,7 @@ mod report;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use survey_workload::measure::{peak_rss_mib, percentile_ms};
+use survey_workload::measure::{cpu_seconds, peak_rss_mib, percentile_ms};
 use survey_workload::{self as workload, Run};
 use sync_core::ClientEngine;
 
@@ -79,9 +79,17 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
     let setup_s = started.elapsed().as_secs_f64();
 
     // 3. Timed: everyone syncs.
+    let cpu = || {
+        let server = args.server_pid.and_then(cpu_seconds);
+        (server, cpu_seconds(std::process::id()))
+    };
+    let cpu_before = cpu();
     let sync_started = Instant::now();
     let synced = pool::run_parallel(threads, phones, |_, phone| phone::sync(&server, &phone));
     let sync_s = sync_started.elapsed().as_secs_f64();
+    let cpu_after = cpu();
+    let cpu_ms_per_response =
+        |before: Option<f64>, after: Option<f64>| Some((after? - before?) * 1e3 / total_responses as f64);
 
     let mut latencies = Vec::new();
     let (mut request_bytes, mut response_bytes, mut acknowledged) = (0usize, 0usize, 0u64);
@@ -138,6 +146,8 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
         request_bytes_per_response: per_response(request_bytes),
         response_bytes_per_response: per_response(response_bytes),
         server_peak_rss_mb: args.server_pid.and_then(peak_rss_mib),
+        server_cpu_ms_per_response: cpu_ms_per_response(cpu_before.0, cpu_after.0),
+        phones_cpu_ms_per_response: cpu_ms_per_response(cpu_before.1, cpu_after.1),
         responses_verified: verified,
         tallies_verified,
         devices: args.devices,

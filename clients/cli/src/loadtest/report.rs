@@ -1,5 +1,6 @@
-//! The load test's figures: latency percentiles, bytes per response, throughput, and the
-//! server's peak memory, printed for people and as one JSON object for scripts.
+//! The load test's figures: latency percentiles, bytes per response, throughput, the server's
+//! peak memory, and the CPU the server and the phones spend per response while syncing, printed
+//! for people and as one JSON object for scripts.
 
 use serde::Serialize;
 
@@ -12,6 +13,9 @@ pub struct Report {
     pub request_bytes_per_response: f64,
     pub response_bytes_per_response: f64,
     pub server_peak_rss_mb: Option<f64>,
+    /// CPU time over the timed sync phase only, setup left out; the server's needs its pid.
+    pub server_cpu_ms_per_response: Option<f64>,
+    pub phones_cpu_ms_per_response: Option<f64>,
     pub responses_verified: u64,
     pub tallies_verified: bool,
     pub devices: u32,
@@ -55,6 +59,14 @@ impl Report {
             self.request_bytes_per_response, self.response_bytes_per_response
         );
         println!("server:   peak RSS {rss}");
+        let ms = |figure: Option<f64>| {
+            figure.map_or_else(|| "not measured".to_owned(), |ms| format!("{ms:.2} ms"))
+        };
+        println!(
+            "cpu:      server {}, phones {} per response while syncing",
+            ms(self.server_cpu_ms_per_response),
+            ms(self.phones_cpu_ms_per_response)
+        );
         println!(
             "verified: {} responses exactly once; site tallies {}",
             self.responses_verified,
