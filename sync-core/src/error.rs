@@ -139,6 +139,33 @@ impl Error {
             _ => "invalid",
         }
     }
+
+    /// Whether the refusal is about what a document says (its keys, values and text) rather
+    /// than who sent it or how. Such a document may hold the very personal data the check keeps
+    /// out, and the message may quote it, so the server keeps neither its bytes nor its message.
+    pub fn concerns_content(&self) -> bool {
+        use Error::*;
+        matches!(
+            self,
+            UnknownQuestion { .. }
+                | WrongAnswerType { .. }
+                | UnknownOption { .. }
+                | RepeatedOption { .. }
+                | OutOfRange { .. }
+                | BadDay(_)
+                | TextTooLong { .. }
+                | UnscrubbedText { .. }
+                | UnknownArea { .. }
+                | MissingAnswer { .. }
+                | Schema { .. }
+                | MissingField(_)
+                | FieldType { .. }
+                | UndeclaredField(_)
+                | NotACounter(_)
+                | IdentifyingQuestion { .. }
+                | BadIdentifier { .. }
+        )
+    }
 }
 
 impl From<automerge::AutomergeError> for Error {

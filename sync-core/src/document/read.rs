@@ -82,11 +82,7 @@ impl Fields {
             field: key.to_owned(),
             expected: "a whole number",
         };
-        match self.required(key)? {
-            ScalarValue::Int(n) => Ok(*n),
-            ScalarValue::Uint(n) => i64::try_from(*n).map_err(|_| wrong()),
-            _ => Err(wrong()),
-        }
+        whole_number(self.required(key)?).ok_or_else(wrong)
     }
 
     pub(crate) fn uuid(&self, key: &str) -> Result<Uuid> {
@@ -115,6 +111,20 @@ impl Fields {
     pub(crate) fn required_object(&self, key: &str, kind: ObjType) -> Result<&ObjId> {
         self.object(key, kind)?
             .ok_or_else(|| Error::MissingField(key.to_owned()))
+    }
+}
+
+/// A scalar read as a whole number. The JS library writes some whole numbers as `float64` (a
+/// `0` inside an object literal), so a float that holds an exact whole number in the safe
+/// integer range reads as that number; a fraction, NaN or an infinity does not.
+pub(crate) fn whole_number(value: &ScalarValue) -> Option<i64> {
+    /// 2^53 - 1: past it a float no longer tells neighbouring whole numbers apart.
+    const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+    match value {
+        ScalarValue::Int(n) => Some(*n),
+        ScalarValue::Uint(n) => i64::try_from(*n).ok(),
+        ScalarValue::F64(x) if x.fract() == 0.0 && x.abs() <= MAX_SAFE => Some(*x as i64),
+        _ => None,
     }
 }
 
