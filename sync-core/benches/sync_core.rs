@@ -115,7 +115,7 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1000));
     group.bench_function("merge 1,000 concurrent increments", |b| {
         b.iter(|| {
-            let MergeOutcome::Merged(merged) = merge_incoming(Some(&stored), &increments).expect("merge")
+            let MergeOutcome::Merged(mut merged) = merge_incoming(Some(&stored), &increments).expect("merge")
             else {
                 panic!("need all")
             };

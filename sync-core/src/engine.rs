@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::{ByteArray, ByteBuf};
 use uuid::Uuid;
 
-use crate::document::{form_doc, load_document, response, site};
+use crate::document::{check_changes, form_doc, load_document, response, site};
 use crate::merge::{contain_panics, parse_changes, sorted};
 use crate::{
     ChangeHash, DocEntry, DocKind, Error, Form, PROTOCOL_VERSION, ResponseEdit, ResponseView, Result,
@@ -157,15 +157,12 @@ impl ClientEngine {
     pub fn create_response(&mut self, form_id: &str, edit: &ResponseEdit) -> Result<Uuid> {
         let form = self.form(form_id, None)?;
         let doc = response::create(self.dataset, &form, edit)?;
-        Ok(self.insert_new(DocKind::Response, doc))
+        self.insert_new(DocKind::Response, doc, Some(&form))
     }
 
     pub fn edit_response(&mut self, id: Uuid, edit: &ResponseEdit) -> Result<()> {
         let form = self.response_form(id)?;
-        let local = self.local(id)?;
-        response::apply_edit(&mut local.doc, &form, edit)?;
-        local.rejected = false;
-        Ok(())
+        self.write(id, Some(&form), |doc| response::apply_edit(doc, &form, edit))
     }
 
     pub fn response(&mut self, id: Uuid) -> Result<ResponseView> {
@@ -189,14 +186,11 @@ impl ClientEngine {
 
     pub fn create_site(&mut self, code: &str, name: &str) -> Result<Uuid> {
         let doc = site::create(self.dataset, code, name, site::DEFAULT_METRICS)?;
-        Ok(self.insert_new(DocKind::Site, doc))
+        self.insert_new(DocKind::Site, doc, None)
     }
 
     pub fn bump_tally(&mut self, site_id: Uuid, metric: &str, by: i64) -> Result<()> {
-        let local = self.local(site_id)?;
-        site::increment(&mut local.doc, metric, by)?;
-        local.rejected = false;
-        Ok(())
+        self.write(site_id, None, |doc| site::increment(doc, metric, by))
     }
 
     pub fn sites(&self) -> Vec<(Uuid, SiteView)> {
@@ -207,7 +201,10 @@ impl ClientEngine {
             .collect()
     }
 
-    fn insert_new(&mut self, kind: DocKind, doc: AutoCommit) -> Uuid {
+    /// Keeps a new document, once its history passes the server's checks of every change.
+    fn insert_new(&mut self, kind: DocKind, mut doc: AutoCommit, form: Option<&Form>) -> Result<Uuid> {
+        let changes = doc.get_changes(&[]);
+        check_changes(&mut doc, &changes, kind, form, true)?;
         let id = Uuid::new_v4();
         self.docs.insert(
             id,
@@ -218,7 +215,29 @@ impl ClientEngine {
                 rejected: false,
             },
         );
-        id
+        Ok(id)
+    }
+
+    /// Makes one edit (one change) to a document, kept only if the change passes the checks
+    /// the server applies to every change: the engine never writes a history the server would
+    /// refuse, nor one that would keep something the document's state no longer shows.
+    fn write(
+        &mut self,
+        id: Uuid,
+        form: Option<&Form>,
+        edit: impl FnOnce(&mut AutoCommit) -> Result<()>,
+    ) -> Result<()> {
+        let local = self.local(id)?;
+        let before = local.doc.get_heads();
+        edit(&mut local.doc)?;
+        let written: Vec<_> = local.doc.get_last_local_change().into_iter().collect();
+        if let Err(err) = check_changes(&mut local.doc, &written, local.kind, form, false) {
+            let actor = local.doc.get_actor().clone();
+            local.doc = local.doc.fork_at(&before)?.with_actor(actor);
+            return Err(err);
+        }
+        local.rejected = false;
+        Ok(())
     }
 
     fn local(&mut self, id: Uuid) -> Result<&mut LocalDoc> {

@@ -104,6 +104,14 @@ pub enum Error {
     UnknownForm { form: String, version: i64 },
     #[error("tally metric {0:?} is not a counter")]
     NotACounter(String),
+    #[error("tally {metric:?} changes by {by}; one change adds or takes away 1 to {limit}")]
+    TallyStep { metric: String, by: i64, limit: i64 },
+    #[error("tally {0:?} would fall below zero")]
+    NegativeTally(String),
+    #[error("a change's actor is {0} bytes; every document gets its own 16 random bytes")]
+    ActorLength(usize),
+    #[error("a change carries {ops} operations (limit {limit})")]
+    TooManyOperations { ops: usize, limit: usize },
 
     // --- protocol --------------------------------------------------------------------------
     #[error("CBOR message is malformed: {0}")]
@@ -132,7 +140,7 @@ impl Error {
         match self {
             Automerge(_) | Cbor(_) | BadHead(_) | EngineState(_) | StateFromDevice => "malformed",
             UnsupportedVersion(_) => "unsupported_version",
-            TooLarge { .. } | FormTooLarge { .. } => "too_large",
+            TooLarge { .. } | FormTooLarge { .. } | TooManyOperations { .. } => "too_large",
             IdentifyingQuestion { .. } => "identifying_question",
             UnknownDocument(_) => "not_found",
             UnknownForm { .. } => "unknown_form",
@@ -162,6 +170,7 @@ impl Error {
                 | FieldType { .. }
                 | UndeclaredField(_)
                 | NotACounter(_)
+                | ActorLength(_)
                 | IdentifyingQuestion { .. }
                 | BadIdentifier { .. }
         )

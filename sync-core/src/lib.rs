@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod answer;
+mod chunk;
 mod day;
 mod document;
 mod engine;

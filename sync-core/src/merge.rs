@@ -5,7 +5,9 @@ use std::collections::HashSet;
 
 use automerge::{ActorId, AutoCommit, Change, ReadDoc};
 
-use crate::document::{check_change_metadata, check_content, response};
+use crate::chunk::{InflateBudget, open_change};
+use crate::document::{check_change_metadata, check_changes, check_content, response};
+use crate::protocol::DEFAULT_MAX_INFLATED_BYTES;
 use crate::{ChangeHash, CheckedDocument, Conflict, DocKind, Error, Form, Result, conflicts, load_document};
 
 pub enum MergeOutcome {
@@ -18,6 +20,10 @@ pub enum MergeOutcome {
 /// A stored document with a device's changes applied, not yet validated or saved.
 pub struct MergedDocument {
     doc: AutoCommit,
+    /// The incoming changes the document lacked, each to be checked on its own.
+    new_changes: Vec<Change>,
+    /// Whether the document held nothing before (only then may a change start its history).
+    created: bool,
     changed: bool,
     incoming_actors: Vec<ActorId>,
     /// Automerge sorts a document's heads anew on every call, and a site bumped by a thousand
@@ -71,13 +77,17 @@ fn apply_checked(
     let mut incoming_actors: Vec<ActorId> = changes.iter().map(|c| c.actor_id().clone()).collect();
     incoming_actors.sort();
     incoming_actors.dedup();
+    let hashes: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
+    // Each change the document lacks counts once, however often the request repeats it.
+    let mut lacked: HashSet<ChangeHash> = doc.get_missing_deps(&hashes).into_iter().collect();
+    let new_changes: Vec<Change> = changes
+        .iter()
+        .filter(|c| lacked.remove(&c.hash()))
+        .cloned()
+        .collect();
     let history_bytes = history_bytes.map(|bytes| {
-        let hashes: Vec<ChangeHash> = changes.iter().map(Change::hash).collect();
-        // Each change the document lacks counts once, however often the request repeats it.
-        let mut new: HashSet<ChangeHash> = doc.get_missing_deps(&hashes).into_iter().collect();
-        let added: usize = changes
+        let added: usize = new_changes
             .iter()
-            .filter(|c| new.remove(&c.hash()))
             .map(|c| least_size(c.deps().len(), c.actor_id()))
             .sum();
         bytes + added
@@ -85,6 +95,7 @@ fn apply_checked(
     // Changes already held are skipped and changes missing a dependency are queued, so the
     // count of applied changes grows exactly when something new was merged.
     let before = doc.stats().num_changes;
+    let created = before == 0;
     let doc = contain_panics(move || {
         doc.apply_changes(changes)?;
         Ok(doc)
@@ -95,6 +106,8 @@ fn apply_checked(
     let changed = doc.stats().num_changes > before;
     Ok(MergeOutcome::Merged(Box::new(MergedDocument {
         doc,
+        new_changes,
+        created,
         changed,
         incoming_actors,
         heads: None,
@@ -102,14 +115,17 @@ fn apply_checked(
     })))
 }
 
-/// Parses change bytes and enforces the per-change privacy rules (timestamp 0, no message, no
-/// author) before anything is applied.
+/// Parses change bytes (compressed ones inflated within a budget) and enforces the rules on a
+/// change's metadata (timestamp 0, no message, no author, a 16-byte actor, a bounded size)
+/// before anything is applied.
 pub(crate) fn parse_changes<B: AsRef<[u8]>>(incoming: &[B]) -> Result<Vec<Change>> {
+    let mut budget = InflateBudget::new(DEFAULT_MAX_INFLATED_BYTES);
     incoming
         .iter()
         .map(|bytes| {
-            let change =
-                Change::from_bytes(bytes.as_ref().to_vec()).map_err(|e| Error::Automerge(e.to_string()))?;
+            let bytes = bytes.as_ref();
+            let opened = open_change(bytes, &mut budget)?.unwrap_or_else(|| bytes.to_vec());
+            let change = Change::from_bytes(opened).map_err(|e| Error::Automerge(e.to_string()))?;
             check_change_metadata(&change)?;
             Ok(change)
         })
@@ -133,8 +149,10 @@ impl MergedDocument {
         response::form_ref(&self.doc).ok()
     }
 
-    /// Validates the merged document as a `kind` document (responses against `form`).
-    pub fn validate(&self, kind: DocKind, form: Option<&Form>) -> Result<CheckedDocument> {
+    /// Validates the merged document as a `kind` document (responses against `form`): its
+    /// state, and each new change on its own, since the history keeps what the state no longer
+    /// shows.
+    pub fn validate(&mut self, kind: DocKind, form: Option<&Form>) -> Result<CheckedDocument> {
         let checked = check_content(&self.doc, form)?;
         if checked.kind() != kind {
             return Err(Error::WrongKind {
@@ -142,6 +160,7 @@ impl MergedDocument {
                 actual: checked.kind().as_str(),
             });
         }
+        check_changes(&mut self.doc, &self.new_changes, kind, form, self.created)?;
         Ok(checked)
     }
 

@@ -18,12 +18,17 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::{ByteArray, ByteBuf};
 use uuid::Uuid;
 
+use crate::chunk::{InflateBudget, open_change};
 use crate::{ChangeHash, DocKind, Error, Result};
 
 /// The version clients speak by default; servers answer v1 and v2, each at its own route.
 pub const PROTOCOL_VERSION: u64 = 2;
 pub const SUPPORTED_VERSIONS: [u64; 2] = [1, 2];
 const RECURSION_LIMIT: usize = 16;
+/// What the compressed changes of one request may inflate to, in all: a request of our
+/// clients carries at most 256 KiB of changes, and honest Automerge changes deflate by a few
+/// times, where a crafted chunk inflates a thousandfold.
+pub const DEFAULT_MAX_INFLATED_BYTES: usize = 4 << 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncRequest {
@@ -75,6 +80,8 @@ pub struct Limits {
     pub max_heads: usize,
     /// Bytes of one saved document in a v2 reply.
     pub max_state_bytes: usize,
+    /// Bytes the compressed changes of a request may inflate to, in all.
+    pub max_inflated_bytes: usize,
 }
 
 impl Default for Limits {
@@ -85,6 +92,7 @@ impl Default for Limits {
             max_change_bytes: 1 << 20,
             max_heads: 4096,
             max_state_bytes: 64 << 20,
+            max_inflated_bytes: DEFAULT_MAX_INFLATED_BYTES,
         }
     }
 }
@@ -144,13 +152,28 @@ pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
 
 /// Decodes and bounds a sync request of any supported version; the caller checks that `v` is
 /// the one it serves. The version is read first, so a client of a future protocol gets
-/// `unsupported_version` rather than a confusing shape error.
+/// `unsupported_version` rather than a confusing shape error. Compressed changes come out
+/// inflated, all of them within one budget, so nothing after this point inflates a chunk.
 pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<SyncRequest> {
     let version = supported_version(bytes)?;
     let mut request: SyncRequest = decode(bytes)?;
     bound("documents in one request", request.docs.len(), limits.max_docs)?;
+    let mut budget = InflateBudget::new(limits.max_inflated_bytes);
     for entry in &mut request.docs {
         entry.check(limits)?;
+        for change in &mut entry.changes {
+            match open_change(change, &mut budget) {
+                Ok(None) => {}
+                Ok(Some(opened)) => {
+                    bound("one change", opened.len(), limits.max_change_bytes)?;
+                    *change = ByteBuf::from(opened);
+                }
+                Err(err @ Error::TooLarge { .. }) => return Err(err),
+                // Bytes that are no change chunk refuse their own entry when it is merged,
+                // not the request; emptied, so nothing downstream inflates them again.
+                Err(_) => *change = ByteBuf::new(),
+            }
+        }
         if entry.state.is_some() {
             if version == 1 {
                 // v1 has no such field, and v1 decoding ignored unknown fields.

@@ -26,6 +26,7 @@ const ANSWER_LIMITS: Limits = Limits {
     max_change_bytes: 16 << 20,
     max_heads: 65_536,
     max_state_bytes: 64 << 20,
+    max_inflated_bytes: 64 << 20,
 };
 
 /// What one round trip cost on the wire and in time.

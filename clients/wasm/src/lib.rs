@@ -28,6 +28,7 @@ const REPLY_LIMITS: Limits = Limits {
     max_change_bytes: 16 << 20,
     max_heads: 65_536,
     max_state_bytes: 64 << 20,
+    max_inflated_bytes: 64 << 20,
 };
 
 /// One device's documents of one dataset, and what it still has to send.

@@ -121,9 +121,12 @@ impl<'a> Generator<'a> {
                     let heads = phone.get_heads();
                     for metric in site::DEFAULT_METRICS {
                         let expected = responses as f64 / SITES.len() as f64 / SITE_DEVICES as f64 * busy;
-                        let count = (expected * (0.5 + rng.unit())).round() as i64;
-                        if count > 0 {
-                            site::increment(&mut phone, metric, count)?;
+                        let mut count = (expected * (0.5 + rng.unit())).round() as i64;
+                        // In steps a change may take, as a phone would have bumped it.
+                        while count > 0 {
+                            let step = count.min(site::MAX_TALLY_STEP);
+                            site::increment(&mut phone, metric, step)?;
+                            count -= step;
                         }
                     }
                     changes.extend(
@@ -133,7 +136,7 @@ impl<'a> Generator<'a> {
                             .map(|mut c| c.bytes().into_owned()),
                     );
                 }
-                let MergeOutcome::Merged(merged) = merge_incoming(Some(&origin.save()), &changes)? else {
+                let MergeOutcome::Merged(mut merged) = merge_incoming(Some(&origin.save()), &changes)? else {
                     return Err(Error::Automerge("demo site changes lack a dependency".into()));
                 };
                 let content = merged.validate(DocKind::Site, None)?;

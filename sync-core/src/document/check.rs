@@ -1,6 +1,7 @@
-use automerge::{AutoCommit, Change};
+use automerge::{ActorId, AutoCommit, Change};
 use uuid::Uuid;
 
+use super::history::check_changes;
 use super::{DocKind, FormDoc, ResponseView, SiteView, form_doc, read, response, site};
 use crate::{Error, Form, Result};
 
@@ -31,25 +32,53 @@ impl CheckedDocument {
 }
 
 /// Says whether a (merged) document is valid: every change private (timestamp 0, no message,
-/// no author), the schema known, every field declared, every answer fitting `form` (needed for
-/// responses, ignored otherwise).
+/// no author, its own 16-byte actor) and fitting the schema on its own, the schema known, every
+/// field declared, every answer fitting `form` (needed for responses, ignored otherwise).
 pub fn check_document(doc: &mut AutoCommit, form: Option<&Form>) -> Result<CheckedDocument> {
-    for change in doc.get_changes(&[]) {
-        check_change_metadata(&change)?;
+    let changes = doc.get_changes(&[]);
+    for change in &changes {
+        check_change_metadata(change)?;
     }
-    check_content(doc, form)
+    let checked = check_content(doc, form)?;
+    check_changes(doc, &changes, checked.kind(), form, true)?;
+    Ok(checked)
 }
 
-/// The privacy rules for one change. Wall-clock timestamps would tell when and in what order
-/// a worker met respondents; messages and authors could name the worker.
+/// Operations in one change: a whole response is a few dozen, a long note typed letter by
+/// letter in another client a few thousand.
+const MAX_CHANGE_OPS: usize = 20_000;
+
+/// The privacy rules for one change, and its size. Wall-clock timestamps would tell when and in
+/// what order a worker met respondents; messages and authors could name the worker; an actor is
+/// random bytes of a fixed size, or it could spell out a name and a phone number.
 pub(crate) fn check_change_metadata(change: &Change) -> Result<()> {
     if change.timestamp() != 0 {
         return Err(Error::NonZeroTimestamp(change.timestamp()));
     }
-    if change.message().is_some_and(|m| !m.is_empty()) || !change.extra_bytes().is_empty() {
+    if change.message().is_some_and(|m| !m.is_empty())
+        || !change.extra_bytes().is_empty()
+        || change.author().is_some()
+    {
         return Err(Error::ChangeMetadata);
     }
+    for actor in change.actors() {
+        check_actor(actor)?;
+    }
+    if change.len() > MAX_CHANGE_OPS {
+        return Err(Error::TooManyOperations {
+            ops: change.len(),
+            limit: MAX_CHANGE_OPS,
+        });
+    }
     Ok(())
+}
+
+/// Both of our clients make actors of 16 random bytes ([`ActorId::random`]).
+pub(crate) fn check_actor(actor: &ActorId) -> Result<()> {
+    match actor.to_bytes().len() {
+        16 => Ok(()),
+        len => Err(Error::ActorLength(len)),
+    }
 }
 
 pub(crate) fn check_content(doc: &AutoCommit, form: Option<&Form>) -> Result<CheckedDocument> {

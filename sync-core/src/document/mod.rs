@@ -5,6 +5,7 @@ mod check;
 mod conflicts;
 mod first_change;
 pub mod form_doc;
+mod history;
 mod read;
 pub mod response;
 pub mod site;
@@ -18,6 +19,7 @@ pub use check::{CheckedDocument, check_document};
 pub(crate) use check::{check_change_metadata, check_content};
 pub use conflicts::{Conflict, conflicts};
 pub use form_doc::FormDoc;
+pub(crate) use history::check_changes;
 pub use response::{ResponseEdit, ResponseStatus, ResponseView, Review, ReviewState};
 pub use site::SiteView;
 

@@ -15,7 +15,7 @@ use crate::answer::check_free_text;
 use crate::{Answer, Day, Error, Form, QuestionKind, Result};
 
 pub const SCHEMA: &str = "survey.response/1";
-const FIELDS: &[&str] = &[
+pub(super) const FIELDS: &[&str] = &[
     "schema",
     "dataset",
     "form",
@@ -26,8 +26,8 @@ const FIELDS: &[&str] = &[
     "answers",
     "review",
 ];
-const REVIEW_FIELDS: &[&str] = &["state", "note"];
-const REVIEW_NOTE_MAX: usize = 500;
+pub(super) const REVIEW_FIELDS: &[&str] = &["state", "note"];
+pub(super) const REVIEW_NOTE_MAX: usize = 500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -319,18 +319,22 @@ pub fn read(doc: &AutoCommit, form: &Form) -> Result<ResponseView> {
             version: form_version,
         });
     }
-    let status = match root.string("status")? {
-        "draft" => ResponseStatus::Draft,
-        "submitted" => ResponseStatus::Submitted,
-        _ => {
-            return Err(Error::FieldType {
-                field: "status".into(),
-                expected: "\"draft\" or \"submitted\"",
-            });
-        }
-    };
+    let status = parse_status(root.string("status")?)?;
     let area = root.string("area")?;
     form.check_area(area)?;
+    let answers = read_answers(doc, root.required_object("answers", ObjType::Map)?, form)?;
+    if status == ResponseStatus::Submitted {
+        // A draft may be incomplete; what is handed in answers every required question.
+        if let Some(missing) = form
+            .questions
+            .iter()
+            .find(|q| q.required && !answers.contains_key(&q.id))
+        {
+            return Err(Error::MissingAnswer {
+                question: missing.id.clone(),
+            });
+        }
+    }
     Ok(ResponseView {
         dataset: root.uuid("dataset")?,
         form: form_id.to_owned(),
@@ -338,7 +342,7 @@ pub fn read(doc: &AutoCommit, form: &Form) -> Result<ResponseView> {
         status,
         collected_on: root.day("collected_on")?,
         area: area.to_owned(),
-        answers: read_answers(doc, root.required_object("answers", ObjType::Map)?, form)?,
+        answers,
         review: match root.object("review", ObjType::Map)? {
             Some(review) => read_review(&Fields::of(doc, review))?,
             None => Review::default(),
@@ -395,19 +399,32 @@ fn read_answers(doc: &AutoCommit, answers: &ObjId, form: &Form) -> Result<BTreeM
     Ok(out)
 }
 
+pub(super) fn parse_status(text: &str) -> Result<ResponseStatus> {
+    match text {
+        "draft" => Ok(ResponseStatus::Draft),
+        "submitted" => Ok(ResponseStatus::Submitted),
+        _ => Err(Error::FieldType {
+            field: "status".into(),
+            expected: "\"draft\" or \"submitted\"",
+        }),
+    }
+}
+
+pub(super) fn parse_review_state(text: &str) -> Result<ReviewState> {
+    [ReviewState::Pending, ReviewState::Approved, ReviewState::Flagged]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+        .ok_or_else(|| Error::FieldType {
+            field: "review.state".into(),
+            expected: "pending, approved or flagged",
+        })
+}
+
 fn read_review(review: &Fields) -> Result<Review> {
     review.only("review.", REVIEW_FIELDS)?;
     let state = match review.scalar("state")? {
         None => None,
-        Some(ScalarValue::Str(s)) if s == "pending" => Some(ReviewState::Pending),
-        Some(ScalarValue::Str(s)) if s == "approved" => Some(ReviewState::Approved),
-        Some(ScalarValue::Str(s)) if s == "flagged" => Some(ReviewState::Flagged),
-        Some(_) => {
-            return Err(Error::FieldType {
-                field: "review.state".into(),
-                expected: "pending, approved or flagged",
-            });
-        }
+        Some(_) => Some(parse_review_state(review.string("state")?)?),
     };
     let note = match review.scalar("note")? {
         None => None,

@@ -16,8 +16,11 @@ use crate::answer::check_free_text;
 use crate::{Error, Result, check_identifier};
 
 pub const SCHEMA: &str = "survey.site/1";
-const FIELDS: &[&str] = &["schema", "dataset", "site", "name", "tallies"];
-const NAME_MAX: usize = 120;
+pub(super) const FIELDS: &[&str] = &["schema", "dataset", "site", "name", "tallies"];
+pub(super) const NAME_MAX: usize = 120;
+/// The most one change may add to or take from a tally. A tally counts people and materials
+/// reached at one site; the field app's -1 button corrects a mistaken tap.
+pub const MAX_TALLY_STEP: i64 = 1_000;
 const MAX_METRICS: usize = 50;
 
 /// The tallies outreach teams keep per site when nobody says otherwise.
@@ -66,18 +69,53 @@ pub fn create_as(
     Ok(doc)
 }
 
-/// Adds `by` (negative to correct a miscount) to one of the site's tallies.
+/// Adds `by` (negative to correct a miscount, at most [`MAX_TALLY_STEP`] either way) to one of
+/// the site's tallies, which must not fall below zero on this copy. Two phones correcting the
+/// same count offline can still take the merged total below zero; each did only what it saw.
 pub fn increment(doc: &mut AutoCommit, metric: &str, by: i64) -> Result<()> {
+    check_step(metric, by)?;
     let tallies = Fields::of(doc, &ROOT)
         .required_object("tallies", ObjType::Map)?
         .clone();
-    match doc.get(&tallies, metric)? {
-        Some((Value::Scalar(v), _)) if matches!(v.as_ref(), ScalarValue::Counter(_)) => {}
+    let count = match doc.get(&tallies, metric)? {
+        Some((Value::Scalar(v), _)) => match v.as_ref() {
+            ScalarValue::Counter(c) => i64::from(c),
+            _ => return Err(Error::NotACounter(metric.chars().take(80).collect())),
+        },
         _ => return Err(Error::NotACounter(metric.chars().take(80).collect())),
+    };
+    if count.checked_add(by).is_none_or(|total| total < 0) {
+        return Err(Error::NegativeTally(metric.chars().take(80).collect()));
     }
     doc.increment(&tallies, metric, by)?;
     commit_private(doc);
     Ok(())
+}
+
+/// The bound on one change to a tally.
+pub(super) fn check_step(metric: &str, by: i64) -> Result<()> {
+    if by != 0 && by.abs() <= MAX_TALLY_STEP {
+        Ok(())
+    } else {
+        Err(Error::TallyStep {
+            metric: metric.chars().take(80).collect(),
+            by,
+            limit: MAX_TALLY_STEP,
+        })
+    }
+}
+
+/// What a tally may start at when its site is created: as much as one change could add.
+pub(super) fn check_start(metric: &str, start: i64) -> Result<()> {
+    if (0..=MAX_TALLY_STEP).contains(&start) {
+        Ok(())
+    } else {
+        Err(Error::TallyStep {
+            metric: metric.chars().take(80).collect(),
+            by: start,
+            limit: MAX_TALLY_STEP,
+        })
+    }
 }
 
 pub fn rename(doc: &mut AutoCommit, name: &str) -> Result<()> {

@@ -227,12 +227,18 @@ fn site_tallies_are_counters_that_add_up_across_replicas() {
     let mut b = origin.fork().with_actor(automerge::ActorId::random());
     site::increment(&mut a, "contacts", 3).expect("bump");
     site::increment(&mut b, "contacts", 4).expect("bump");
-    site::increment(&mut b, "kits", -1).expect("bump");
+    site::increment(&mut b, "kits", 2).expect("bump");
+    site::increment(&mut b, "kits", -1).expect("a correction");
+    assert_eq!(
+        site::increment(&mut a, "kits", -1),
+        Err(Error::NegativeTally("kits".into())),
+        "a phone takes away only what its copy counts"
+    );
     origin.merge(&mut a).expect("merge");
     origin.merge(&mut b).expect("merge");
     let view = site::read(&origin).expect("read");
     assert_eq!(view.tallies.get("contacts"), Some(&7));
-    assert_eq!(view.tallies.get("kits"), Some(&-1));
+    assert_eq!(view.tallies.get("kits"), Some(&1));
     assert_eq!(
         site::increment(&mut origin, "made_up", 1),
         Err(Error::NotACounter("made_up".into()))

@@ -3,6 +3,7 @@
 mod convergence;
 mod documents;
 mod engine;
+mod history;
 mod js_fixture;
 mod protocol;
 mod support;

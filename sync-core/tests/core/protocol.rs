@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::support::{form, new_response_edit};
 
+/// A request whose changes are uncompressed, as decoding leaves them.
 fn sample_request(docs: usize) -> SyncRequest {
     let dataset = Uuid::new_v4();
     let docs = (0..docs)
@@ -17,7 +18,7 @@ fn sample_request(docs: usize) -> SyncRequest {
             let changes = doc
                 .get_changes(&[])
                 .into_iter()
-                .map(|mut c| c.bytes().into_owned())
+                .map(|c| c.raw_bytes().to_vec())
                 .collect();
             DocEntry::new(Uuid::new_v4(), DocKind::Response, &doc.get_heads(), changes)
         })
