@@ -3,6 +3,7 @@
 mod convergence;
 mod documents;
 mod engine;
+mod js_defaults;
 mod js_fixture;
 mod protocol;
 mod support;
