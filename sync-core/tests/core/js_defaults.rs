@@ -253,6 +253,30 @@ fn counters_made_by_the_library_tally_and_edits_merge_change_by_change() {
     }
 }
 
+#[test]
+fn concurrent_text_and_float_values_are_shown_to_reviewers_as_read() {
+    let request = request();
+    let conflicted = entry(&request, "concurrent_edits");
+    let merged = merged(&conflicted.changes, None).expect("merges");
+    assert!(merged.validate(conflicted.kind, Some(&form())).is_ok());
+    let found: BTreeMap<String, Vec<String>> = merged
+        .conflicts()
+        .into_iter()
+        .map(|c| {
+            let mut values = c.values;
+            values.sort();
+            (c.path, values)
+        })
+        .collect();
+    assert_eq!(
+        found,
+        BTreeMap::from([
+            ("answers.contacts".into(), vec!["0".into(), "3".into()]),
+            ("answers.gender".into(), vec!["m".into(), "x".into()]),
+        ])
+    );
+}
+
 /// A phone running the Rust engine receives documents a JS phone wrote (a shared site, a
 /// response sent back to its device) and reads and edits them like its own.
 #[test]
