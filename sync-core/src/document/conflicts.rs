@@ -5,6 +5,7 @@
 use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, Value};
 use serde::{Deserialize, Serialize};
 
+use super::read::whole_number;
 use crate::scrub_free_text;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,7 +39,7 @@ fn collect(doc: &AutoCommit, obj: &ObjId, prefix: &str, found: &mut Vec<Conflict
         let Ok(values) = doc.get_all(obj, key.as_str()) else {
             continue;
         };
-        let values = values.iter().map(|(value, _)| render(value)).collect();
+        let values = values.iter().map(|(value, id)| render(doc, value, id)).collect();
         found.push(Conflict {
             path: format!("{prefix}{key}"),
             values,
@@ -46,12 +47,17 @@ fn collect(doc: &AutoCommit, obj: &ObjId, prefix: &str, found: &mut Vec<Conflict
     }
 }
 
-fn render(value: &Value<'_>) -> String {
+/// A value as the reviewer reads it: text as its content (the JS library writes strings as text
+/// objects), whole numbers as the platform reads them (Automerge prints a float with 324
+/// decimals, and a JS client writes 0 as a float).
+fn render(doc: &AutoCommit, value: &Value<'_>, id: &ObjId) -> String {
     match value {
-        Value::Scalar(s) => match s.as_str() {
-            Some(text) => scrub_free_text(text),
-            None => s.to_string(),
-        },
+        Value::Object(ObjType::Text) => scrub_free_text(&doc.text(id).unwrap_or_default()),
         Value::Object(kind) => format!("({kind})"),
+        Value::Scalar(s) => match (s.as_str(), whole_number(s)) {
+            (Some(text), _) => scrub_free_text(text),
+            (None, Some(n)) => n.to_string(),
+            (None, None) => s.to_string(),
+        },
     }
 }

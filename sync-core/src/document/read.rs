@@ -150,3 +150,31 @@ pub(crate) fn schema(doc: &AutoCommit) -> Result<String> {
         None => Err(Error::MissingField("schema".into())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_float_reads_as_a_whole_number_only_when_it_is_one_exactly() {
+        const MAX_SAFE: i64 = (1 << 53) - 1;
+        for (value, read) in [
+            (ScalarValue::F64(0.0), Some(0)),
+            (ScalarValue::F64(-0.0), Some(0)),
+            (ScalarValue::F64(-3.0), Some(-3)),
+            (ScalarValue::F64(MAX_SAFE as f64), Some(MAX_SAFE)),
+            (ScalarValue::F64(-MAX_SAFE as f64), Some(-MAX_SAFE)),
+            (ScalarValue::F64(2f64.powi(53)), None),
+            (ScalarValue::F64(0.5), None),
+            (ScalarValue::F64(f64::NAN), None),
+            (ScalarValue::F64(f64::INFINITY), None),
+            (ScalarValue::F64(f64::NEG_INFINITY), None),
+            (ScalarValue::Int(i64::MIN), Some(i64::MIN)),
+            (ScalarValue::Uint(u64::MAX), None),
+            (ScalarValue::counter(3), None),
+            (ScalarValue::Timestamp(0), None),
+        ] {
+            assert_eq!(whole_number(&value), read, "{value:?}");
+        }
+    }
+}

@@ -229,8 +229,7 @@ fn the_losing_side_of_a_conflict_is_checked() {
 /// site was created with.
 #[test]
 fn tallies_change_within_bounds_on_the_counters_they_were_created_with() {
-    let base = new_site();
-    let stored = base.clone().save();
+    let stored = new_site().save();
     let tallies = |doc: &AutoCommit| doc.get(ROOT, "tallies").expect("get").expect("tallies").1;
     let bump = |by: i64| {
         let mut phone = AutoCommit::load(&stored).expect("load").with_actor(actor());

@@ -4,6 +4,7 @@ mod convergence;
 mod documents;
 mod engine;
 mod history;
+mod js_defaults;
 mod js_fixture;
 mod protocol;
 mod support;
