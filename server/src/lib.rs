@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod router;
 pub mod secret;
+mod security_headers;
 pub mod settings;
 pub mod storage;
 pub mod sync;

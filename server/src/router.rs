@@ -17,7 +17,7 @@ use crate::metrics::Metrics;
 use crate::settings::SyncSettings;
 use crate::storage::Storage;
 use crate::storage::group_commit::GroupCommit;
-use crate::{ApiError, sync, telemetry};
+use crate::{ApiError, security_headers, sync, telemetry};
 
 /// What every handler can reach. The server keeps no session state: everything lives in the
 /// database, so any number of replicas can serve one device.
@@ -50,7 +50,7 @@ impl AppState {
 }
 
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(field_app::index))
         .route("/{file}", get(field_app::root_file))
         .route("/app/{file}", get(field_app::app_module))
@@ -80,8 +80,9 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             telemetry::log_requests,
-        ))
-        .with_state(state)
+        ));
+    // Outermost, so panics and every error get them too.
+    security_headers::add(routes).with_state(state)
 }
 
 /// A bug must not take the connection down with it, nor tell the client more than "internal".

@@ -10,6 +10,7 @@ mod bench_ingest;
 mod crash;
 mod demo;
 mod field_app;
+mod headers;
 mod logs;
 mod protocol_v2;
 mod refusals;
