@@ -14,7 +14,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::{datasets, enrollments, field_app, forms, ops, quarantine, tokens};
 use crate::metrics::Metrics;
-use crate::settings::SyncSettings;
+use crate::settings::{RetentionSettings, SyncSettings};
 use crate::storage::Storage;
 use crate::storage::group_commit::GroupCommit;
 use crate::{ApiError, security_headers, sync, telemetry};
@@ -26,6 +26,7 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub metrics: Arc<Metrics>,
     pub sync: SyncSettings,
+    pub retention: RetentionSettings,
     pub aggregates: Arc<crate::aggregates::cache::AggregateCache>,
     pub site_locks: Arc<sync::site_locks::SiteLocks>,
     pub hot_sites: Arc<sync::hot_sites::HotSites>,
@@ -41,6 +42,7 @@ impl AppState {
             storage,
             metrics: Arc::new(Metrics::default()),
             sync,
+            retention: RetentionSettings::default(),
             aggregates: Arc::default(),
             site_locks: Arc::default(),
             hot_sites: Arc::default(),
@@ -67,7 +69,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/datasets/{id}/enrollments", post(enrollments::create))
         .route("/v1/datasets/{id}/reset", post(datasets::reset))
         .route("/v1/datasets/{id}/aggregates", get(crate::aggregates::aggregates))
-        .route("/v1/datasets/{id}/quarantine", get(quarantine::list))
+        .route(
+            "/v1/datasets/{id}/quarantine",
+            get(quarantine::list).delete(quarantine::purge),
+        )
         .route("/v1/enroll", post(enrollments::enroll))
         .route("/v1/tokens", post(tokens::create))
         .route("/v1/sync", post(sync::sync::<1>))

@@ -13,6 +13,7 @@ mod field_app;
 mod headers;
 mod logs;
 mod protocol_v2;
+mod quarantine;
 mod refusals;
 mod replicas;
 mod roles;
