@@ -11,9 +11,9 @@ use tokio::net::TcpListener;
 use uuid::Uuid;
 
 use crate::router::{AppState, app};
-use crate::settings::{DEFAULT_MAX_BODY_BYTES, SyncSettings};
+use crate::settings::{DEFAULT_MAX_BODY_BYTES, DEFAULT_QUARANTINE_DAYS, RetentionSettings, SyncSettings};
 use crate::storage::{self, AuditEntry, Role};
-use crate::{demo, handlers::tokens};
+use crate::{demo, handlers::tokens, retention};
 
 pub const DEFAULT_DATABASE: &str = "sqlite://data/survey.db";
 
@@ -75,6 +75,15 @@ pub struct ServeArgs {
     /// Largest sync request body accepted, in bytes.
     #[arg(long, env = "SURVEY_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Whole days a refused document's quarantine record is kept after the day it came in;
+    /// a background task deletes it after that.
+    #[arg(
+        long,
+        env = "SURVEY_QUARANTINE_RETENTION_DAYS",
+        default_value_t = DEFAULT_QUARANTINE_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub quarantine_retention_days: u32,
     /// The field app's folder (`clients/web` with `pkg/` from `scripts/build-wasm`), served at
     /// `/`. Defaults to the source tree this binary was built from.
     #[arg(long, env = "SURVEY_WEB_ROOT")]
@@ -185,6 +194,10 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         ..SyncSettings::default()
     };
     let mut state = AppState::new(storage, settings);
+    state.retention = RetentionSettings {
+        quarantine_days: args.quarantine_retention_days,
+        ..RetentionSettings::default()
+    };
     if let Some(root) = args.web_root {
         state.web_root = Arc::new(root);
     }
@@ -214,15 +227,22 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish: a sync that began
-/// commits (or not) as a whole, and its device gets its answer.
+/// commits (or not) as a whole, and its device gets its answer. Expired quarantine records are
+/// purged in the background meanwhile.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let purge = tokio::spawn(retention::purge_periodically(
+        state.storage.clone(),
+        state.retention,
+    ));
+    let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    purge.abort();
+    served
 }
 
 async fn shutdown_signal() {

@@ -20,8 +20,10 @@ mod extract;
 pub mod handlers;
 pub mod metrics;
 pub mod openapi;
+pub mod retention;
 pub mod router;
 pub mod secret;
+mod security_headers;
 pub mod settings;
 pub mod storage;
 pub mod sync;
@@ -29,4 +31,4 @@ pub mod telemetry;
 
 pub use error::{ApiError, Result};
 pub use router::{AppState, app};
-pub use settings::SyncSettings;
+pub use settings::{RetentionSettings, SyncSettings};

@@ -63,7 +63,13 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "get",
         "/v1/datasets/{id}/quarantine",
         &["admin"],
-        "Documents refused by sync",
+        "Documents refused by sync: code, size, SHA-256, day, and the message where kept",
+    ),
+    (
+        "delete",
+        "/v1/datasets/{id}/quarantine",
+        &["admin"],
+        "Purge the dataset's quarantine records now; answers { purged }",
     ),
     (
         "post",

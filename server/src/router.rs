@@ -14,10 +14,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::{datasets, enrollments, field_app, forms, ops, quarantine, tokens};
 use crate::metrics::Metrics;
-use crate::settings::SyncSettings;
+use crate::settings::{RetentionSettings, SyncSettings};
 use crate::storage::Storage;
 use crate::storage::group_commit::GroupCommit;
-use crate::{ApiError, sync, telemetry};
+use crate::{ApiError, security_headers, sync, telemetry};
 
 /// What every handler can reach. The server keeps no session state: everything lives in the
 /// database, so any number of replicas can serve one device.
@@ -26,6 +26,7 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     pub metrics: Arc<Metrics>,
     pub sync: SyncSettings,
+    pub retention: RetentionSettings,
     pub aggregates: Arc<crate::aggregates::cache::AggregateCache>,
     pub site_locks: Arc<sync::site_locks::SiteLocks>,
     pub hot_sites: Arc<sync::hot_sites::HotSites>,
@@ -41,6 +42,7 @@ impl AppState {
             storage,
             metrics: Arc::new(Metrics::default()),
             sync,
+            retention: RetentionSettings::default(),
             aggregates: Arc::default(),
             site_locks: Arc::default(),
             hot_sites: Arc::default(),
@@ -50,7 +52,7 @@ impl AppState {
 }
 
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(field_app::index))
         .route("/{file}", get(field_app::root_file))
         .route("/app/{file}", get(field_app::app_module))
@@ -67,7 +69,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/datasets/{id}/enrollments", post(enrollments::create))
         .route("/v1/datasets/{id}/reset", post(datasets::reset))
         .route("/v1/datasets/{id}/aggregates", get(crate::aggregates::aggregates))
-        .route("/v1/datasets/{id}/quarantine", get(quarantine::list))
+        .route(
+            "/v1/datasets/{id}/quarantine",
+            get(quarantine::list).delete(quarantine::purge),
+        )
         .route("/v1/enroll", post(enrollments::enroll))
         .route("/v1/tokens", post(tokens::create))
         .route("/v1/sync", post(sync::sync::<1>))
@@ -80,8 +85,9 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             telemetry::log_requests,
-        ))
-        .with_state(state)
+        ));
+    // Outermost, so panics and every error get them too.
+    security_headers::add(routes).with_state(state)
 }
 
 /// A bug must not take the connection down with it, nor tell the client more than "internal".

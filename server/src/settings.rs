@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 /// Limits of the sync endpoint, set from the command line.
 #[derive(Debug, Clone, Copy)]
 pub struct SyncSettings {
@@ -19,6 +21,29 @@ impl Default for SyncSettings {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             reply_budget_bytes: 1 << 20,
             max_document_bytes: 2 << 20,
+        }
+    }
+}
+
+/// How long records of refused entries are kept (`crate::retention`).
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionSettings {
+    /// Whole days a quarantine record is kept after the day it came in.
+    pub quarantine_days: u32,
+    /// How often the purge looks for expired records. Records are dated by the day, so once an
+    /// hour deletes each within an hour of its expiry.
+    pub purge_every: Duration,
+}
+
+/// Long enough for an admin to look into a burst of refusals, short enough that a device's
+/// refused entries do not pile up into a history of it.
+pub const DEFAULT_QUARANTINE_DAYS: u32 = 30;
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            quarantine_days: DEFAULT_QUARANTINE_DAYS,
+            purge_every: Duration::from_secs(3600),
         }
     }
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, watchPolicyViolations } from './chromium.mjs';
 import { startSurveyServer } from './survey_server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -90,6 +90,7 @@ function csvRows(text, dims) {
 
 test('the dashboard shows the API\'s numbers, and small groups as suppressed, never as zero', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const policyViolations = watchPolicyViolations(context);
   const page = await context.newPage();
   const requests = [];
   const pageErrors = [];
@@ -180,5 +181,6 @@ test('the dashboard shows the API\'s numbers, and small groups as suppressed, ne
   assert.deepEqual(elsewhere, [], 'the dashboard fetched from another origin');
   assert.ok(requests.some((url) => url.includes('/aggregates?')), 'the requests were recorded');
   assert.deepEqual(pageErrors, []);
+  assert.deepEqual(policyViolations, [], 'nothing tripped the server\'s Content-Security-Policy');
   await context.close();
 });

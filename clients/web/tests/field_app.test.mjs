@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, watchPolicyViolations } from './chromium.mjs';
 import { startSurveyServer } from './survey_server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +34,7 @@ let app;
 let browser;
 let dataset;
 let code;
+const policyViolations = [];
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
@@ -62,6 +63,8 @@ async function appOrigin(origin) {
 
 async function phone(name) {
   const context = await browser.newContext(PHONE);
+  const violations = watchPolicyViolations(context);
+  context.on('close', () => policyViolations.push(...violations.map((v) => `[${name}] ${v}`)));
   const page = await context.newPage();
   page.on('pageerror', (error) => console.log(`# [${name}] page error: ${error.message}`));
   page.on('console', (msg) => { if (msg.type() === 'error') console.log(`# [${name}] console: ${msg.text()}`); });
@@ -294,4 +297,8 @@ test('a trainer reset offers to keep unsent practice work before removing it', a
   assert.ok(backupKept, 'a copy of the state before the reset is kept on the phone');
   await page.screenshot({ path: join(shots, '10-after-reset.png'), fullPage: true });
   await context.close();
+});
+
+test('no page tripped the server\'s Content-Security-Policy', () => {
+  assert.deepEqual(policyViolations, []);
 });

@@ -126,10 +126,6 @@ async fn serve(root: &Path, relative: &str, headers: &HeaderMap) -> Result<Respo
     // Always revalidate: the service worker, not the HTTP cache, keeps the app offline.
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     out.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex etag"));
-    out.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     if relative.ends_with(".wasm") {
         out.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }

@@ -13,7 +13,7 @@ mod write;
 
 use async_trait::async_trait;
 use serde::Serialize;
-use sync_core::{ChangeHash, DocKind};
+use sync_core::{ChangeHash, Day, DocKind};
 use uuid::Uuid;
 
 pub use postgres::PostgresStorage;
@@ -93,6 +93,11 @@ pub trait Storage: Send + Sync {
     async fn shared_documents(&self, dataset: Uuid) -> Result<Vec<DocumentSummary>>;
     async fn quarantine(&self, entry: &QuarantineEntry) -> Result<()>;
     async fn quarantined(&self, dataset: Uuid) -> Result<Vec<QuarantineSummary>>;
+    /// Deletes the quarantine records of every dataset received before `day`; returns how many.
+    async fn purge_quarantine_before(&self, day: Day) -> Result<u64>;
+    /// Deletes every quarantine record of `dataset` and logs `audit`, in one transaction;
+    /// returns how many.
+    async fn purge_quarantine(&self, dataset: Uuid, audit: &AuditEntry) -> Result<u64>;
 
     // --- aggregates ------------------------------------------------------------------------
     /// Every response of a form (all versions) with the fields every aggregate needs.
@@ -379,6 +384,7 @@ pub enum BatchOutcome {
     EpochMoved,
 }
 
+/// What is kept of a refused entry (see `sync::quarantine` for what goes in).
 #[derive(Debug, Clone)]
 pub struct QuarantineEntry {
     pub id: Uuid,
@@ -386,9 +392,22 @@ pub struct QuarantineEntry {
     pub device: Uuid,
     pub document: Uuid,
     pub code: String,
+    /// Bytes of the entry's changes.
+    pub size: i64,
+    /// SHA-256 of the entry as received (CBOR), to tell repeats of one entry apart.
+    pub sha256: [u8; 32],
+    /// `None` for refusals about what the document says.
+    pub payload: Option<QuarantinePayload>,
+    /// The day (UTC) it came in: no finer time is kept.
+    pub received_on: Day,
+}
+
+/// The refused entry itself, kept only when the refusal is not about its content.
+#[derive(Debug, Clone)]
+pub struct QuarantinePayload {
     pub message: String,
+    /// The entry's CBOR (id, kind, heads, changes).
     pub raw: Vec<u8>,
-    pub received_at: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -397,9 +416,20 @@ pub struct QuarantineSummary {
     pub device: Uuid,
     pub document: Uuid,
     pub code: String,
-    pub message: String,
-    pub bytes: i64,
-    pub received_at: i64,
+    pub size: i64,
+    /// Lowercase hex.
+    pub sha256: String,
+    /// Whether the entry's bytes and the refusal message were kept.
+    pub payload_kept: bool,
+    /// The refusal message, when kept.
+    pub message: Option<String>,
+    /// `YYYY-MM-DD`, UTC.
+    pub received_on: String,
+}
+
+/// Lowercase hex, for hashes shown to admins.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn parse_kind(text: &str) -> Result<DocKind> {

@@ -365,18 +365,21 @@ macro_rules! impl_storage {
             }
 
             async fn quarantine(&self, entry: &$crate::storage::QuarantineEntry) -> $crate::Result<()> {
+                let payload = entry.payload.as_ref();
                 sqlx::query(
-                    "INSERT INTO quarantine (id, dataset, device, document, code, message, raw, received_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO quarantine (id, dataset, device, document, code, size, sha256, message, raw, received_on)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(entry.id)
                 .bind(entry.dataset)
                 .bind(entry.device)
                 .bind(entry.document)
                 .bind(&entry.code)
-                .bind(&entry.message)
-                .bind(&entry.raw)
-                .bind(entry.received_at)
+                .bind(entry.size)
+                .bind(&entry.sha256[..])
+                .bind(payload.map(|p| p.message.as_str()))
+                .bind(payload.map(|p| p.raw.as_slice()))
+                .bind(entry.received_on.to_string())
                 .execute(&self.writer)
                 .await?;
                 Ok(())
@@ -388,8 +391,8 @@ macro_rules! impl_storage {
             ) -> $crate::Result<Vec<$crate::storage::QuarantineSummary>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(
-                    "SELECT id, device, document, code, message, CAST(length(raw) AS BIGINT), received_at
-                     FROM quarantine WHERE dataset = $1 ORDER BY received_at, id",
+                    "SELECT id, device, document, code, size, sha256, message, raw IS NOT NULL, received_on
+                     FROM quarantine WHERE dataset = $1 ORDER BY received_on, id",
                 )
                 .bind(dataset)
                 .fetch_all(&self.pool)
@@ -401,12 +404,38 @@ macro_rules! impl_storage {
                             device: row.try_get(1)?,
                             document: row.try_get(2)?,
                             code: row.try_get(3)?,
-                            message: row.try_get(4)?,
-                            bytes: row.try_get(5)?,
-                            received_at: row.try_get(6)?,
+                            size: row.try_get(4)?,
+                            sha256: $crate::storage::hex(row.try_get::<&[u8], _>(5)?),
+                            message: row.try_get(6)?,
+                            payload_kept: row.try_get(7)?,
+                            received_on: row.try_get(8)?,
                         })
                     })
                     .collect()
+            }
+
+            async fn purge_quarantine_before(&self, day: sync_core::Day) -> $crate::Result<u64> {
+                Ok(sqlx::query("DELETE FROM quarantine WHERE received_on < $1")
+                    .bind(day.to_string())
+                    .execute(&self.writer)
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn purge_quarantine(
+                &self,
+                dataset: uuid::Uuid,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<u64> {
+                let mut tx = self.writer.begin_with($begin).await?;
+                let purged = sqlx::query("DELETE FROM quarantine WHERE dataset = $1")
+                    .bind(dataset)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(purged)
             }
 
             async fn response_facts(
@@ -608,7 +637,7 @@ macro_rules! impl_storage {
 
 pub(super) use impl_storage;
 
-/// Unix seconds, for audit and quarantine records.
+/// Unix seconds, for audit records.
 pub(super) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -6,14 +6,14 @@
 //! - a form document is written by the server only and read by every device of its dataset;
 //! - an entry without changes is a read.
 //!
-//! A refused entry changes nothing; its bytes go to the quarantine table with the reason.
+//! A refused entry changes nothing; the quarantine table keeps a record of it (its bytes and the
+//! reason too, unless the refusal is about what it says).
 //! Storing is guarded by the version the merge started from: when another request (on this or
 //! another server) stored the document first, the merge is redone on the newer bytes, so
 //! concurrent increments to one site tally all count. Site documents being written are merged
 //! into the loaded copy [`HotSites`] keeps, under their site locks until the write is queued.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sync_core::{
     ChangeHash, DocEntry, DocKind, Error as CoreError, Form, MergeOutcome, MergedDocument, Rejection,
@@ -21,15 +21,13 @@ use sync_core::{
 };
 use uuid::Uuid;
 
-use super::FormCache;
 use super::hot_sites::{HotSite, HotSites, Snapshot, Stored};
 use super::materialize::{conflict_rows, rows_of};
+use super::{FormCache, quarantine};
 use crate::auth::DeviceCaller;
 use crate::router::AppState;
-use crate::storage::{
-    BatchOutcome, DocumentWrite, QuarantineEntry, StoredDocument, head_hashes, heads_bytes, new_version,
-};
-use crate::{ApiError, Result};
+use crate::storage::{BatchOutcome, DocumentWrite, StoredDocument, head_hashes, heads_bytes, new_version};
+use crate::{ApiError, Result, retention};
 
 /// Each retry means another writer stored the document meanwhile, so the system as a whole
 /// makes progress; the bound only stops a pathological loop.
@@ -57,6 +55,9 @@ pub enum Outcome {
 struct Refusal {
     code: &'static str,
     message: String,
+    /// The refusal is about what the document says: the quarantine keeps neither the entry nor
+    /// the message (see [`quarantine`]).
+    about_content: bool,
 }
 
 impl Refusal {
@@ -64,6 +65,7 @@ impl Refusal {
         Refusal {
             code,
             message: message.into(),
+            about_content: false,
         }
     }
 
@@ -74,7 +76,10 @@ impl Refusal {
 
 impl From<CoreError> for Refusal {
     fn from(err: CoreError) -> Refusal {
-        Refusal::new(err.code(), err.to_string())
+        Refusal {
+            about_content: err.concerns_content(),
+            ..Refusal::new(err.code(), err.to_string())
+        }
     }
 }
 
@@ -601,25 +606,13 @@ async fn form_version(context: &mut SyncContext<'_>, form_id: &str, version: i64
     Ok(form)
 }
 
-/// Records a refusal: the entry's bytes (if it carried changes) go to quarantine.
+/// Records a refusal of an entry that carried changes in the quarantine (see [`quarantine`]
+/// for what is kept of it).
 async fn refuse(context: &SyncContext<'_>, entry: &DocEntry, refusal: Refusal) -> Result<Outcome> {
     if !entry.changes.is_empty() {
-        let mut raw = Vec::new();
-        ciborium::ser::into_writer(entry, &mut raw)
-            .map_err(|e| ApiError::Internal(format!("encoding a quarantined entry: {e}")))?;
-        let quarantined = QuarantineEntry {
-            id: Uuid::new_v4(),
-            dataset: context.device.dataset,
-            device: context.device.device,
-            document: entry.id,
-            code: refusal.code.to_owned(),
-            message: refusal.message.clone(),
-            raw,
-            received_at: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64),
-        };
-        context.state.storage.quarantine(&quarantined).await?;
+        let message = (!refusal.about_content).then_some(refusal.message.as_str());
+        let record = quarantine::record(context.device, entry, refusal.code, message, retention::today())?;
+        context.state.storage.quarantine(&record).await?;
     }
     Ok(Outcome::Rejected(Rejection {
         id: entry.id,

@@ -12,6 +12,7 @@
 mod document;
 pub mod hot_sites;
 pub(crate) mod materialize;
+mod quarantine;
 mod shared;
 pub(crate) mod site_locks;
 

@@ -235,7 +235,7 @@ fn counters_made_by_the_library_tally_and_edits_merge_change_by_change() {
         other => panic!("first change: {other:?}"),
     }
     let stored = first.save();
-    let rest = merged(&edited.changes[1..], Some(&stored)).expect("merges");
+    let mut rest = merged(&edited.changes[1..], Some(&stored)).expect("merges");
     match rest.validate(edited.kind, Some(&form())) {
         Ok(CheckedDocument::Response(view)) => {
             assert_eq!(view.status, ResponseStatus::Submitted);
@@ -257,7 +257,7 @@ fn counters_made_by_the_library_tally_and_edits_merge_change_by_change() {
 fn concurrent_text_and_float_values_are_shown_to_reviewers_as_read() {
     let request = request();
     let conflicted = entry(&request, "concurrent_edits");
-    let merged = merged(&conflicted.changes, None).expect("merges");
+    let mut merged = merged(&conflicted.changes, None).expect("merges");
     assert!(merged.validate(conflicted.kind, Some(&form())).is_ok());
     let found: BTreeMap<String, Vec<String>> = merged
         .conflicts()

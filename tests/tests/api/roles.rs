@@ -75,6 +75,7 @@ async fn role_by_endpoint_matrix(backend: Backend) {
         (Method::POST, format!("/v1/datasets/{live}/reset"), "application/json", reset.clone(), [401, 409, 403, 409, 403, 403, 403]),
         (Method::POST, format!("/v1/datasets/{demo}/reset"), "application/json", reset.clone(), [401, 200, 403, 200, 403, 403, 403]),
         (Method::GET, format!("/v1/datasets/{live}/quarantine"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
+        (Method::DELETE, format!("/v1/datasets/{live}/quarantine"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
         (Method::GET, format!("/v1/datasets/{live}/aggregates?form=outreach&by=area"), "", vec![], [401, 200, 200, 403, 403, 403, 403]),
         (Method::POST, "/v1/tokens".into(), "application/json", new_token, [401, 201, 403, 403, 403, 403, 403]),
         (Method::POST, "/v1/enroll".into(), "application/json", br#"{"code":"NOPE-NOPE"}"#.to_vec(), [401, 401, 401, 401, 401, 401, 401]),

@@ -135,6 +135,129 @@ impl TestDb {
     }
 }
 
+/// One value of one column of one row: a blob as stored, anything else as its text.
+pub struct Cell {
+    pub table: String,
+    pub column: String,
+    pub bytes: Vec<u8>,
+}
+
+impl TestDb {
+    /// Every non-NULL value of every column of every table (the migrations' bookkeeping
+    /// included), for privacy tests that must find something nowhere.
+    pub async fn dump(&self) -> Vec<Cell> {
+        if self.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("open sqlite");
+            let cells = dump_sqlite(&pool).await;
+            pool.close().await;
+            cells
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.expect("open postgres");
+            let cells = dump_postgres(&pool).await;
+            pool.close().await;
+            cells
+        }
+    }
+
+    /// `table.column` of every value that holds `needle`.
+    pub async fn places_holding(&self, needle: &[u8]) -> Vec<String> {
+        self.dump()
+            .await
+            .into_iter()
+            .filter(|cell| contains(&cell.bytes, needle))
+            .map(|cell| format!("{}.{}", cell.table, cell.column))
+            .collect()
+    }
+
+    /// The SQLite database's files (the database, its write-ahead log), whose free pages may
+    /// still hold what no table shows; none for PostgreSQL.
+    pub fn sqlite_files(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let Some(folder) = &self.folder else {
+            return Vec::new();
+        };
+        std::fs::read_dir(folder)
+            .expect("database folder")
+            .map(|entry| entry.expect("folder entry").path())
+            .map(|path| {
+                let bytes = std::fs::read(&path).expect("database file");
+                (path, bytes)
+            })
+            .collect()
+    }
+}
+
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+async fn dump_sqlite(pool: &sqlx::SqlitePool) -> Vec<Cell> {
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(pool)
+            .await
+            .expect("tables");
+    let mut cells = Vec::new();
+    for table in tables {
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info($1) ORDER BY cid")
+            .bind(&table)
+            .fetch_all(pool)
+            .await
+            .expect("columns");
+        for column in columns {
+            // A blob stays as stored; text and numbers become their text.
+            let sql = format!("SELECT CAST({} AS BLOB) FROM {}", quoted(&column), quoted(&table));
+            let values: Vec<Option<Vec<u8>>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+                .expect("values");
+            cells.extend(values.into_iter().flatten().map(|bytes| Cell {
+                table: table.clone(),
+                column: column.clone(),
+                bytes,
+            }));
+        }
+    }
+    cells
+}
+
+async fn dump_postgres(pool: &sqlx::PgPool) -> Vec<Cell> {
+    let columns: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+         WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("columns");
+    let mut cells = Vec::new();
+    for (table, column, data_type) in columns {
+        let bytes: Vec<Vec<u8>> = if data_type == "bytea" {
+            let sql = format!("SELECT {} FROM {}", quoted(&column), quoted(&table));
+            let values: Vec<Option<Vec<u8>>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+                .expect("values");
+            values.into_iter().flatten().collect()
+        } else {
+            let sql = format!("SELECT {}::text FROM {}", quoted(&column), quoted(&table));
+            let values: Vec<Option<String>> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await
+                .expect("values");
+            values.into_iter().flatten().map(String::into_bytes).collect()
+        };
+        cells.extend(bytes.into_iter().map(|bytes| Cell {
+            table: table.clone(),
+            column: column.clone(),
+            bytes,
+        }));
+    }
+    cells
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(folder) = &self.folder {

@@ -15,6 +15,7 @@ pub struct Api {
 pub struct Reply {
     pub status: u16,
     pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -74,10 +75,12 @@ impl Api {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
+        let headers = response.headers().clone();
         let body = response.bytes().await?.to_vec();
         Ok(Reply {
             status,
             content_type,
+            headers,
             body,
         })
     }
@@ -105,10 +108,12 @@ impl Api {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
+        let headers = response.headers().clone();
         let body = response.bytes().await.expect("body").to_vec();
         Reply {
             status,
             content_type,
+            headers,
             body,
         }
     }

@@ -42,7 +42,8 @@ impl TestServer {
         .await
     }
 
-    async fn start_configured(
+    /// A server on `db` with `configure` applied to its state before it starts.
+    pub async fn start_configured(
         db: TestDb,
         settings: SyncSettings,
         configure: impl FnOnce(&mut AppState),
