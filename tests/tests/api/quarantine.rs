@@ -34,10 +34,12 @@ fn form() -> Form {
     Form::from_json(FORM_JSON).expect("form")
 }
 
+/// Uncompressed, as the server keeps them (it inflates compressed changes when it decodes a
+/// request), so what is sent and what is kept compare byte for byte.
 fn changes_of(doc: &mut AutoCommit, since: &[automerge::ChangeHash]) -> Vec<Vec<u8>> {
     doc.get_changes(since)
-        .into_iter()
-        .map(|mut c| c.bytes().into_owned())
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
         .collect()
 }
 
