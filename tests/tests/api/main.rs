@@ -12,6 +12,7 @@ mod demo;
 mod field_app;
 mod foreign_clients;
 mod headers;
+mod hostile_clients;
 mod logs;
 mod protocol_v2;
 mod quarantine;
