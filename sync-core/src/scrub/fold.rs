@@ -140,6 +140,9 @@ pub(crate) fn folds_to_itself(c: char) -> bool {
 
 /// Folds `text` and lower-cases it: the form word lists are compared in.
 pub(crate) fn fold_lowercase(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let mut folded = String::with_capacity(text.len());
     for c in text.chars() {
         fold_char(c, |f| {
