@@ -331,6 +331,7 @@ fn random_mixtures_scrub_to_a_fixed_point() {
         let scrubbed = scrub_free_text(&text);
         assert_eq!(scrub_free_text(&scrubbed), scrubbed, "input {text:?}");
         assert!(is_scrubbed(&scrubbed), "input {text:?}");
+        assert_eq!(is_scrubbed(&text), scrubbed == text, "input {text:?}");
     }
 }
 
