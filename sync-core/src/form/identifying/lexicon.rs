@@ -70,8 +70,9 @@ pub(super) struct Lexicon {
     filler: HashSet<String>,
     allowed: Vec<Vec<String>>,
     allowed_unspaced: Vec<String>,
-    /// Every word of a spaced-script entry, sorted, to read glued ids ("respondentname").
-    dictionary: Vec<String>,
+    /// Every word of a spaced-script entry that is ASCII letters, to read glued ids
+    /// ("respondentname"), by the position of its first two letters in [`head`].
+    dictionary: Vec<Vec<String>>,
 }
 
 impl Lexicon {
@@ -88,35 +89,39 @@ impl Lexicon {
                 _ => return Err(line),
             };
             let words = Words::of(phrase);
-            let unspaced = !words.unspaced.is_empty();
-            if words.tokens.is_empty() {
+            let tokens: Vec<String> = words.tokens().map(str::to_owned).collect();
+            let unspaced = words.unspaced();
+            if tokens.is_empty() {
                 return Err(line);
             }
-            for token in &words.tokens {
-                if !unspaced && token.len() >= 2 && token.bytes().all(|b| b.is_ascii_alphabetic()) {
-                    self.dictionary.push(token.clone());
+            for token in tokens.iter().filter(|_| unspaced.is_none()) {
+                if let Some(head) = head(token) {
+                    if self.dictionary.is_empty() {
+                        self.dictionary = vec![Vec::new(); HEADS];
+                    }
+                    if !self.dictionary[head].contains(token) {
+                        self.dictionary[head].push(token.clone());
+                    }
                 }
             }
-            match (section, what) {
-                ("anywhere", Some(what)) if unspaced => self.anywhere_unspaced.push((words.unspaced, what)),
-                ("anywhere", Some(what)) => {
-                    let mut tokens = words.tokens;
+            match (section, what, unspaced) {
+                ("anywhere", Some(what), Some(unspaced)) => self.anywhere_unspaced.push((unspaced, what)),
+                ("anywhere", Some(what), None) => {
+                    let mut tokens = tokens;
                     let first = tokens.remove(0);
                     self.anywhere.entry(first).or_default().push((tokens, what));
                 }
-                ("alone", Some(what)) if words.tokens.len() == 1 => {
-                    self.alone.insert(words.tokens.concat(), what);
+                ("alone", Some(what), _) if tokens.len() == 1 => {
+                    self.alone.insert(tokens.concat(), what);
                 }
-                ("filler", None) if words.tokens.len() == 1 => {
-                    self.filler.insert(words.tokens.concat());
+                ("filler", None, _) if tokens.len() == 1 => {
+                    self.filler.insert(tokens.concat());
                 }
-                ("allowed", None) if unspaced => self.allowed_unspaced.push(words.unspaced),
-                ("allowed", None) => self.allowed.push(words.tokens),
+                ("allowed", None, Some(unspaced)) => self.allowed_unspaced.push(unspaced),
+                ("allowed", None, None) => self.allowed.push(tokens),
                 _ => return Err(line),
             }
         }
-        self.dictionary.sort_unstable();
-        self.dictionary.dedup();
         Ok(())
     }
 
@@ -124,32 +129,31 @@ impl Lexicon {
     /// `[alone]` entries count (they do not in options).
     pub(super) fn asked_for(&self, text: &str, alone: bool) -> Option<&'static str> {
         let words = Words::of(text);
-        let mut tokens = Vec::with_capacity(words.tokens.len());
-        for token in words.tokens {
+        let mut tokens = Vec::new();
+        for token in words.tokens() {
             self.unglue(token, &mut tokens);
         }
         for allowed in &self.allowed {
             blank(&mut tokens, allowed);
         }
         self.anywhere_in(&tokens)
-            .or_else(|| self.anywhere_in_unspaced(words.unspaced))
+            .or_else(|| self.anywhere_in_unspaced(words.unspaced()?))
             .or_else(|| alone.then(|| self.alone_in(&tokens)).flatten())
     }
 
-    fn anywhere_in(&self, tokens: &[String]) -> Option<&'static str> {
-        tokens.iter().enumerate().find_map(|(i, token)| {
+    fn anywhere_in(&self, tokens: &[&str]) -> Option<&'static str> {
+        tokens.iter().enumerate().find_map(|(i, &token)| {
             let phrases = self.anywhere.get(token)?;
             phrases
                 .iter()
-                .find(|(rest, _)| tokens[i + 1..].starts_with(rest))
+                .find(|(rest, _)| {
+                    rest.len() < tokens.len() - i && rest.iter().zip(&tokens[i + 1..]).all(|(a, b)| a == b)
+                })
                 .map(|&(_, what)| what)
         })
     }
 
     fn anywhere_in_unspaced(&self, mut text: String) -> Option<&'static str> {
-        if text.is_empty() {
-            return None;
-        }
         for allowed in &self.allowed_unspaced {
             text = text.replace(allowed.as_str(), ALLOWED);
         }
@@ -162,9 +166,9 @@ impl Lexicon {
 
     /// What a string made only of `[alone]` words and filler asks for. Numbers and single
     /// letters count as filler ("q1_name", "Name 2").
-    fn alone_in(&self, tokens: &[String]) -> Option<&'static str> {
+    fn alone_in(&self, tokens: &[&str]) -> Option<&'static str> {
         let mut asked = None;
-        for token in tokens {
+        for &token in tokens {
             let counts = token.chars().nth(1).is_some()
                 && !token.chars().all(char::is_numeric)
                 && !self.filler.contains(token);
@@ -178,19 +182,19 @@ impl Lexicon {
     /// Adds a word to `tokens`, read as the words it is glued from ("respondentname" as
     /// "respondent", "name") when it is in no list itself and splits wholly into words of
     /// the lists, each of two letters or more (so "names" is not "name" and "s").
-    fn unglue(&self, token: String, tokens: &mut Vec<String>) {
-        let glued = token.len() >= 4
-            && token.bytes().all(|b| b.is_ascii_alphabetic())
-            && self.dictionary.binary_search(&token).is_err();
-        match glued.then(|| self.split_glued(&token)).flatten() {
-            Some(parts) => tokens.extend(parts),
-            None => tokens.push(token),
+    fn unglue<'t>(&self, token: &'t str, tokens: &mut Vec<&'t str>) {
+        let glued = token.len() >= 4 && !self.words_starting(token).any(|len| len == token.len());
+        if !(glued && self.split_glued(token, tokens)) {
+            tokens.push(token);
         }
     }
 
-    /// The split of `word` into the fewest words of the dictionary, if there is one.
-    fn split_glued(&self, word: &str) -> Option<Vec<String>> {
-        self.words_starting(word).next()?;
+    /// Adds the split of `word` into the fewest words of the dictionary to `tokens`, if there
+    /// is one.
+    fn split_glued<'t>(&self, word: &'t str, tokens: &mut Vec<&'t str>) -> bool {
+        if self.words_starting(word).next().is_none() {
+            return false;
+        }
         // fewest[i]: the fewest words `word[..i]` splits into, and where the last one starts.
         let mut fewest: Vec<Option<(usize, usize)>> = vec![None; word.len() + 1];
         fewest[0] = Some((0, 0));
@@ -205,37 +209,50 @@ impl Lexicon {
                 }
             }
         }
-        let mut parts = Vec::new();
+        let Some((count, _)) = fewest[word.len()] else {
+            return false;
+        };
+        let first = tokens.len();
+        tokens.resize(first + count, "");
         let mut end = word.len();
-        while end > 0 {
-            let (_, start) = fewest[end]?;
-            parts.push(word[start..end].to_owned());
+        for slot in tokens[first..].iter_mut().rev() {
+            let start = fewest[end].map_or(0, |(_, start)| start);
+            *slot = &word[start..end];
             end = start;
         }
-        parts.reverse();
-        Some(parts)
+        true
     }
 
-    /// The lengths of the dictionary words `text` starts with. Found by their first two
-    /// letters in the sorted dictionary, as this runs for every long word of every form the
-    /// server reads.
+    /// The lengths of the dictionary words `text` starts with. This runs for every word of
+    /// every form the server reads, so the words are found by their first two letters rather
+    /// than searched for.
     fn words_starting<'s>(&'s self, text: &'s str) -> impl Iterator<Item = usize> + 's {
-        let head = text.get(..2).unwrap_or(text);
-        let first = self.dictionary.partition_point(|w| w.as_str() < head);
-        self.dictionary[first..]
-            .iter()
-            .take_while(move |w| w.starts_with(head))
-            .filter(move |w| text.starts_with(w.as_str()))
+        let bucket = head(text).and_then(|head| self.dictionary.get(head));
+        bucket
+            .into_iter()
+            .flatten()
+            .filter(move |word| text.starts_with(word.as_str()))
             .map(String::len)
     }
 }
 
+/// Pairs of lower-case ASCII letters.
+const HEADS: usize = 26 * 26;
+
+/// Where a word of two lower-case ASCII letters or more is filed by its first two.
+fn head(word: &str) -> Option<usize> {
+    match word.as_bytes() {
+        [a @ b'a'..=b'z', b @ b'a'..=b'z', ..] => Some(usize::from(a - b'a') * 26 + usize::from(b - b'a')),
+        _ => None,
+    }
+}
+
 /// Replaces each run of `tokens` equal to `phrase` by [`ALLOWED`].
-fn blank(tokens: &mut Vec<String>, phrase: &[String]) {
+fn blank(tokens: &mut Vec<&str>, phrase: &[String]) {
     let mut i = 0;
     while i + phrase.len() <= tokens.len() {
-        if tokens[i..].starts_with(phrase) {
-            tokens.splice(i..i + phrase.len(), [ALLOWED.to_owned()]);
+        if phrase.iter().zip(&tokens[i..]).all(|(a, b)| a == b) {
+            tokens.splice(i..i + phrase.len(), [ALLOWED]);
         }
         i += 1;
     }
@@ -279,8 +296,8 @@ mod tests {
     fn reads_glued_words_only_when_they_split_wholly() {
         let split = |w: &str| {
             let mut tokens = Vec::new();
-            LEXICON.unglue(w.to_owned(), &mut tokens);
-            tokens
+            LEXICON.unglue(w, &mut tokens);
+            tokens.iter().map(|t| t.to_string()).collect::<Vec<_>>()
         };
         assert_eq!(split("respondentname"), ["respondent", "name"]);
         assert_eq!(split("dateofbirth"), ["date", "of", "birth"]);

@@ -1,49 +1,56 @@
 //! Splits a string of a form into the words the identifying-question lists are matched
 //! against.
 
+use std::ops::Range;
+
 use crate::scrub::fold::fold_lowercase;
 
 /// A string of a question, folded (case, accents, look-alike letters, dash variants) and
 /// split into words.
 pub(super) struct Words {
+    folded: String,
     /// Runs of letters or of digits: `_`, `-`, spaces and punctuation split words, and so
     /// does a change from letters to digits ("phone2" is "phone", "2").
-    pub(super) tokens: Vec<String>,
-    /// The folded text without spaces or punctuation, for scripts written without spaces
-    /// between words (Thai): empty when the text holds none of them.
-    pub(super) unspaced: String,
+    spans: Vec<Range<usize>>,
 }
 
 impl Words {
     pub(super) fn of(text: &str) -> Words {
         let folded = fold_lowercase(text);
-        let mut tokens = Vec::new();
-        let mut current = String::new();
-        let mut current_is_digit = false;
-        for c in folded.chars() {
+        let mut spans = Vec::new();
+        let mut start = None;
+        let mut in_digits = false;
+        for (i, c) in folded.char_indices() {
             let (in_word, is_digit) = if c.is_ascii() {
                 (c.is_ascii_alphanumeric(), c.is_ascii_digit())
             } else {
                 let in_word = c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c);
                 (in_word, c.is_numeric())
             };
-            if (!in_word || is_digit != current_is_digit) && !current.is_empty() {
-                tokens.push(std::mem::take(&mut current));
+            if let Some(s) = start.filter(|_| !in_word || is_digit != in_digits) {
+                spans.push(s..i);
+                start = None;
             }
-            if in_word {
-                current.push(c);
-                current_is_digit = is_digit;
+            if in_word && start.is_none() {
+                start = Some(i);
+                in_digits = is_digit;
             }
         }
-        if !current.is_empty() {
-            tokens.push(current);
-        }
-        let unspaced = if folded.chars().any(is_unspaced_script) {
-            tokens.concat()
-        } else {
-            String::new()
-        };
-        Words { tokens, unspaced }
+        spans.extend(start.map(|s| s..folded.len()));
+        Words { folded, spans }
+    }
+
+    pub(super) fn tokens(&self) -> impl Iterator<Item = &str> {
+        self.spans.iter().map(|span| &self.folded[span.clone()])
+    }
+
+    /// The words run together, for scripts written without spaces between words (Thai);
+    /// `None` when the text holds none of them.
+    pub(super) fn unspaced(&self) -> Option<String> {
+        self.folded
+            .chars()
+            .any(is_unspaced_script)
+            .then(|| self.tokens().collect())
     }
 }
 
@@ -83,11 +90,12 @@ mod tests {
     #[test]
     fn splits_on_punctuation_and_digits_and_folds() {
         let words = Words::of("Respondent's Phοne_2 (E\u{2011}mail)");
-        assert_eq!(words.tokens, ["respondent", "s", "phone", "2", "e", "mail"]);
-        assert!(words.unspaced.is_empty());
+        let tokens: Vec<&str> = words.tokens().collect();
+        assert_eq!(tokens, ["respondent", "s", "phone", "2", "e", "mail"]);
+        assert_eq!(words.unspaced(), None);
         let thai = Words::of("ชื่อ - นามสกุล");
-        assert_eq!(thai.tokens, ["ชื่อ", "นามสกุล"]);
-        assert_eq!(thai.unspaced, "ชื่อนามสกุล");
+        assert_eq!(thai.tokens().collect::<Vec<_>>(), ["ชื่อ", "นามสกุล"]);
+        assert_eq!(thai.unspaced().as_deref(), Some("ชื่อนามสกุล"));
     }
 
     #[test]
