@@ -1,5 +1,5 @@
-//! Finds full dates: a day, a month and a year, in digits ("1998-03-12", "12/03/1998",
-//! "12.03.98") or with the month named ("12 March 1998", "March 12, 1998", "12 de marzo de
+//! Finds full dates: a day, a month and a year, in digits ("1998-03-12", "12.03.1998",
+//! "12/03/98") or with the month named ("12 March 1998", "March 12, 1998", "12 de marzo de
 //! 1998", "1er mars 1998").
 //!
 //! Why: a date of birth, with an area and a gender, can pick out one person; in free text

@@ -17,7 +17,7 @@ use super::{NUMBER, PHONE};
 const MIN_ID_DIGITS: usize = 7;
 /// E.164 numbers, country code included, have at most this many digits.
 const MAX_PHONE_DIGITS: usize = 15;
-/// Separator characters between two digits of a run, spaces not counted.
+/// At most this many separator characters between two digits of a run, spaces not counted.
 const MAX_SEPARATORS: usize = 4;
 
 /// Words of ASCII letters and digits that read as ids.

@@ -51,7 +51,7 @@ const KINDS: [(&str, &str); 7] = [
 const ALLOWED: &str = "\0";
 
 pub(super) static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
-    let mut lexicon = Lexicon::default();
+    let mut lexicon = Lexicon::new();
     for (language, file) in LANGUAGES {
         lexicon
             .add(file)
@@ -76,6 +76,13 @@ pub(super) struct Lexicon {
 }
 
 impl Lexicon {
+    fn new() -> Lexicon {
+        Lexicon {
+            dictionary: vec![Vec::new(); HEADS],
+            ..Lexicon::default()
+        }
+    }
+
     /// Adds a language's file; a line that does not fit its section is returned.
     fn add<'f>(&mut self, file: &'f str) -> Result<(), &'f str> {
         for (section, line) in entries(file) {
@@ -96,9 +103,6 @@ impl Lexicon {
             }
             for token in tokens.iter().filter(|_| unspaced.is_none()) {
                 if let Some(head) = head(token) {
-                    if self.dictionary.is_empty() {
-                        self.dictionary = vec![Vec::new(); HEADS];
-                    }
                     if !self.dictionary[head].contains(token) {
                         self.dictionary[head].push(token.clone());
                     }
@@ -282,8 +286,27 @@ mod tests {
     }
 
     #[test]
+    fn allowed_phrases_hide_what_they_hold() {
+        let mut lexicon = Lexicon::new();
+        assert_eq!(
+            lexicon.add("[anywhere]\nbirth: born\n[allowed]\nborn free\n"),
+            Ok(())
+        );
+        assert_eq!(lexicon.asked_for("Have you seen Born Free?", true), None);
+        assert_eq!(
+            lexicon.asked_for("Born free, born in 1990?", true),
+            Some("a date of birth")
+        );
+        assert_eq!(LEXICON.asked_for("ในวันเกิดเหตุ", true), None);
+        assert_eq!(
+            LEXICON.asked_for("วันเกิดเหตุ หรือ วันเกิด", true),
+            Some("a date of birth")
+        );
+    }
+
+    #[test]
     fn refuses_malformed_lines() {
-        let mut lexicon = Lexicon::default();
+        let mut lexicon = Lexicon::new();
         assert_eq!(lexicon.add("[anywhere]\nphone number"), Err("phone number"));
         assert_eq!(lexicon.add("[anywhere]\nshoe: size"), Err("shoe: size"));
         assert_eq!(lexicon.add("[alone]\nname: full name"), Err("name: full name"));
