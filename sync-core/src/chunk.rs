@@ -8,7 +8,7 @@
 
 use std::io::Read;
 
-use flate2::read::DeflateDecoder;
+use flate2::bufread::DeflateDecoder;
 
 use crate::{Error, Result};
 

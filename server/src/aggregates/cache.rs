@@ -108,7 +108,7 @@ impl AggregateCache {
             .latest_forms(dataset.id)
             .await?
             .iter()
-            .filter_map(|json| Form::from_json(json).ok())
+            .filter_map(|json| Form::from_published(json).ok())
             .find(|f| f.id == form_id)
             .ok_or_else(|| {
                 ApiError::NotFound(format!("form {:?}", form_id.chars().take(80).collect::<String>()))

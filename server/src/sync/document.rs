@@ -598,7 +598,7 @@ async fn form_version(context: &mut SyncContext<'_>, form_id: &str, version: i64
         .await?;
     let form = match definition {
         Some(text) => {
-            Some(Form::from_json(&text).map_err(|e| ApiError::Internal(format!("stored form: {e}")))?)
+            Some(Form::from_published(&text).map_err(|e| ApiError::Internal(format!("stored form: {e}")))?)
         }
         None => None,
     };
