@@ -77,11 +77,17 @@ impl TestServer {
                 action: "create_token:admin".into(),
                 dataset: None,
             };
-            let token = issue_token(state.storage.as_ref(), Role::Admin, "cli test", None, &audit)
-                .await
-                .expect("admin token")
-                .expose()
-                .to_owned();
+            let (token, _) = issue_token(
+                state.storage.as_ref(),
+                Role::Admin,
+                "cli test",
+                None,
+                None,
+                &audit,
+            )
+            .await
+            .expect("admin token");
+            let token = token.expose().to_owned();
             (state, addr, tx, token)
         });
         TestServer {
