@@ -15,6 +15,7 @@ use uuid::Uuid;
 pub struct TestServer {
     pub url: String,
     pub admin_token: String,
+    database: String,
     state: AppState,
     runtime: Runtime,
     shutdown: Option<oneshot::Sender<()>>,
@@ -93,6 +94,7 @@ impl TestServer {
         TestServer {
             url: format!("http://{addr}"),
             admin_token,
+            database: url,
             state,
             runtime,
             shutdown: Some(shutdown),
@@ -124,6 +126,23 @@ impl TestServer {
             dataset: dataset.id,
             code,
         }
+    }
+
+    /// Runs one SQL statement on the server's database (`$1` bound to `arg`), for a state no
+    /// API call makes (a token past its expiry).
+    pub fn execute(&self, sql: &'static str, arg: Uuid) {
+        let database = self.database.clone();
+        self.runtime.block_on(async move {
+            use sqlx::Connection as _;
+            let mut db = sqlx::SqliteConnection::connect(&database)
+                .await
+                .expect("open sqlite");
+            sqlx::query(sql)
+                .bind(arg)
+                .execute(&mut db)
+                .await
+                .expect("statement");
+        });
     }
 
     /// The responses the server has stored and materialized for a form.
