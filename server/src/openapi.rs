@@ -9,12 +9,6 @@ use crate::sync::CBOR;
 /// Every operation: method, path, roles allowed (empty: no token), summary.
 pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
     ("get", "/healthz", &[], "Liveness"),
-    (
-        "get",
-        "/metrics",
-        &[],
-        "Prometheus metrics (counts by route and rejection code only)",
-    ),
     ("get", "/openapi.json", &[], "This document"),
     (
         "post",
@@ -72,16 +66,46 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "Purge the dataset's quarantine records now; answers { purged }",
     ),
     (
+        "get",
+        "/v1/datasets/{id}/devices",
+        &["admin"],
+        "The dataset's devices: id, label, enrolled_on, last_sync_on, documents sent, revoked_on, wipe",
+    ),
+    (
+        "post",
+        "/v1/devices/{id}/revoke",
+        &["admin"],
+        "Withdraw a device { wipe? }: its tokens get 401 revoked, or 401 wiped (the phone deletes the dataset's documents)",
+    ),
+    (
         "post",
         "/v1/enroll",
         &[],
-        "Trade an enrollment code for a device token { code }",
+        "Trade an enrollment code for a device token { code, device_token? } (device_token: enroll again as the same device); 429 too_many_attempts after too many wrong codes",
     ),
     (
         "post",
         "/v1/tokens",
         &["admin"],
-        "Issue an admin, analyst or trainer token { role, name, dataset? }",
+        "Issue an admin, analyst or trainer token { role, name, dataset?, expires_in_days? }",
+    ),
+    (
+        "get",
+        "/v1/tokens",
+        &["admin"],
+        "List tokens without their secrets: id, name, role, dataset, device, created_on, expires_on, revoked_on, last_used_on",
+    ),
+    (
+        "delete",
+        "/v1/tokens/{id}",
+        &["admin"],
+        "Revoke a token: its next request gets 401 revoked",
+    ),
+    (
+        "get",
+        "/v1/audit",
+        &["admin"],
+        "The audit log, newest first ?dataset&limit: actor, role, action, dataset, day",
     ),
     (
         "post",
@@ -118,7 +142,9 @@ pub fn document() -> Value {
             operation["requestBody"] = json!({ "required": true, "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncRequest" } } } });
             operation["responses"]["200"] = json!({ "description": "Sync response", "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncResponse" } } } });
         } else if *method == "post" {
-            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
+            // A revocation's body ({ wipe }) may be left out.
+            let required = !path.ends_with("/revoke");
+            operation["requestBody"] = json!({ "required": required, "content": { "application/json": { "schema": { "type": "object" } } } });
         }
         let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
         entry[*method] = operation;

@@ -33,6 +33,13 @@ pub enum Command {
         #[arg(long)]
         code: String,
     },
+    /// After this device's sign-in expired: enroll it again with a new code, keeping every
+    /// document on it, sent or not.
+    Renew {
+        /// The new enrollment code.
+        #[arg(long)]
+        code: String,
+    },
     /// List the forms on this device, or print one form's questions.
     Forms {
         /// Print this form as JSON (question ids, types, options) to write answers against.

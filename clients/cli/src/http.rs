@@ -118,6 +118,15 @@ impl Server {
 
     fn json_answer<R: DeserializeOwned>(&self, response: ureq::http::Response<ureq::Body>) -> Result<R> {
         let status = response.status().as_u16();
+        if status == 429 {
+            let wait = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(60);
+            return Err(Error::Throttled(wait));
+        }
         let bytes = read_body(response).map_err(|e| self.transport(e))?;
         if !(200..300).contains(&status) {
             return Err(refusal(status, &bytes));

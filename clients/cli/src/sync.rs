@@ -65,7 +65,15 @@ pub fn sync_round(
                     .set_protocol(engine.protocol() - 1)
                     .map_err(Error::Refused)?;
             }
-            Err(Error::Server { status: 401, .. }) => return Err(Error::Unauthorized),
+            Err(Error::Server {
+                status: 401, code, ..
+            }) => {
+                return Err(match code.as_str() {
+                    "expired" => Error::TokenExpired,
+                    "wiped" => Error::WipeRequested,
+                    _ => Error::Unauthorized,
+                });
+            }
             Err(other) => return Err(other),
         }
     };

@@ -20,4 +20,4 @@ cargo build -p survey-server
 
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 cd "$here"
-SURVEY_SERVER_BIN="$target_dir/debug/survey-server" node --test --test-concurrency=1 field_app.test.mjs analyst_dashboard.test.mjs
+SURVEY_SERVER_BIN="$target_dir/debug/survey-server" node --test --test-concurrency=1 field_app.test.mjs enrollment.test.mjs analyst_dashboard.test.mjs

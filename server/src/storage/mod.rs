@@ -5,6 +5,7 @@
 //! Every method that writes does it in one transaction, so a crash leaves each use case
 //! either done or not done, never half done.
 
+mod access;
 pub mod group_commit;
 mod postgres;
 mod sql;
@@ -53,19 +54,38 @@ pub trait Storage: Send + Sync {
     /// The definition of one form version, to validate responses that claim it.
     async fn form_definition(&self, dataset: Uuid, form: &str, version: i64) -> Result<Option<String>>;
 
-    // --- tokens and devices --------------------------------------------------------------
+    // --- tokens, devices and the audit log ------------------------------------------------
     async fn create_token(&self, token: &NewToken, audit: &AuditEntry) -> Result<()>;
+    /// The token with this hash, with its device's standing (revoked, to be wiped).
     async fn token(&self, hash: &SecretHash) -> Result<Option<TokenRecord>>;
+    /// Every token, or those limited to `dataset`; newest first.
+    async fn tokens(&self, dataset: Option<Uuid>) -> Result<Vec<TokenSummary>>;
+    async fn token_by_id(&self, id: Uuid) -> Result<Option<TokenSummary>>;
+    /// Revokes a token from `day` on (a token revoked before keeps its day) and logs `audit`.
+    async fn revoke_token(&self, id: Uuid, day: Day, audit: &AuditEntry) -> Result<()>;
+    /// Dates the last use of `tokens` and the last sync of `devices` to `day`, in one
+    /// transaction.
+    async fn record_usage(&self, tokens: &[Uuid], devices: &[Uuid], day: Day) -> Result<()>;
     async fn create_enrollment(&self, enrollment: &NewEnrollment, audit: &AuditEntry) -> Result<()>;
-    /// Uses one use of a live code to enroll a device with the given token. `None` when the
-    /// code is unknown, used up or expired.
+    /// The dataset a live code enrolls into, read without taking a write lock: a wrong code
+    /// must cost the one SQLite writer nothing.
+    async fn enrollment_dataset(&self, code: &SecretHash, now: i64) -> Result<Option<Uuid>>;
+    /// Uses one use of a live code to enroll a device, or to give an enrolled one a new token
+    /// (`renewal`: 409 `device_revoked` if it was withdrawn meanwhile). `None` when the code is
+    /// unknown, used up or expired.
     async fn enroll_device(
         &self,
         code: &SecretHash,
         now: i64,
-        device: Uuid,
-        token: &SecretHash,
+        enrollment: &DeviceEnrollment,
     ) -> Result<Option<Enrolled>>;
+    async fn devices(&self, dataset: Uuid) -> Result<Vec<DeviceSummary>>;
+    async fn device_dataset(&self, id: Uuid) -> Result<Option<Uuid>>;
+    /// Withdraws a device (all its tokens stop) from `day` on, asking it to wipe its
+    /// documents if `wipe`; logs `audit`.
+    async fn revoke_device(&self, id: Uuid, wipe: bool, day: Day, audit: &AuditEntry) -> Result<()>;
+    /// The latest `limit` audit records, of `dataset` only when given; newest first.
+    async fn audit_log(&self, dataset: Option<Uuid>, limit: i64) -> Result<Vec<AuditRecord>>;
 
     // --- sync ----------------------------------------------------------------------------
     async fn document(&self, id: Uuid) -> Result<Option<StoredDocument>> {
@@ -211,18 +231,90 @@ pub struct NewDocument {
 
 #[derive(Debug, Clone)]
 pub struct NewToken {
+    pub id: Uuid,
     pub hash: SecretHash,
     pub role: Role,
     pub dataset: Option<Uuid>,
     pub name: String,
+    pub created_on: Day,
+    /// Unix seconds, midnight UTC (see `crate::tokens::expiry`).
+    pub expires_at: i64,
+}
+
+/// A token as presented, with everything that decides whether it still opens the door.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: Uuid,
+    pub role: Role,
+    pub dataset: Option<Uuid>,
+    pub name: String,
+    pub expires_at: i64,
+    /// The token itself was revoked (its device's revocation is in `device`).
+    pub revoked: bool,
+    pub last_used_on: Option<String>,
+    /// Set for device tokens.
+    pub device: Option<DeviceStatus>,
 }
 
 #[derive(Debug, Clone)]
-pub struct TokenRecord {
+pub struct DeviceStatus {
+    pub id: Uuid,
+    pub revoked: bool,
+    pub wipe: bool,
+    pub last_sync_on: Option<String>,
+}
+
+/// A token as an admin sees it: never its secret or its hash. Days are UTC `YYYY-MM-DD`;
+/// `expires_on` is the first day it no longer works; `revoked_on` is its own revocation's or
+/// its device's.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenSummary {
+    pub id: Uuid,
+    pub name: String,
     pub role: Role,
     pub dataset: Option<Uuid>,
     pub device: Option<Uuid>,
-    pub name: String,
+    pub created_on: String,
+    pub expires_on: String,
+    pub revoked_on: Option<String>,
+    pub last_used_on: Option<String>,
+}
+
+/// A device as an admin sees it: never an address. `documents` counts the responses it sent
+/// (wrote first); `enrolled_on` is unknown (null) for devices enrolled before it was recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceSummary {
+    pub id: Uuid,
+    pub label: String,
+    pub enrolled_on: Option<String>,
+    pub last_sync_on: Option<String>,
+    pub documents: i64,
+    pub revoked_on: Option<String>,
+    pub wipe: bool,
+}
+
+/// A device enrolling with a code: a new one, or (`renewal`) an enrolled one whose token
+/// expired. `token.dataset` and `token.name` are taken from the code and the device.
+#[derive(Debug, Clone)]
+pub struct DeviceEnrollment {
+    pub device: Uuid,
+    pub renewal: bool,
+    pub token: NewToken,
+}
+
+/// One audit record as an admin reads it: who, what, on which dataset, which day (UTC).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub dataset: Option<Uuid>,
+    pub day: String,
+}
+
+/// The UTC day (`YYYY-MM-DD`) of a unix time.
+pub fn day_of(seconds: i64) -> String {
+    Day::from_days(seconds.div_euclid(86_400)).to_string()
 }
 
 #[derive(Debug, Clone)]

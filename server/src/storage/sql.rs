@@ -150,35 +150,40 @@ macro_rules! impl_storage {
                 token: &$crate::storage::NewToken,
                 audit: &$crate::storage::AuditEntry,
             ) -> $crate::Result<()> {
-                let mut tx = self.writer.begin_with($begin).await?;
-                sqlx::query("INSERT INTO tokens (hash, role, dataset, device, name) VALUES ($1, $2, $3, NULL, $4)")
-                    .bind(&token.hash.0[..])
-                    .bind(token.role.as_str())
-                    .bind(token.dataset)
-                    .bind(&token.name)
-                    .execute(&mut *tx)
-                    .await?;
-                audit_in(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                access::create_token(&self.writer, token, audit).await
             }
 
             async fn token(
                 &self,
                 hash: &$crate::secret::SecretHash,
             ) -> $crate::Result<Option<$crate::storage::TokenRecord>> {
-                use sqlx::Row as _;
-                let row = sqlx::query("SELECT role, dataset, device, name FROM tokens WHERE hash = $1")
-                    .bind(&hash.0[..])
-                    .fetch_optional(&self.pool)
-                    .await?;
-                let Some(row) = row else { return Ok(None) };
-                Ok(Some($crate::storage::TokenRecord {
-                    role: $crate::storage::Role::parse(row.try_get::<&str, _>(0)?)?,
-                    dataset: row.try_get(1)?,
-                    device: row.try_get(2)?,
-                    name: row.try_get(3)?,
-                }))
+                access::token(&self.pool, hash).await
+            }
+
+            async fn tokens(&self, dataset: Option<uuid::Uuid>) -> $crate::Result<Vec<$crate::storage::TokenSummary>> {
+                access::tokens(&self.pool, dataset).await
+            }
+
+            async fn token_by_id(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::storage::TokenSummary>> {
+                access::token_by_id(&self.pool, id).await
+            }
+
+            async fn revoke_token(
+                &self,
+                id: uuid::Uuid,
+                day: sync_core::Day,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<()> {
+                access::revoke_token(&self.writer, id, day, audit).await
+            }
+
+            async fn record_usage(
+                &self,
+                tokens: &[uuid::Uuid],
+                devices: &[uuid::Uuid],
+                day: sync_core::Day,
+            ) -> $crate::Result<()> {
+                access::record_usage(&self.writer, tokens, devices, day).await
             }
 
             async fn create_enrollment(
@@ -186,68 +191,50 @@ macro_rules! impl_storage {
                 enrollment: &$crate::storage::NewEnrollment,
                 audit: &$crate::storage::AuditEntry,
             ) -> $crate::Result<()> {
-                let mut tx = self.writer.begin_with($begin).await?;
-                sqlx::query(
-                    "INSERT INTO enrollments (code_hash, dataset, label, uses_left, expires_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&enrollment.code.0[..])
-                .bind(enrollment.dataset)
-                .bind(&enrollment.label)
-                .bind(enrollment.uses)
-                .bind(enrollment.expires_at)
-                .execute(&mut *tx)
-                .await?;
-                audit_in(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                access::create_enrollment(&self.writer, enrollment, audit).await
+            }
+
+            async fn enrollment_dataset(
+                &self,
+                code: &$crate::secret::SecretHash,
+                now: i64,
+            ) -> $crate::Result<Option<uuid::Uuid>> {
+                access::enrollment_dataset(&self.pool, code, now).await
             }
 
             async fn enroll_device(
                 &self,
                 code: &$crate::secret::SecretHash,
                 now: i64,
-                device: uuid::Uuid,
-                token: &$crate::secret::SecretHash,
+                enrollment: &$crate::storage::DeviceEnrollment,
             ) -> $crate::Result<Option<$crate::storage::Enrolled>> {
-                use sqlx::Row as _;
-                let mut tx = self.writer.begin_with($begin).await?;
-                // Taking a use is the first write, so concurrent enrollments cannot overspend.
-                let row = sqlx::query(
-                    "UPDATE enrollments SET uses_left = uses_left - 1
-                     WHERE code_hash = $1 AND uses_left > 0 AND expires_at > $2
-                     RETURNING dataset, label",
-                )
-                .bind(&code.0[..])
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(row) = row else { return Ok(None) };
-                let dataset: uuid::Uuid = row.try_get(0)?;
-                let label: String = row.try_get(1)?;
-                let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM datasets WHERE id = $1")
-                    .bind(dataset)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO devices (id, dataset, label, epoch) VALUES ($1, $2, $3, $4)")
-                    .bind(device)
-                    .bind(dataset)
-                    .bind(&label)
-                    .bind(epoch)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO tokens (hash, role, dataset, device, name) VALUES ($1, 'device', $2, $3, $4)")
-                    .bind(&token.0[..])
-                    .bind(dataset)
-                    .bind(device)
-                    .bind(&label)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(Some($crate::storage::Enrolled {
-                    device_id: device,
-                    dataset,
-                    epoch,
-                }))
+                access::enroll_device(&self.writer, code, now, enrollment).await
+            }
+
+            async fn devices(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<$crate::storage::DeviceSummary>> {
+                access::devices(&self.pool, dataset).await
+            }
+
+            async fn device_dataset(&self, id: uuid::Uuid) -> $crate::Result<Option<uuid::Uuid>> {
+                access::device_dataset(&self.pool, id).await
+            }
+
+            async fn revoke_device(
+                &self,
+                id: uuid::Uuid,
+                wipe: bool,
+                day: sync_core::Day,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<()> {
+                access::revoke_device(&self.writer, id, wipe, day, audit).await
+            }
+
+            async fn audit_log(
+                &self,
+                dataset: Option<uuid::Uuid>,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::storage::AuditRecord>> {
+                access::audit_log(&self.pool, dataset, limit).await
             }
 
             async fn documents(
@@ -578,6 +565,7 @@ macro_rules! impl_storage {
         }
 
         $crate::storage::write::document_writes!($db);
+        $crate::storage::access::access_queries!($db, $begin);
 
         /// `select` (a table's columns) narrowed to the rows whose `column` names one of
         /// `documents`, and nothing else: with the dataset and form in the query too, SQLite

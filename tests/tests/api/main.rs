@@ -5,10 +5,13 @@ mod support;
 
 mod admin;
 mod aggregates;
+mod audit;
 mod bad_input;
 mod bench_ingest;
 mod crash;
 mod demo;
+mod devices;
+mod enroll_limit;
 mod field_app;
 mod foreign_clients;
 mod headers;
@@ -20,3 +23,4 @@ mod refusals;
 mod replicas;
 mod roles;
 mod sync_scenarios;
+mod tokens;

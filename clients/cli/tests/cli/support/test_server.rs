@@ -15,6 +15,7 @@ use uuid::Uuid;
 pub struct TestServer {
     pub url: String,
     pub admin_token: String,
+    database: String,
     state: AppState,
     runtime: Runtime,
     shutdown: Option<oneshot::Sender<()>>,
@@ -77,16 +78,23 @@ impl TestServer {
                 action: "create_token:admin".into(),
                 dataset: None,
             };
-            let token = issue_token(state.storage.as_ref(), Role::Admin, "cli test", None, &audit)
-                .await
-                .expect("admin token")
-                .expose()
-                .to_owned();
+            let (token, _) = issue_token(
+                state.storage.as_ref(),
+                Role::Admin,
+                "cli test",
+                None,
+                None,
+                &audit,
+            )
+            .await
+            .expect("admin token");
+            let token = token.expose().to_owned();
             (state, addr, tx, token)
         });
         TestServer {
             url: format!("http://{addr}"),
             admin_token,
+            database: url,
             state,
             runtime,
             shutdown: Some(shutdown),
@@ -118,6 +126,23 @@ impl TestServer {
             dataset: dataset.id,
             code,
         }
+    }
+
+    /// Runs one SQL statement on the server's database (`$1` bound to `arg`), for a state no
+    /// API call makes (a token past its expiry).
+    pub fn execute(&self, sql: &'static str, arg: Uuid) {
+        let database = self.database.clone();
+        self.runtime.block_on(async move {
+            use sqlx::Connection as _;
+            let mut db = sqlx::SqliteConnection::connect(&database)
+                .await
+                .expect("open sqlite");
+            sqlx::query(sql)
+                .bind(arg)
+                .execute(&mut db)
+                .await
+                .expect("statement");
+        });
     }
 
     /// The responses the server has stored and materialized for a form.
