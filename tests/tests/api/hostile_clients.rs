@@ -11,7 +11,7 @@ use sync_core::{DocEntry, DocKind, SyncRequest, SyncResponse, response, site};
 use uuid::Uuid;
 
 use crate::on_both_backends;
-use crate::support::{Api, Backend, Device, TestServer};
+use crate::support::{Api, Backend, Device, Reply, TestServer};
 use crate::sync_scenarios::edit;
 
 on_both_backends!(
@@ -43,23 +43,27 @@ fn holds(bytes: &[Vec<u8>], needle: &[u8]) -> bool {
     bytes.iter().any(|b| b.windows(needle.len()).any(|w| w == needle))
 }
 
-async fn send(api: &Api, device: &Device, docs: Vec<DocEntry>) -> SyncResponse {
+/// `docs` sent by `device` over v2, as its own client would not send them.
+async fn post(api: &Api, device: &Device, docs: Vec<DocEntry>) -> Reply {
     let request = SyncRequest {
         v: 2,
         dataset: device.engine.dataset(),
         epoch: device.engine.epoch(),
         docs,
     };
-    let reply = api
-        .send(
-            reqwest::Method::POST,
-            "/v2/sync",
-            Some(&device.token),
-            Some("application/cbor"),
-            sync_core::encode_request(&request),
-        )
-        .await
-        .expect("transport");
+    api.send(
+        reqwest::Method::POST,
+        "/v2/sync",
+        Some(&device.token),
+        Some("application/cbor"),
+        sync_core::encode_request(&request),
+    )
+    .await
+    .expect("transport")
+}
+
+async fn send(api: &Api, device: &Device, docs: Vec<DocEntry>) -> SyncResponse {
+    let reply = post(api, device, docs).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     sync_core::decode_response(&reply.body, &sync_core::Limits::default()).expect("answer")
 }
@@ -287,23 +291,8 @@ async fn a_decompression_bomb_is_refused_and_the_server_keeps_serving(backend: B
     drop(inflated);
 
     let before = peak_rss_kib();
-    let request = SyncRequest {
-        v: 2,
-        dataset: device.engine.dataset(),
-        epoch: device.engine.epoch(),
-        docs: vec![DocEntry::new(Uuid::new_v4(), DocKind::Site, &[], vec![bomb])],
-    };
-    let reply = server
-        .api
-        .send(
-            reqwest::Method::POST,
-            "/v2/sync",
-            Some(&device.token),
-            Some("application/cbor"),
-            sync_core::encode_request(&request),
-        )
-        .await
-        .expect("transport");
+    let entry = DocEntry::new(Uuid::new_v4(), DocKind::Site, &[], vec![bomb]);
+    let reply = post(&server.api, &device, vec![entry]).await;
     assert_eq!((reply.status, reply.error_code().as_str()), (413, "too_large"));
     let grown = peak_rss_kib().saturating_sub(before);
     assert!(grown < 16 << 10, "peak memory grew by {grown} KiB");
@@ -317,6 +306,9 @@ async fn a_decompression_bomb_is_refused_and_the_server_keeps_serving(backend: B
     assert_eq!(device.engine.pending_count(), 0);
 }
 
+/// What a hostile phone does to a site's tallies map.
+type TallyWrite = dyn Fn(&mut AutoCommit, &automerge::ObjId);
+
 async fn tallies_move_by_small_steps_on_their_own_counters(backend: Backend) {
     let server = TestServer::start(&backend).await;
     let admin = server.admin_token().await;
@@ -325,7 +317,7 @@ async fn tallies_move_by_small_steps_on_their_own_counters(backend: Backend) {
     device.engine.bump_tally(site_id, "contacts", 5).expect("bump");
     device.sync_fully(&server.api).await;
 
-    let mut cases: Vec<(&str, Box<dyn Fn(&mut AutoCommit, &automerge::ObjId)>)> = vec![
+    let mut cases: Vec<(&str, Box<TallyWrite>)> = vec![
         (
             "1e12",
             Box::new(|d, t| d.increment(t, "contacts", 1_000_000_000_000).expect("inc")),
