@@ -39,6 +39,10 @@ struct LocalDoc {
     rejected: bool,
 }
 
+/// The rejection code of a response withdrawn on the server (by its phone or an admin): the
+/// phone deletes it, since keeping a copy would keep what the respondent took back.
+pub const WITHDRAWN: &str = "withdrawn";
+
 /// A document the server refused, kept for the user to see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalRejection {
@@ -292,7 +296,8 @@ impl ClientEngine {
     }
 
     /// Takes in the server's answer to the last request. On `reset` every local document of
-    /// the dataset is dropped, so stale training data can never be uploaded again.
+    /// the dataset is dropped, so stale training data can never be uploaded again; a document
+    /// refused as [`WITHDRAWN`] is dropped too.
     pub fn apply_response(&mut self, answer: &SyncResponse) -> Result<()> {
         if answer.reset {
             self.docs.clear();
@@ -343,6 +348,11 @@ impl ClientEngine {
             }
         }
         for rejection in &answer.rejected {
+            if rejection.code == WITHDRAWN {
+                self.docs.remove(&rejection.id);
+                self.rejections.retain(|r| r.id != rejection.id);
+                continue;
+            }
             if let Some(local) = self.docs.get_mut(&rejection.id) {
                 local.rejected = true;
             }

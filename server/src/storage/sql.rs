@@ -425,6 +425,18 @@ macro_rules! impl_storage {
                 Ok(purged)
             }
 
+            async fn withdraw_response(
+                &self,
+                withdrawal: &$crate::storage::Withdrawal,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<bool> {
+                deletion::withdraw_response(&self.writer, withdrawal, audit).await
+            }
+
+            async fn withdrawn(&self, ids: &[uuid::Uuid]) -> $crate::Result<std::collections::HashSet<uuid::Uuid>> {
+                deletion::withdrawn(&mut *self.pool.acquire().await?, ids).await
+            }
+
             async fn response_facts(
                 &self,
                 dataset: uuid::Uuid,
@@ -566,6 +578,7 @@ macro_rules! impl_storage {
 
         $crate::storage::write::document_writes!($db);
         $crate::storage::access::access_queries!($db, $begin);
+        $crate::storage::deletion::deletion_queries!($db, $begin);
 
         /// `select` (a table's columns) narrowed to the rows whose `column` names one of
         /// `documents`, and nothing else: with the dataset and form in the query too, SQLite

@@ -24,3 +24,4 @@ mod replicas;
 mod roles;
 mod sync_scenarios;
 mod tokens;
+mod withdrawal;

@@ -85,6 +85,7 @@ async fn role_by_endpoint_matrix(backend: Backend) {
         (Method::POST, "/v1/tokens".into(), "application/json", new_token, [401, 201, 403, 403, 403, 403, 403]),
         (Method::GET, "/v1/tokens".into(), "", vec![], [401, 200, 403, 403, 403, 200, 403]),
         (Method::DELETE, format!("/v1/tokens/{victim}"), "", vec![], [401, 200, 403, 403, 403, 404, 403]),
+        (Method::DELETE, format!("/v1/datasets/{live}/responses/{victim}"), "", vec![], [401, 404, 403, 403, 404, 403, 403]),
         (Method::GET, format!("/v1/datasets/{live}/devices"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
         (Method::POST, format!("/v1/devices/{withdrawn}/revoke"), "", vec![], [401, 200, 403, 403, 403, 404, 403]),
         (Method::GET, "/v1/audit".into(), "", vec![], [401, 200, 403, 403, 403, 200, 403]),
