@@ -23,6 +23,12 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "List datasets",
     ),
     (
+        "delete",
+        "/v1/datasets/{id}",
+        &["admin"],
+        "Purge a dataset and everything in it (a live one: ?confirm=<its name>); its phones get 401 wiped",
+    ),
+    (
         "post",
         "/v1/datasets/{id}/forms",
         &["admin"],

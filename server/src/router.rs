@@ -74,6 +74,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/openapi.json", get(ops::openapi))
         .route("/v1/datasets", post(datasets::create).get(datasets::list))
+        .route("/v1/datasets/{id}", delete(datasets::purge))
         .route("/v1/datasets/{id}/forms", post(forms::publish).get(forms::list))
         .route("/v1/datasets/{id}/enrollments", post(enrollments::create))
         .route("/v1/datasets/{id}/reset", post(datasets::reset))

@@ -1,4 +1,4 @@
-//! The SQL of deleting what was collected: withdrawing one response. Written once for both
+//! The SQL of deleting what was collected: withdrawing one response, purging a dataset. Written once for both
 //! backends and stamped out per backend by [`deletion_queries`] as a module `deletion` beside
 //! the `Storage` implementation, like `access.rs`.
 
@@ -11,6 +11,7 @@ macro_rules! deletion_queries {
             use uuid::Uuid;
 
             use super::{audit_in, of_documents};
+            use $crate::secret::SecretHash;
             use $crate::storage::{AuditEntry, Withdrawal};
             use $crate::{ApiError, Result};
 
@@ -67,6 +68,58 @@ macro_rules! deletion_queries {
                 audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            pub async fn purge_dataset(
+                writer: &Pool,
+                dataset: Uuid,
+                day: sync_core::Day,
+                audit: &AuditEntry,
+            ) -> Result<u64> {
+                let mut tx = writer.begin_with($begin).await?;
+                let responses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE dataset = $1")
+                    .bind(dataset)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO wiped_tokens (hash, wiped_on)
+                     SELECT hash, $2 FROM tokens WHERE dataset = $1 AND device IS NOT NULL
+                     ON CONFLICT (hash) DO NOTHING",
+                )
+                .bind(dataset)
+                .bind(day.to_string())
+                .execute(&mut *tx)
+                .await?;
+                // Rows that name a document of the dataset first, then the documents, then what
+                // refers to the dataset row, then the row.
+                for statement in [
+                    "DELETE FROM answers WHERE dataset = $1",
+                    "DELETE FROM responses WHERE dataset = $1",
+                    "DELETE FROM site_tallies WHERE dataset = $1",
+                    "DELETE FROM conflicts WHERE document IN (SELECT id FROM documents WHERE dataset = $1)",
+                    "DELETE FROM doc_actors WHERE document IN (SELECT id FROM documents WHERE dataset = $1)",
+                    "DELETE FROM quarantine WHERE dataset = $1",
+                    "DELETE FROM withdrawn WHERE dataset = $1",
+                    "DELETE FROM documents WHERE dataset = $1",
+                    "DELETE FROM forms WHERE dataset = $1",
+                    "DELETE FROM enrollments WHERE dataset = $1",
+                    "DELETE FROM tokens WHERE dataset = $1",
+                    "DELETE FROM devices WHERE dataset = $1",
+                    "DELETE FROM datasets WHERE id = $1",
+                ] {
+                    sqlx::query(statement).bind(dataset).execute(&mut *tx).await?;
+                }
+                audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(responses as u64)
+            }
+
+            pub async fn token_wiped(pool: &Pool, hash: &SecretHash) -> Result<bool> {
+                let found: Option<String> = sqlx::query_scalar("SELECT wiped_on FROM wiped_tokens WHERE hash = $1")
+                    .bind(&hash.0[..])
+                    .fetch_optional(pool)
+                    .await?;
+                Ok(found.is_some())
             }
 
             /// Which of `ids` were withdrawn, read on `connection` (a sync's write transaction

@@ -126,6 +126,12 @@ pub trait Storage: Send + Sync {
     /// when it was withdrawn already; 404 when `dataset` holds no such response (or, for a
     /// device, none it wrote).
     async fn withdraw_response(&self, withdrawal: &Withdrawal, audit: &AuditEntry) -> Result<bool>;
+    /// Deletes a dataset and every row of it (documents, materialized rows, quarantine, forms,
+    /// codes, devices, tokens), keeping its device tokens' hashes so those phones are told to
+    /// wipe; logs `audit`; returns how many responses went.
+    async fn purge_dataset(&self, dataset: Uuid, day: Day, audit: &AuditEntry) -> Result<u64>;
+    /// Whether this unknown token was a device's of a purged dataset.
+    async fn token_wiped(&self, hash: &SecretHash) -> Result<bool>;
     /// The documents among `ids` that were withdrawn.
     async fn withdrawn(&self, ids: &[Uuid]) -> Result<std::collections::HashSet<Uuid>>;
 

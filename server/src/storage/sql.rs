@@ -433,6 +433,19 @@ macro_rules! impl_storage {
                 deletion::withdraw_response(&self.writer, withdrawal, audit).await
             }
 
+            async fn purge_dataset(
+                &self,
+                dataset: uuid::Uuid,
+                day: sync_core::Day,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<u64> {
+                deletion::purge_dataset(&self.writer, dataset, day, audit).await
+            }
+
+            async fn token_wiped(&self, hash: &$crate::secret::SecretHash) -> $crate::Result<bool> {
+                deletion::token_wiped(&self.pool, hash).await
+            }
+
             async fn withdrawn(&self, ids: &[uuid::Uuid]) -> $crate::Result<std::collections::HashSet<uuid::Uuid>> {
                 deletion::withdrawn(&mut *self.pool.acquire().await?, ids).await
             }

@@ -18,6 +18,7 @@ mod headers;
 mod hostile_clients;
 mod logs;
 mod protocol_v2;
+mod purge;
 mod quarantine;
 mod refusals;
 mod replicas;
