@@ -49,11 +49,15 @@ impl FromRequestParts<AppState> for Caller {
             .map(|(_, token)| token)
             .filter(|token| token.len() <= MAX_TOKEN_LEN)
             .ok_or(ApiError::Unauthorized)?;
-        let record = state
-            .storage
-            .token(&Secret::token(token).hash())
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let hash = Secret::token(token).hash();
+        let Some(record) = state.storage.token(&hash).await? else {
+            // A device of a purged dataset: its token is gone, but the phone must still wipe.
+            return Err(if state.storage.token_wiped(&hash).await? {
+                ApiError::TokenRefused(TokenRefusal::Wiped)
+            } else {
+                ApiError::Unauthorized
+            });
+        };
         if let Some(refusal) = TokenRefusal::of(&record, crate::handlers::unix_now()) {
             return Err(ApiError::TokenRefused(refusal));
         }

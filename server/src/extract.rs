@@ -91,3 +91,22 @@ path_id!(
     DeviceId,
     "device"
 );
+
+/// The `{id}` and `{response}` of `/v1/datasets/{id}/responses/{response}`; anything but two
+/// uuids there is 400 `bad_id`.
+pub struct DatasetResponseIds(pub Uuid, pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for DatasetResponseIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path((dataset, response)) = Path::<(String, String)>::from_request_parts(parts, state).await?;
+        match (Uuid::parse_str(&dataset), Uuid::parse_str(&response)) {
+            (Ok(dataset), Ok(response)) => Ok(DatasetResponseIds(dataset, response)),
+            _ => Err(ApiError::bad_request(
+                "bad_id",
+                "the dataset and response ids in the path must be uuids",
+            )),
+        }
+    }
+}

@@ -23,6 +23,12 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "List datasets",
     ),
     (
+        "delete",
+        "/v1/datasets/{id}",
+        &["admin"],
+        "Purge a dataset and everything in it (a live one: ?confirm=<its name>); its phones get 401 wiped",
+    ),
+    (
         "post",
         "/v1/datasets/{id}/forms",
         &["admin"],
@@ -64,6 +70,12 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "/v1/datasets/{id}/quarantine",
         &["admin"],
         "Purge the dataset's quarantine records now; answers { purged }",
+    ),
+    (
+        "delete",
+        "/v1/datasets/{id}/responses/{response}",
+        &["admin", "device"],
+        "Withdraw a response (devices: one they wrote): deleted everywhere, a later sync of it refused as withdrawn",
     ),
     (
         "get",
@@ -135,8 +147,13 @@ pub fn document() -> Value {
         if !roles.is_empty() {
             operation["security"] = json!([{ "bearer": [] }]);
         }
-        if path.contains("{id}") {
-            operation["parameters"] = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }]);
+        let ids: Vec<Value> = ["id", "response"]
+            .iter()
+            .filter(|name| path.contains(&format!("{{{name}}}")))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }))
+            .collect();
+        if !ids.is_empty() {
+            operation["parameters"] = Value::Array(ids);
         }
         if path.ends_with("/sync") {
             operation["requestBody"] = json!({ "required": true, "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncRequest" } } } });

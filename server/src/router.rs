@@ -13,7 +13,9 @@ use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::enroll_attempts::EnrollAttempts;
-use crate::handlers::{audit, datasets, devices, enrollments, field_app, forms, ops, quarantine, tokens};
+use crate::handlers::{
+    audit, datasets, devices, enrollments, field_app, forms, ops, quarantine, responses, tokens,
+};
 use crate::metrics::Metrics;
 use crate::settings::{RetentionSettings, SyncSettings};
 use crate::storage::Storage;
@@ -72,6 +74,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/openapi.json", get(ops::openapi))
         .route("/v1/datasets", post(datasets::create).get(datasets::list))
+        .route("/v1/datasets/{id}", delete(datasets::purge))
         .route("/v1/datasets/{id}/forms", post(forms::publish).get(forms::list))
         .route("/v1/datasets/{id}/enrollments", post(enrollments::create))
         .route("/v1/datasets/{id}/reset", post(datasets::reset))
@@ -79,6 +82,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/datasets/{id}/quarantine",
             get(quarantine::list).delete(quarantine::purge),
+        )
+        .route(
+            "/v1/datasets/{id}/responses/{response}",
+            delete(responses::withdraw),
         )
         .route("/v1/datasets/{id}/devices", get(devices::list))
         .route("/v1/devices/{id}/revoke", post(devices::revoke))

@@ -28,6 +28,8 @@ pub struct ClientEngine {
     more: bool,
     docs: BTreeMap<Uuid, LocalDoc>,
     rejections: Vec<LocalRejection>,
+    /// Responses withdrawn here whose withdrawal the server has not confirmed yet.
+    withdrawals: Vec<Uuid>,
 }
 
 struct LocalDoc {
@@ -38,6 +40,10 @@ struct LocalDoc {
     /// The server refused the document's current state: wait for a new edit before resending.
     rejected: bool,
 }
+
+/// The rejection code of a response withdrawn on the server (by its phone or an admin): the
+/// phone deletes it, since keeping a copy would keep what the respondent took back.
+pub const WITHDRAWN: &str = "withdrawn";
 
 /// A document the server refused, kept for the user to see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +68,7 @@ impl ClientEngine {
             more: true,
             docs: BTreeMap::new(),
             rejections: Vec::new(),
+            withdrawals: Vec::new(),
         }
     }
 
@@ -163,6 +170,34 @@ impl ClientEngine {
     pub fn edit_response(&mut self, id: Uuid, edit: &ResponseEdit) -> Result<()> {
         let form = self.response_form(id)?;
         self.write(id, Some(&form), |doc| response::apply_edit(doc, &form, edit))
+    }
+
+    /// Withdraws a response: deletes it here at once and keeps its id until the client has
+    /// told the server (`DELETE /v1/datasets/{dataset}/responses/{id}`, docs/protocol.md) and
+    /// calls [`ClientEngine::withdrawal_sent`]. Every response is told, sent or not: a request
+    /// whose answer was lost may have stored it.
+    pub fn withdraw(&mut self, id: Uuid) -> Result<()> {
+        let actual = self.local(id)?.kind;
+        if actual != DocKind::Response {
+            return Err(Error::WrongKind {
+                claimed: DocKind::Response.as_str(),
+                actual: actual.as_str(),
+            });
+        }
+        self.docs.remove(&id);
+        self.rejections.retain(|r| r.id != id);
+        self.withdrawals.push(id);
+        Ok(())
+    }
+
+    /// Withdrawn responses the server has yet to be told of.
+    pub fn withdrawals(&self) -> &[Uuid] {
+        &self.withdrawals
+    }
+
+    /// The server confirmed a withdrawal (200), or holds nothing of it from this device (404).
+    pub fn withdrawal_sent(&mut self, id: Uuid) {
+        self.withdrawals.retain(|w| *w != id);
     }
 
     pub fn response(&mut self, id: Uuid) -> Result<ResponseView> {
@@ -292,11 +327,13 @@ impl ClientEngine {
     }
 
     /// Takes in the server's answer to the last request. On `reset` every local document of
-    /// the dataset is dropped, so stale training data can never be uploaded again.
+    /// the dataset is dropped, so stale training data can never be uploaded again; a document
+    /// refused as [`WITHDRAWN`] is dropped too.
     pub fn apply_response(&mut self, answer: &SyncResponse) -> Result<()> {
         if answer.reset {
             self.docs.clear();
             self.rejections.clear();
+            self.withdrawals.clear();
             self.epoch = answer.epoch;
             self.more = true;
             return Ok(());
@@ -343,6 +380,11 @@ impl ClientEngine {
             }
         }
         for rejection in &answer.rejected {
+            if rejection.code == WITHDRAWN {
+                self.docs.remove(&rejection.id);
+                self.rejections.retain(|r| r.id != rejection.id);
+                continue;
+            }
             if let Some(local) = self.docs.get_mut(&rejection.id) {
                 local.rejected = true;
             }
@@ -379,6 +421,7 @@ impl ClientEngine {
                 })
                 .collect(),
             rejections: self.rejections.clone(),
+            withdrawals: self.withdrawals.clone(),
         };
         let mut out = Vec::new();
         ciborium::ser::into_writer(&state, &mut out).expect("writing CBOR to a Vec cannot fail");
@@ -421,6 +464,7 @@ impl ClientEngine {
             more: state.more,
             docs,
             rejections: state.rejections,
+            withdrawals: state.withdrawals,
         })
     }
 }
@@ -458,6 +502,9 @@ struct SavedEngine {
     more: bool,
     docs: Vec<SavedDoc>,
     rejections: Vec<LocalRejection>,
+    /// Absent from states saved before withdrawals existed.
+    #[serde(default)]
+    withdrawals: Vec<Uuid>,
 }
 
 #[derive(Serialize, Deserialize)]

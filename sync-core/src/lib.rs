@@ -34,7 +34,7 @@ pub use document::{
     CheckedDocument, Conflict, DocKind, FormDoc, ResponseEdit, ResponseStatus, ResponseView, Review,
     ReviewState, SiteView, check_document, conflicts, form_doc, load_document, response, site,
 };
-pub use engine::{ClientEngine, LocalRejection};
+pub use engine::{ClientEngine, LocalRejection, WITHDRAWN};
 pub use error::{Error, Result};
 pub use form::{Choice, Form, Question, QuestionKind, Score, ScoreMethod};
 pub use identifier::check_identifier;

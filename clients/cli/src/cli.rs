@@ -66,6 +66,13 @@ pub enum Command {
         #[arg(long)]
         answers: PathBuf,
     },
+    /// Withdraw a response (the respondent took their answers back, or it was a mistake):
+    /// deleted from this device at once, and from the server at once or at the next sync.
+    Withdraw {
+        /// The response id (see `survey responses`).
+        #[arg(long)]
+        response: uuid::Uuid,
+    },
     /// List the responses on this device: form, area, day, draft or submitted.
     Responses,
     /// Add to one of a site's tallies (e.g. contacts made, kits handed out).

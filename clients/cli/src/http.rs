@@ -99,6 +99,16 @@ impl Server {
         self.json_answer(response)
     }
 
+    pub fn delete_json<R: DeserializeOwned>(&self, path: &str, bearer: &str) -> Result<R> {
+        let response = self
+            .agent
+            .delete(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {bearer}"))
+            .call()
+            .map_err(|e| self.transport(e))?;
+        self.json_answer(response)
+    }
+
     /// One sync round trip: CBOR bytes out, CBOR bytes back.
     pub fn post_cbor(&self, path: &str, bearer: &str, body: &[u8]) -> Result<Vec<u8>> {
         let response = self

@@ -67,6 +67,12 @@ impl AggregateCache {
             .filter(|w| matches!(w.rows, Materialized::Response(_)))
             .map(|w| w.id)
             .collect();
+        self.changed(dataset, &ids);
+    }
+
+    /// Notes responses changed or deleted (withdrawn): the next query re-reads them, and those
+    /// found gone stop counting.
+    pub fn changed(&self, dataset: Uuid, ids: &[Uuid]) {
         if ids.is_empty() {
             return;
         }

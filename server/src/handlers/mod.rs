@@ -9,6 +9,7 @@ pub mod field_app;
 pub mod forms;
 pub mod ops;
 pub mod quarantine;
+pub mod responses;
 pub mod tokens;
 
 use crate::{ApiError, Result};

@@ -6,6 +6,7 @@
 //! either done or not done, never half done.
 
 mod access;
+mod deletion;
 pub mod group_commit;
 mod postgres;
 mod sql;
@@ -119,6 +120,21 @@ pub trait Storage: Send + Sync {
     /// returns how many.
     async fn purge_quarantine(&self, dataset: Uuid, audit: &AuditEntry) -> Result<u64>;
 
+    // --- deletion --------------------------------------------------------------------------
+    /// Withdraws a response: deletes its document, actors, materialized rows, conflicts and
+    /// quarantine records, leaves a tombstone and logs `audit`, in one transaction. `Ok(false)`
+    /// when it was withdrawn already; 404 when `dataset` holds no such response (or, for a
+    /// device, none it wrote).
+    async fn withdraw_response(&self, withdrawal: &Withdrawal, audit: &AuditEntry) -> Result<bool>;
+    /// Deletes a dataset and every row of it (documents, materialized rows, quarantine, forms,
+    /// codes, devices, tokens), keeping its device tokens' hashes so those phones are told to
+    /// wipe; logs `audit`; returns how many responses went.
+    async fn purge_dataset(&self, dataset: Uuid, day: Day, audit: &AuditEntry) -> Result<u64>;
+    /// Whether this unknown token was a device's of a purged dataset.
+    async fn token_wiped(&self, hash: &SecretHash) -> Result<bool>;
+    /// The documents among `ids` that were withdrawn.
+    async fn withdrawn(&self, ids: &[Uuid]) -> Result<std::collections::HashSet<Uuid>>;
+
     // --- aggregates ------------------------------------------------------------------------
     /// Every response of a form (all versions) with the fields every aggregate needs.
     async fn response_facts(&self, dataset: Uuid, form: &str) -> Result<Vec<ResponseFact>>;
@@ -209,6 +225,15 @@ pub struct AuditEntry {
     pub actor_role: String,
     pub action: String,
     pub dataset: Option<Uuid>,
+}
+
+/// A response to withdraw, and who asks: a device may withdraw only what it wrote.
+#[derive(Debug, Clone)]
+pub struct Withdrawal {
+    pub dataset: Uuid,
+    pub document: Uuid,
+    pub device: Option<Uuid>,
+    pub day: Day,
 }
 
 #[derive(Debug, Clone)]

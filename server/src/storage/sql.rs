@@ -425,6 +425,31 @@ macro_rules! impl_storage {
                 Ok(purged)
             }
 
+            async fn withdraw_response(
+                &self,
+                withdrawal: &$crate::storage::Withdrawal,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<bool> {
+                deletion::withdraw_response(&self.writer, withdrawal, audit).await
+            }
+
+            async fn purge_dataset(
+                &self,
+                dataset: uuid::Uuid,
+                day: sync_core::Day,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<u64> {
+                deletion::purge_dataset(&self.writer, dataset, day, audit).await
+            }
+
+            async fn token_wiped(&self, hash: &$crate::secret::SecretHash) -> $crate::Result<bool> {
+                deletion::token_wiped(&self.pool, hash).await
+            }
+
+            async fn withdrawn(&self, ids: &[uuid::Uuid]) -> $crate::Result<std::collections::HashSet<uuid::Uuid>> {
+                deletion::withdrawn(&mut *self.pool.acquire().await?, ids).await
+            }
+
             async fn response_facts(
                 &self,
                 dataset: uuid::Uuid,
@@ -566,6 +591,7 @@ macro_rules! impl_storage {
 
         $crate::storage::write::document_writes!($db);
         $crate::storage::access::access_queries!($db, $begin);
+        $crate::storage::deletion::deletion_queries!($db, $begin);
 
         /// `select` (a table's columns) narrowed to the rows whose `column` names one of
         /// `documents`, and nothing else: with the dataset and form in the query too, SQLite

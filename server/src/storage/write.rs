@@ -85,6 +85,15 @@ macro_rules! document_writes {
                 .filter(|(first, _, _)| first.base_version.is_none())
                 .map(|&(_, last, _)| last)
                 .collect();
+            // A response withdrawn since the request checked is not created again: left stale,
+            // it is checked once more and refused.
+            let new_ids: Vec<uuid::Uuid> = new.iter().map(|w| w.id).collect();
+            let withdrawn = if new_ids.is_empty() {
+                HashSet::new()
+            } else {
+                deletion::withdrawn(&mut **tx, &new_ids).await?
+            };
+            let new: Vec<&DocumentWrite> = new.into_iter().filter(|w| !withdrawn.contains(&w.id)).collect();
             let created = insert_rows(
                 tx,
                 "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version) ",

@@ -152,6 +152,7 @@ pub async fn merge_and_store(
         if entries.is_empty() {
             return Ok(outcomes);
         }
+        refuse_withdrawn(context, &mut entries, &mut outcomes).await?;
         let (sites, own): (Vec<&DocEntry>, Vec<&DocEntry>) =
             entries.drain(..).partition(|e| uses_hot_site(e));
         let mut waiting = Vec::with_capacity(own.len() + sites.len());
@@ -237,6 +238,33 @@ pub async fn merge_and_store(
     Err(ApiError::Internal(format!(
         "documents kept changing during {MAX_ATTEMPTS} merge attempts"
     )))
+}
+
+/// Answers entries of withdrawn responses with `withdrawn`, which tells the device to drop
+/// them, and takes them out of `entries`. Nothing of them is quarantined: keeping the entry
+/// would store again what the withdrawal deleted.
+async fn refuse_withdrawn(
+    context: &SyncContext<'_>,
+    entries: &mut Vec<&DocEntry>,
+    outcomes: &mut Vec<Outcome>,
+) -> Result<()> {
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
+    let withdrawn = context.state.storage.withdrawn(&ids).await?;
+    if withdrawn.is_empty() {
+        return Ok(());
+    }
+    entries.retain(|entry| {
+        if !withdrawn.contains(&entry.id) {
+            return true;
+        }
+        outcomes.push(Outcome::Rejected(Rejection {
+            id: entry.id,
+            code: sync_core::WITHDRAWN.into(),
+            message: "this response was withdrawn and is deleted from the server: delete it".into(),
+        }));
+        false
+    });
+    Ok(())
 }
 
 /// The loaded copies of the sites `entries` only read, taken out of [`HotSites`], that the

@@ -29,6 +29,7 @@ async fn role_by_endpoint_matrix(backend: Backend) {
     let live = api.create_dataset(&admin, "live", "live").await;
     let demo = api.create_dataset(&admin, "demo", "demo").await;
     let other = api.create_dataset(&admin, "other", "demo").await;
+    let doomed = api.create_dataset(&admin, "doomed", "demo").await;
     api.publish_form(&admin, live, FORM_JSON).await;
     let code = api.enrollment_code(&admin, live, 2).await;
     let device = Device::enroll(api, &code).await;
@@ -85,6 +86,8 @@ async fn role_by_endpoint_matrix(backend: Backend) {
         (Method::POST, "/v1/tokens".into(), "application/json", new_token, [401, 201, 403, 403, 403, 403, 403]),
         (Method::GET, "/v1/tokens".into(), "", vec![], [401, 200, 403, 403, 403, 200, 403]),
         (Method::DELETE, format!("/v1/tokens/{victim}"), "", vec![], [401, 200, 403, 403, 403, 404, 403]),
+        (Method::DELETE, format!("/v1/datasets/{doomed}"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
+        (Method::DELETE, format!("/v1/datasets/{live}/responses/{victim}"), "", vec![], [401, 404, 403, 403, 404, 403, 403]),
         (Method::GET, format!("/v1/datasets/{live}/devices"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
         (Method::POST, format!("/v1/devices/{withdrawn}/revoke"), "", vec![], [401, 200, 403, 403, 403, 404, 403]),
         (Method::GET, "/v1/audit".into(), "", vec![], [401, 200, 403, 403, 403, 200, 403]),

@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Forms { form } => forms::run(&file()?, form.as_deref()),
         Command::Collect { form, answers } => collect::run(&file()?, &form, &answers),
         Command::Edit { response, answers } => responses::edit(&file()?, response, &answers),
+        Command::Withdraw { response } => responses::withdraw(&file()?, response),
         Command::Responses => responses::list(&file()?),
         Command::Tally { site, metric, by } => sites::tally(&file()?, &site, &metric, by),
         Command::Site(SiteCommand::Add { code, name }) => sites::add(&file()?, &code, &name),

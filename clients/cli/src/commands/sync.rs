@@ -26,13 +26,30 @@ pub fn run(file: &StateFile) -> Result<()> {
         outcome.rounds.len(),
         super::plural(outcome.rounds.len()),
     );
-    for refused in &outcome.rejected {
+    if outcome.withdrawn > 0 {
+        println!(
+            "The server was told of {} withdrawn response{}.",
+            outcome.withdrawn,
+            super::plural(outcome.withdrawn)
+        );
+    }
+    let (withdrawn, refused): (Vec<_>, Vec<_>) = outcome
+        .rejected
+        .iter()
+        .partition(|r| r.code == sync_core::WITHDRAWN);
+    for gone in &withdrawn {
+        println!(
+            "Response {} was withdrawn on the server: it was deleted from this device.",
+            gone.id
+        );
+    }
+    for refused in &refused {
         println!(
             "Refused by the server: document {} ({}): {}",
             refused.id, refused.code, refused.message
         );
     }
-    if !outcome.rejected.is_empty() {
+    if !refused.is_empty() {
         println!(
             "Refused documents stay on this device; correct and collect them again, or ask your coordinator."
         );

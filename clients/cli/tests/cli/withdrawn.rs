@@ -1,5 +1,6 @@
 //! A device whose sign-in expired enrolls again and loses nothing; a device withdrawn with a
-//! wipe deletes what it holds (issue 19).
+//! wipe deletes what it holds (issue 19); a withdrawn response leaves the phone and the server
+//! (issue 20).
 
 use serde_json::json;
 use uuid::Uuid;
@@ -80,4 +81,37 @@ fn a_device_withdrawn_with_a_wipe_deletes_what_it_holds() {
         .run(&["enroll", "--server", &server.url, "--code", &fixture.code])
         .ok();
     assert_ne!(phone.status()["device"], device);
+}
+
+#[test]
+fn a_withdrawn_response_leaves_the_phone_and_the_server() {
+    let server = TestServer::start();
+    let fixture = server.fixture(FORM, 2);
+    let phone = enrolled(&server, &fixture.code);
+    let file = phone.answers_file("a.json", GOOD_ANSWERS);
+    for _ in 0..2 {
+        phone
+            .run(&["collect", "--form", "contact-log", "--answers", &file])
+            .ok();
+    }
+    phone.run(&["sync"]).ok();
+    let listed = phone.run(&["responses"]).ok().stdout;
+    let ids: Vec<&str> = listed
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(ids.len(), 2, "{listed}");
+
+    let run = phone.run(&["withdraw", "--response", ids[0]]).ok();
+    assert!(run.stdout.contains("from the server"), "{run:#?}");
+    assert!(!phone.run(&["responses"]).ok().stdout.contains(ids[0]));
+    assert_eq!(server.stored_responses(fixture.dataset, "contact-log").len(), 1);
+    phone.run(&["withdraw", "--response", ids[0]]).fails(1, ids[0]);
+    phone
+        .run(&["withdraw", "--response", "not-a-uuid"])
+        .fails(2, "invalid");
+    // Nothing waits to be told: the next sync sends nothing and keeps the other response.
+    phone.run(&["sync"]).ok();
+    assert!(phone.run(&["responses"]).ok().stdout.contains(ids[1]));
+    assert_eq!(server.stored_responses(fixture.dataset, "contact-log").len(), 1);
 }
