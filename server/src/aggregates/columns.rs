@@ -105,7 +105,7 @@ impl FormColumns {
                 max: *max,
                 likert: false,
             },
-            QuestionKind::Date | QuestionKind::Text { .. } => return,
+            QuestionKind::Date | QuestionKind::Text { .. } | QuestionKind::Note => return,
         };
         for (document, value, num) in answers {
             if let Some(&row) = self.rows.get(&document) {

@@ -196,7 +196,7 @@ impl Respondent {
                         .map(|(_, o)| o.id().to_owned())
                         .collect(),
                 ),
-                QuestionKind::Likert { scale, reverse } => {
+                QuestionKind::Likert { scale, reverse, .. } => {
                     let middle = (*scale as f64 + 1.0) / 2.0;
                     let agree = middle + (stance + 0.6 * rng.normal()) * (*scale as f64 - 1.0) / 4.0;
                     let value = (agree.round() as i64).clamp(1, *scale);
@@ -209,6 +209,7 @@ impl Respondent {
                     Answer::Integer(value.clamp(*min, *max))
                 }
                 QuestionKind::Date => Answer::Date(Day::from_days(self.day.to_days() - rng.below(60) as i64)),
+                QuestionKind::Note => continue,
                 QuestionKind::Text { max_len } => {
                     if rng.unit() > 0.2 {
                         continue;

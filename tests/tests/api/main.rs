@@ -14,6 +14,7 @@ mod devices;
 mod enroll_limit;
 mod field_app;
 mod foreign_clients;
+mod forms;
 mod headers;
 mod hostile_clients;
 mod logs;

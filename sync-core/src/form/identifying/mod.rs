@@ -38,10 +38,10 @@ const IDENTIFYING_TYPES: &[(&str, &str)] = &[
 ];
 
 pub(super) fn refuse_identifying_questions(form: &Value) -> Result<()> {
-    let Some(questions) = form.get("questions").and_then(Value::as_array) else {
-        return Ok(());
-    };
-    for question in questions {
+    let items = |key| form.get(key).and_then(Value::as_array).into_iter().flatten();
+    // A section label or a note can ask as plainly as a question ("Write your phone number
+    // on the next page"), so both are read the way questions are.
+    for question in items("questions").chain(items("sections")) {
         let id = question.get("id").and_then(Value::as_str).unwrap_or_default();
         let refuse = |what| Error::IdentifyingQuestion {
             question: id.chars().take(80).collect(),
