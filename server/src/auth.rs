@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 use crate::router::AppState;
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretHash};
 use crate::storage::{AuditEntry, Role};
 use crate::{ApiError, Result};
 
@@ -23,6 +23,8 @@ pub struct Caller {
     pub dataset: Option<Uuid>,
     pub device: Option<Uuid>,
     pub name: String,
+    /// The hash of the token presented; `None` for the server's own actions.
+    pub token: Option<SecretHash>,
 }
 
 /// A caller holding a device token.
@@ -45,16 +47,14 @@ impl FromRequestParts<AppState> for Caller {
             .map(|(_, token)| token)
             .filter(|token| token.len() <= MAX_TOKEN_LEN)
             .ok_or(ApiError::Unauthorized)?;
-        let record = state
-            .storage
-            .token(&Secret::token(token).hash())
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let hash = Secret::token(token).hash();
+        let record = state.storage.token(&hash).await?.ok_or(ApiError::Unauthorized)?;
         Ok(Caller {
             role: record.role,
             dataset: record.dataset,
             device: record.device,
             name: record.name,
+            token: Some(hash),
         })
     }
 }

@@ -27,6 +27,8 @@ pub enum ApiError {
     UnsupportedMediaType(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("this token has used its {0} aggregate queries for today (UTC); ask again tomorrow")]
+    QueryBudget(i64),
     #[error(transparent)]
     Core(#[from] sync_core::Error),
     #[error("database: {0}")]
@@ -63,6 +65,7 @@ impl ApiError {
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::QueryBudget(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Core(e) if e.code() == "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Core(_) => StatusCode::BAD_REQUEST,
             ApiError::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
@@ -82,6 +85,7 @@ impl ApiError {
             ApiError::TooLarge => "too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::QueryBudget(_) => "query_budget",
             ApiError::Core(e) => e.code(),
             ApiError::Database(sqlx::Error::PoolTimedOut) => "unavailable",
             ApiError::Database(_) | ApiError::Migrate(_) | ApiError::Internal(_) => "internal",

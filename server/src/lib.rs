@@ -15,6 +15,7 @@ pub mod auth;
 pub mod bench_ingest;
 pub mod cli;
 pub mod demo;
+pub mod disclosure;
 mod error;
 mod extract;
 pub mod handlers;
@@ -27,6 +28,7 @@ mod security_headers;
 pub mod settings;
 pub mod storage;
 pub mod sync;
+pub mod tallies;
 pub mod telemetry;
 
 pub use error::{ApiError, Result};

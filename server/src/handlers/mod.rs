@@ -7,6 +7,7 @@ pub mod field_app;
 pub mod forms;
 pub mod ops;
 pub mod quarantine;
+pub mod query_log;
 pub mod tokens;
 
 use crate::{ApiError, Result};

@@ -79,6 +79,7 @@ macro_rules! document_writes {
                     rewritten.push(last);
                 }
             }
+            let grown_from = stored_tallies_in(tx, &rewritten).await?;
             clear_contents_in(tx, &rewritten).await?;
             let new: Vec<&DocumentWrite> = ordered
                 .iter()
@@ -87,10 +88,10 @@ macro_rules! document_writes {
                 .collect();
             let created = insert_rows(
                 tx,
-                "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version) ",
+                "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version, record_key) ",
                 " ON CONFLICT (id) DO NOTHING RETURNING id",
                 &new,
-                7,
+                8,
                 |mut row, write| {
                     row.push_bind(write.id)
                         .push_bind(write.dataset)
@@ -98,7 +99,8 @@ macro_rules! document_writes {
                         .push_bind(write.owner)
                         .push_bind(&write.heads)
                         .push_bind(&write.bytes)
-                        .push_bind(write.version);
+                        .push_bind(write.version)
+                        .push_bind(write.record_key);
                 },
             )
             .await?;
@@ -224,6 +226,24 @@ macro_rules! document_writes {
                 },
             )
             .await?;
+            let days = $crate::storage::write::tally_growth(&live, &grown_from)?;
+            insert_rows(
+                tx,
+                "INSERT INTO tally_days (document, dataset, site, metric, day, amount, record_key) ",
+                " ON CONFLICT (document, metric, day) DO UPDATE SET amount = tally_days.amount + excluded.amount",
+                &days,
+                7,
+                |mut row, day| {
+                    row.push_bind(day.document)
+                        .push_bind(day.dataset)
+                        .push_bind(day.site)
+                        .push_bind(day.metric)
+                        .push_bind(day.day.to_string())
+                        .push_bind(day.amount)
+                        .push_bind(day.record_key);
+                },
+            )
+            .await?;
             let conflicts: Vec<_> = live
                 .iter()
                 .flat_map(|&(w, _)| w.conflicts.iter().map(move |c| (w.id, c)))
@@ -307,6 +327,32 @@ macro_rules! document_writes {
             Ok((linked, stored))
         }
 
+        /// The tally totals the database holds for the site documents among `writes`, which
+        /// are about to be rewritten: what their tallies grow from.
+        async fn stored_tallies_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            writes: &[&$crate::storage::DocumentWrite],
+        ) -> $crate::Result<std::collections::HashMap<(uuid::Uuid, String), i64>> {
+            use sqlx::Row as _;
+            let sites: Vec<uuid::Uuid> = writes
+                .iter()
+                .filter(|w| matches!(w.rows, $crate::storage::Materialized::Site(_)))
+                .map(|w| w.id)
+                .collect();
+            let mut totals = std::collections::HashMap::new();
+            for chunk in sites.chunks($crate::storage::write::MAX_BINDS) {
+                let rows = of_documents("SELECT document, metric, total FROM site_tallies", "document", chunk)
+                    .build()
+                    .persistent(false)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for row in &rows {
+                    totals.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+                }
+            }
+            Ok(totals)
+        }
+
         /// Drops the materialized rows of stored documents about to be rewritten.
         async fn clear_contents_in(
             tx: &mut sqlx::Transaction<'static, $db>,
@@ -358,3 +404,54 @@ macro_rules! document_writes {
 }
 
 pub(super) use document_writes;
+
+/// One day's growth of one site tally, as `tally_days` stores it.
+pub(super) struct TallyDayRow<'a> {
+    pub document: uuid::Uuid,
+    pub dataset: uuid::Uuid,
+    pub site: &'a str,
+    pub metric: &'a str,
+    pub day: sync_core::Day,
+    pub amount: i64,
+    /// Used only if this creates the row: a row keeps its first key.
+    pub record_key: i64,
+}
+
+/// What the site writes among `live` add to `tally_days`: for a bump, each tally's growth
+/// since `stored` (0 for a new site), on the day of the write; seeded days as given.
+pub(super) fn tally_growth<'a, T>(
+    live: &[(&'a crate::storage::DocumentWrite, T)],
+    stored: &std::collections::HashMap<(uuid::Uuid, String), i64>,
+) -> crate::Result<Vec<TallyDayRow<'a>>> {
+    use crate::storage::{Materialized, TallyDays};
+    let mut rows = Vec::new();
+    for &(write, _) in live {
+        let Materialized::Site(site) = &write.rows else {
+            continue;
+        };
+        let row = |metric: &'a str, day, amount, record_key| TallyDayRow {
+            document: write.id,
+            dataset: write.dataset,
+            site: &site.site,
+            metric,
+            day,
+            amount,
+            record_key,
+        };
+        match &site.counted {
+            TallyDays::GrowthOn(day) => {
+                for (metric, total) in &site.tallies {
+                    let before = stored.get(&(write.id, metric.clone())).copied().unwrap_or(0);
+                    if *total != before {
+                        let key = crate::disclosure::record_key::random()?;
+                        rows.push(row(metric, *day, total - before, key));
+                    }
+                }
+            }
+            TallyDays::Seeded(days) => {
+                rows.extend(days.iter().map(|d| row(&d.metric, d.day, d.amount, d.record_key)));
+            }
+        }
+    }
+    Ok(rows)
+}

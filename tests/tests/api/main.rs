@@ -5,6 +5,7 @@ mod support;
 
 mod admin;
 mod aggregates;
+mod aggregates_attacks;
 mod bad_input;
 mod bench_ingest;
 mod crash;
@@ -20,3 +21,4 @@ mod refusals;
 mod replicas;
 mod roles;
 mod sync_scenarios;
+mod tallies;
