@@ -71,7 +71,9 @@ pub async fn tallies(
     let (by, metric) = parse(&query_pairs(&raw)?)?;
     let counts = source::site_counts(state.storage.as_ref(), id).await?;
     let known: BTreeSet<&str> = counts.iter().map(|c| c.metric.as_str()).collect();
-    if !known.contains(metric.as_str()) && !(known.is_empty() && metric == DEFAULT_METRIC) {
+    // A dataset without tallies yet answers its default metric with an empty table.
+    let answerable = known.contains(metric.as_str()) || (known.is_empty() && metric == DEFAULT_METRIC);
+    if !answerable {
         return Err(ApiError::bad_request(
             "unknown_metric",
             format!(

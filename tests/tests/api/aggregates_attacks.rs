@@ -340,13 +340,14 @@ impl Lu {
                 .expect("a row");
             a.swap(col, pivot);
             pivots.push(pivot);
-            let head = a[col][col];
-            for row in col + 1..n {
-                let factor = a[row][col] / head;
-                a[row][col] = factor;
+            let (done, rest) = a.split_at_mut(col + 1);
+            let pivot_row = &done[col];
+            for row in rest {
+                let factor = row[col] / pivot_row[col];
+                row[col] = factor;
                 if factor != 0.0 {
-                    for k in col + 1..n {
-                        a[row][k] -= factor * a[col][k];
+                    for (x, p) in row[col + 1..].iter_mut().zip(&pivot_row[col + 1..]) {
+                        *x -= factor * p;
                     }
                 }
             }
