@@ -1,7 +1,7 @@
 -- Cell-key perturbation (docs/privacy.md, "Aggregates"). The SQLite migration of the same
 -- name explains each table and column.
-ALTER TABLE documents ADD COLUMN record_key BIGINT;
-UPDATE documents SET record_key = floor(random() * 256)::BIGINT WHERE kind = 'response';
+ALTER TABLE responses ADD COLUMN record_key BIGINT;
+UPDATE responses SET record_key = floor(random() * 256)::BIGINT;
 
 CREATE TABLE tally_days (
     document   UUID NOT NULL,

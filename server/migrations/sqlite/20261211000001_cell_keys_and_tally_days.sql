@@ -1,13 +1,12 @@
 -- Cell-key perturbation (docs/privacy.md, "Aggregates").
 --
--- `record_key`: a random number in 0..256 given to a response document when it is first
--- stored, never changed, never shown; the key of an aggregate cell is the sum of its
--- records' keys modulo 256, and picks the cell's adjustment from the perturbation table.
--- It lives on `documents` because that row is inserted once and only updated afterwards,
--- while `responses` rows are rewritten on every sync. Responses stored before this migration
--- get theirs here, drawn by the database.
-ALTER TABLE documents ADD COLUMN record_key INTEGER;
-UPDATE documents SET record_key = abs(random() % 256) WHERE kind = 'response';
+-- `record_key`: a random number in 0..256 given to a response when it is first stored,
+-- never changed (a sync that rewrites the row carries the key over), never shown; the key of
+-- an aggregate cell is the sum of its records' keys modulo 256, and picks the cell's
+-- adjustment from the perturbation table. Responses stored before this migration get theirs
+-- here, drawn by the database.
+ALTER TABLE responses ADD COLUMN record_key INTEGER;
+UPDATE responses SET record_key = abs(random() % 256);
 
 -- What each site's tallies grew by on each day the server stored a change to them, so that
 -- analysts can see tallies by week and month: changes carry no time (timestamp 0), so the day

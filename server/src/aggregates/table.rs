@@ -93,6 +93,27 @@ impl Axis<'_> {
         self.codes(row, |c| found |= c == code);
         found
     }
+
+    /// A row has at most one code on this axis (every axis but a multi-choice question's).
+    fn single(&self) -> bool {
+        !matches!(self.source, Source::Mask(_))
+    }
+
+    /// The slots of the table a row is counted in on this axis, the last slot being
+    /// `labels.len()`: on a single axis its code, or the last slot when it has none (the
+    /// unanswered, summed into the total afterwards by [`add_totals`]); on a multi-choice axis
+    /// each chosen code and the last slot, which is the total, once per row.
+    fn slots(&self, row: usize, mut each: impl FnMut(u32)) {
+        let last = self.labels.len() as u32;
+        if self.single() {
+            let mut slot = last;
+            self.codes(row, |code| slot = code);
+            each(slot);
+        } else {
+            self.codes(row, &mut each);
+            each(last);
+        }
+    }
 }
 
 fn bin(value: i64, min: i64, max: i64) -> u32 {
@@ -291,28 +312,32 @@ fn metric_values<'a>(
     Ok(Some(MetricValues { items, mean }))
 }
 
-/// Finds the cells a row counts in, reusing its buffers so the hot loop never allocates:
-/// on each axis the row's own codes and that axis's total (the last code), which counts
-/// everyone whatever they answered there, so a total of one table is the same set of
-/// respondents as the matching cell of a table without that dimension.
+/// Finds the cells a row is counted in (see [`Axis::slots`]), reusing its buffers so the hot
+/// loop never allocates. With single axes only, that is one cell, found without the buffers.
 struct CellIndexer<'a, 'b> {
     axes: &'b [Axis<'a>],
+    all_single: bool,
     current: Vec<usize>,
     next: Vec<usize>,
 }
 
 impl CellIndexer<'_, '_> {
     fn for_each(&mut self, row: usize, mut each: impl FnMut(usize)) {
+        if self.all_single {
+            let mut cell = 0;
+            for axis in self.axes {
+                axis.slots(row, |slot| cell = cell * (axis.labels.len() + 1) + slot as usize);
+            }
+            return each(cell);
+        }
         self.current.clear();
         self.current.push(0);
         for axis in self.axes {
-            let total = axis.labels.len();
+            let width = axis.labels.len() + 1;
             self.next.clear();
             for &base in &self.current {
                 let next = &mut self.next;
-                let base = base * (total + 1);
-                axis.codes(row, |code| next.push(base + code as usize));
-                next.push(base + total);
+                axis.slots(row, |slot| next.push(base * width + slot as usize));
             }
             std::mem::swap(&mut self.current, &mut self.next);
         }
@@ -325,6 +350,32 @@ struct Tally {
     n: Vec<u64>,
     keys: Vec<u32>,
     sum: Vec<f64>,
+}
+
+impl Tally {
+    /// Turns the last slot of every single axis, which holds the unanswered, into the total of
+    /// its line: everyone, whatever they answered there. A total's key is the sum of its
+    /// records' keys like any cell's, so it is the sum of its line's key sums.
+    fn add_totals(&mut self, axes: &[Axis<'_>]) {
+        let widths: Vec<usize> = axes.iter().map(|a| a.labels.len() + 1).collect();
+        for i in (0..axes.len()).filter(|&i| axes[i].single()) {
+            let stride: usize = widths[i + 1..].iter().product();
+            let width = widths[i];
+            for start in (0..self.n.len()).step_by(width * stride) {
+                for base in start..start + stride {
+                    let line = (0..width - 1).map(|slot| base + slot * stride);
+                    let total = base + (width - 1) * stride;
+                    for cell in line {
+                        self.n[total] += self.n[cell];
+                        self.keys[total] = self.keys[total].wrapping_add(self.keys[cell]);
+                        if let Some(sum) = self.sum.get(cell).copied() {
+                            self.sum[total] += sum;
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Runs the query over the columns and returns the protected table.
@@ -363,6 +414,7 @@ pub fn aggregate(
 
     let mut indexer = CellIndexer {
         axes: &axes,
+        all_single: axes.iter().all(Axis::single),
         current: Vec::new(),
         next: Vec::new(),
     };
@@ -394,6 +446,8 @@ pub fn aggregate(
             }
         }
     }
+
+    tally.add_totals(&axes);
 
     let labels_of = |cell: usize| -> Vec<&str> {
         let mut rest = cell;

@@ -1,6 +1,7 @@
 //! Record keys: a random number in 0..256 given to each response (and each day's row of a
-//! site's tallies) when the server first stores it, never changed, never shown, dropped with
-//! the record. A cell's key is the sum of its records' keys modulo 256.
+//! site's tallies) when the server first stores it, carried over when a sync rewrites it,
+//! never shown, dropped with the record. A cell's key is the sum of its records' keys modulo
+//! 256.
 
 use super::ptable::KEY_RANGE;
 use crate::{ApiError, Result};

@@ -311,8 +311,9 @@ pub struct DocumentWrite {
     pub bytes: Vec<u8>,
     /// Actors of the incoming changes, each of which may write this document only.
     pub actors: Vec<Vec<u8>>,
-    /// The record key (`disclosure::record_key`) a response gets if this write creates it;
-    /// `None` for other documents. A stored document keeps the key it was created with.
+    /// The record key (`disclosure::record_key`) a response gets if this write stores it for
+    /// the first time; `None` for other documents. A stored response keeps the key it was
+    /// first stored with.
     pub record_key: Option<i64>,
     pub rows: Materialized,
     pub conflicts: Vec<ConflictRow>,

@@ -444,9 +444,8 @@ macro_rules! impl_storage {
                 form: &str,
             ) -> $crate::Result<Vec<$crate::storage::ResponseFact>> {
                 let rows = sqlx::query(
-                    "SELECT r.document, r.status, r.area, r.collected_on, d.record_key
-                     FROM responses r JOIN documents d ON d.id = r.document
-                     WHERE r.dataset = $1 AND r.form = $2",
+                    "SELECT document, status, area, collected_on, record_key FROM responses
+                     WHERE dataset = $1 AND form = $2",
                 )
                 .bind(dataset)
                 .bind(form)
@@ -491,9 +490,8 @@ macro_rules! impl_storage {
                 let mut facts = $crate::storage::DocumentFacts::default();
                 for chunk in documents.chunks($crate::storage::write::MAX_BINDS) {
                     let responses = of_documents(
-                        "SELECT r.document, r.status, r.area, r.collected_on, d.record_key, r.dataset, r.form
-                         FROM responses r JOIN documents d ON d.id = r.document",
-                        "r.document",
+                        "SELECT document, status, area, collected_on, record_key, dataset, form FROM responses",
+                        "document",
                         chunk,
                     )
                     .build()

@@ -80,6 +80,7 @@ macro_rules! document_writes {
                 }
             }
             let grown_from = stored_tallies_in(tx, &rewritten).await?;
+            let kept_keys = stored_record_keys_in(tx, &rewritten).await?;
             clear_contents_in(tx, &rewritten).await?;
             let new: Vec<&DocumentWrite> = ordered
                 .iter()
@@ -88,10 +89,10 @@ macro_rules! document_writes {
                 .collect();
             let created = insert_rows(
                 tx,
-                "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version, record_key) ",
+                "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version) ",
                 " ON CONFLICT (id) DO NOTHING RETURNING id",
                 &new,
-                8,
+                7,
                 |mut row, write| {
                     row.push_bind(write.id)
                         .push_bind(write.dataset)
@@ -99,8 +100,7 @@ macro_rules! document_writes {
                         .push_bind(write.owner)
                         .push_bind(&write.heads)
                         .push_bind(&write.bytes)
-                        .push_bind(write.version)
-                        .push_bind(write.record_key);
+                        .push_bind(write.version);
                 },
             )
             .await?;
@@ -165,10 +165,10 @@ macro_rules! document_writes {
                 .collect();
             insert_rows(
                 tx,
-                "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month) ",
+                "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month, record_key) ",
                 "",
                 &responses,
-                10,
+                11,
                 |mut row, (write, response)| {
                     row.push_bind(write.id)
                         .push_bind(write.dataset)
@@ -179,7 +179,8 @@ macro_rules! document_writes {
                         .push_bind(&response.collected_on)
                         .push_bind(&response.area)
                         .push_bind(&response.week)
-                        .push_bind(&response.month);
+                        .push_bind(&response.month)
+                        .push_bind(kept_keys.get(&write.id).copied().or(write.record_key));
                 },
             )
             .await?;
@@ -351,6 +352,34 @@ macro_rules! document_writes {
                 }
             }
             Ok(totals)
+        }
+
+        /// The record keys of the responses among `writes`, which are about to be rewritten:
+        /// a response keeps the key it was first stored with.
+        async fn stored_record_keys_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            writes: &[&$crate::storage::DocumentWrite],
+        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, i64>> {
+            use sqlx::Row as _;
+            let responses: Vec<uuid::Uuid> = writes
+                .iter()
+                .filter(|w| matches!(w.rows, $crate::storage::Materialized::Response(_)))
+                .map(|w| w.id)
+                .collect();
+            let mut keys = std::collections::HashMap::new();
+            for chunk in responses.chunks($crate::storage::write::MAX_BINDS) {
+                let rows = of_documents("SELECT document, record_key FROM responses", "document", chunk)
+                    .build()
+                    .persistent(false)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for row in &rows {
+                    if let Some(key) = row.try_get::<Option<i64>, _>(1)? {
+                        keys.insert(row.try_get(0)?, key);
+                    }
+                }
+            }
+            Ok(keys)
         }
 
         /// Drops the materialized rows of stored documents about to be rewritten.

@@ -388,6 +388,8 @@ async fn a_sync_shows_in_the_very_next_query(backend: Backend) {
     device.sync_fully(api).await;
     assert_eq!(women_in_the_north(api, &analyst, dataset).await, (15, mean(&s1)));
 
+    let key = "SELECT record_key FROM responses WHERE document = $1";
+    let first_key = server.db.count(key, responses[0]).await;
     device
         .engine
         .edit_response(responses[0], &likert_answer(5, true))
@@ -403,5 +405,10 @@ async fn a_sync_shows_in_the_very_next_query(backend: Backend) {
     s1.remove(1);
     device.sync_fully(api).await;
     assert_eq!(women_in_the_north(api, &analyst, dataset).await, (14, mean(&s1)));
+    assert_eq!(
+        server.db.count(key, responses[0]).await,
+        first_key,
+        "an edited response keeps its record key"
+    );
     server.stop().await;
 }
