@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 use crate::router::AppState;
-use crate::secret::Secret;
+use crate::secret::{Secret, SecretHash};
 use crate::storage::{AuditEntry, Role, TokenRecord};
 use crate::{ApiError, Result};
 
@@ -27,6 +27,8 @@ pub struct Caller {
     pub dataset: Option<Uuid>,
     pub device: Option<Uuid>,
     pub name: String,
+    /// The hash of the token presented; `None` for the server's own actions.
+    pub token: Option<SecretHash>,
 }
 
 /// A caller holding a device token.
@@ -77,6 +79,7 @@ impl FromRequestParts<AppState> for Caller {
             dataset: record.dataset,
             device: record.device.map(|d| d.id),
             name: record.name,
+            token: Some(hash),
         })
     }
 }

@@ -87,6 +87,7 @@ pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
         dataset: None,
         device: None,
         name: "bench-ingest".into(),
+        token: None,
     };
 
     let name = format!("bench-ingest {}", unix_now());

@@ -32,6 +32,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("too many wrong enrollment codes: try again in {} s", .retry_after.as_secs())]
     TooManyAttempts { retry_after: std::time::Duration },
+    #[error("this token has used its {0} aggregate queries for today (UTC); ask again tomorrow")]
+    QueryBudget(i64),
     #[error(transparent)]
     Core(#[from] sync_core::Error),
     #[error("database: {0}")]
@@ -71,6 +73,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::QueryBudget(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Core(e) if e.code() == "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Core(_) => StatusCode::BAD_REQUEST,
             ApiError::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
@@ -92,6 +95,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
+            ApiError::QueryBudget(_) => "query_budget",
             ApiError::Core(e) => e.code(),
             ApiError::Database(sqlx::Error::PoolTimedOut) => "unavailable",
             ApiError::Database(_) | ApiError::Migrate(_) | ApiError::Internal(_) => "internal",

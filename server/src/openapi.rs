@@ -56,7 +56,19 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "get",
         "/v1/datasets/{id}/aggregates",
         &["admin", "analyst"],
-        "Aggregates ?form&by&where&from&to&metric, small cells suppressed; Accept: text/csv for CSV",
+        "Aggregates ?form&by&where&from&to&metric: every combination and its totals (key `*`), counts perturbed by cell key, those under k suppressed; at most 3 dimensions, filters and date windows together; 500 queries a token a day (429 query_budget); Accept: text/csv for CSV",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/tallies",
+        &["admin", "analyst"],
+        "Site tallies ?by=site,week|month&metric=contacts (default), protected like the aggregates; Accept: text/csv for CSV",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/query-log",
+        &["admin"],
+        "The aggregate and tally queries answered on the dataset, newest first: token name, role, route, query, time",
     ),
     ("get", "/analyst", &[], "The analyst dashboard page"),
     (

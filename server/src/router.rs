@@ -14,7 +14,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::enroll_attempts::EnrollAttempts;
 use crate::handlers::{
-    audit, datasets, devices, enrollments, field_app, forms, ops, quarantine, responses, tokens,
+    audit, datasets, devices, enrollments, field_app, forms, ops, quarantine, query_log, responses,
+    tokens,
 };
 use crate::metrics::Metrics;
 use crate::settings::{RetentionSettings, SyncSettings};
@@ -32,6 +33,9 @@ pub struct AppState {
     pub sync: SyncSettings,
     pub retention: RetentionSettings,
     pub aggregates: Arc<crate::aggregates::cache::AggregateCache>,
+    /// How aggregate and tally counts are protected; always cell-key perturbation outside
+    /// tests (no flag or setting changes it).
+    pub disclosure: crate::disclosure::Disclosure,
     pub site_locks: Arc<sync::site_locks::SiteLocks>,
     pub hot_sites: Arc<sync::hot_sites::HotSites>,
     pub group_commit: Arc<GroupCommit>,
@@ -51,6 +55,7 @@ impl AppState {
             sync,
             retention: RetentionSettings::default(),
             aggregates: Arc::default(),
+            disclosure: crate::disclosure::Disclosure::CellKey,
             site_locks: Arc::default(),
             hot_sites: Arc::default(),
             web_root: Arc::new(field_app::default_web_root()),
@@ -79,6 +84,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/datasets/{id}/enrollments", post(enrollments::create))
         .route("/v1/datasets/{id}/reset", post(datasets::reset))
         .route("/v1/datasets/{id}/aggregates", get(crate::aggregates::aggregates))
+        .route("/v1/datasets/{id}/tallies", get(crate::tallies::tallies))
+        .route("/v1/datasets/{id}/query-log", get(query_log::list))
         .route(
             "/v1/datasets/{id}/quarantine",
             get(quarantine::list).delete(quarantine::purge),

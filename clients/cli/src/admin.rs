@@ -40,6 +40,9 @@ impl std::fmt::Debug for Enrollment {
 #[derive(Debug, Clone, Deserialize)]
 pub struct AggregateTable {
     pub k: i64,
+    /// How far a shown count may be from the true one (cell-key perturbation; 0 when exact).
+    #[serde(default)]
+    pub max_adjustment: u64,
     pub cells: Vec<AggregateCell>,
 }
 

@@ -33,6 +33,7 @@ pub async fn ensure_demo(state: &AppState) -> Result<DemoAccess> {
         dataset: None,
         device: None,
         name: "serve --demo".into(),
+        token: None,
     };
     let dataset = match state.storage.dataset_by_name(DEMO_NAME, Mode::Demo).await? {
         Some(dataset) => dataset,

@@ -10,6 +10,7 @@ pub mod forms;
 pub mod ops;
 pub mod quarantine;
 pub mod responses;
+pub mod query_log;
 pub mod tokens;
 
 use crate::{ApiError, Result};

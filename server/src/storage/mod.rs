@@ -143,6 +143,16 @@ pub trait Storage: Send + Sync {
     /// The responses of a form among `documents`, with all their answers: what a loaded column
     /// store reads to catch up with documents written since it was loaded.
     async fn document_facts(&self, dataset: Uuid, form: &str, documents: &[Uuid]) -> Result<DocumentFacts>;
+    /// What every site's tallies grew by, per metric and day stored (see `tallies::source`).
+    async fn tally_facts(&self, dataset: Uuid) -> Result<Vec<TallyFact>>;
+
+    // --- query log -------------------------------------------------------------------------
+    /// Logs an answered aggregate query, unless its token has already been answered `budget`
+    /// queries on the entry's day: then nothing is logged and the answer is `false`. Counted
+    /// and logged in one transaction, so replicas share one budget.
+    async fn log_query(&self, entry: &QueryLogEntry, budget: i64) -> Result<bool>;
+    /// The dataset's query log, newest first, at most `limit` entries.
+    async fn query_log(&self, dataset: Uuid, limit: i64) -> Result<Vec<QueryLogRecord>>;
 
     // --- demo ----------------------------------------------------------------------------
     /// Drops every response and site document of a demo dataset, bumps its epoch and writes the
@@ -418,6 +428,10 @@ pub struct DocumentWrite {
     pub bytes: Vec<u8>,
     /// Actors of the incoming changes, each of which may write this document only.
     pub actors: Vec<Vec<u8>>,
+    /// The record key (`disclosure::record_key`) a response gets if this write stores it for
+    /// the first time; `None` for other documents. A stored response keeps the key it was
+    /// first stored with.
+    pub record_key: Option<i64>,
     pub rows: Materialized,
     pub conflicts: Vec<ConflictRow>,
 }
@@ -447,6 +461,18 @@ pub struct ResponseFact {
     pub submitted: bool,
     pub area: String,
     pub collected_on: String,
+    pub record_key: u8,
+}
+
+/// What one site's tally grew by on one day, with the row's record key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TallyFact {
+    pub site: String,
+    pub metric: String,
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub amount: i64,
+    pub record_key: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -474,6 +500,25 @@ pub struct AnswerRow {
 pub struct SiteRow {
     pub site: String,
     pub tallies: Vec<(String, i64)>,
+    pub counted: TallyDays,
+}
+
+/// Which day a site write's tallies count on, for tallies by week and month.
+#[derive(Debug, Clone)]
+pub enum TallyDays {
+    /// What each tally grew by since the stored version counts on this day: changes carry no
+    /// time, so it is the day the server stores them.
+    GrowthOn(Day),
+    /// Seeded demo data, written as given: it was never bumped on any day.
+    Seeded(Vec<SeededTally>),
+}
+
+#[derive(Debug, Clone)]
+pub struct SeededTally {
+    pub day: Day,
+    pub metric: String,
+    pub amount: i64,
+    pub record_key: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -542,6 +587,30 @@ pub struct QuarantineSummary {
     pub message: Option<String>,
     /// `YYYY-MM-DD`, UTC.
     pub received_on: String,
+}
+
+/// An answered aggregate or tally query, as the query log keeps it.
+#[derive(Debug, Clone)]
+pub struct QueryLogEntry {
+    pub dataset: Uuid,
+    pub token: SecretHash,
+    pub token_name: String,
+    pub role: Role,
+    /// `aggregates` or `tallies`.
+    pub route: &'static str,
+    /// The query string as sent (at most 2,000 characters).
+    pub query: String,
+    pub day: Day,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryLogRecord {
+    pub token_name: String,
+    pub role: String,
+    pub route: String,
+    pub query: String,
+    /// Unix seconds.
+    pub at: i64,
 }
 
 /// Lowercase hex, for hashes shown to admins.

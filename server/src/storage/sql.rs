@@ -455,24 +455,15 @@ macro_rules! impl_storage {
                 dataset: uuid::Uuid,
                 form: &str,
             ) -> $crate::Result<Vec<$crate::storage::ResponseFact>> {
-                use sqlx::Row as _;
                 let rows = sqlx::query(
-                    "SELECT document, status, area, collected_on FROM responses WHERE dataset = $1 AND form = $2",
+                    "SELECT document, status, area, collected_on, record_key FROM responses
+                     WHERE dataset = $1 AND form = $2",
                 )
                 .bind(dataset)
                 .bind(form)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok($crate::storage::ResponseFact {
-                            document: row.try_get("document")?,
-                            submitted: row.try_get::<String, _>("status")? == "submitted",
-                            area: row.try_get("area")?,
-                            collected_on: row.try_get("collected_on")?,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(response_fact).collect()
             }
 
             async fn answer_facts(
@@ -511,7 +502,7 @@ macro_rules! impl_storage {
                 let mut facts = $crate::storage::DocumentFacts::default();
                 for chunk in documents.chunks($crate::storage::write::MAX_BINDS) {
                     let responses = of_documents(
-                        "SELECT document, status, area, collected_on, dataset, form FROM responses",
+                        "SELECT document, status, area, collected_on, record_key, dataset, form FROM responses",
                         "document",
                         chunk,
                     )
@@ -520,12 +511,7 @@ macro_rules! impl_storage {
                     .fetch_all(&self.pool)
                     .await?;
                     for row in responses.iter().filter(|row| in_form(row, dataset, form)) {
-                        facts.responses.push($crate::storage::ResponseFact {
-                            document: row.try_get("document")?,
-                            submitted: row.try_get::<String, _>("status")? == "submitted",
-                            area: row.try_get("area")?,
-                            collected_on: row.try_get("collected_on")?,
-                        });
+                        facts.responses.push(response_fact(row)?);
                     }
                     let answers =
                         of_documents("SELECT document, question, value, num, dataset, form FROM answers", "document", chunk)
@@ -543,6 +529,85 @@ macro_rules! impl_storage {
                     }
                 }
                 Ok(facts)
+            }
+
+            async fn tally_facts(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<$crate::storage::TallyFact>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT site, metric, day, amount, record_key FROM tally_days WHERE dataset = $1",
+                )
+                .bind(dataset)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::storage::TallyFact {
+                            site: row.try_get("site")?,
+                            metric: row.try_get("metric")?,
+                            day: row.try_get("day")?,
+                            amount: row.try_get("amount")?,
+                            record_key: $crate::disclosure::record_key::from_stored(row.try_get("record_key")?),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn log_query(&self, entry: &$crate::storage::QueryLogEntry, budget: i64) -> $crate::Result<bool> {
+                let mut tx = self.writer.begin_with($begin).await?;
+                let day = entry.day.to_string();
+                let used: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM query_log WHERE token_hash = $1 AND day = $2",
+                )
+                .bind(&entry.token.0[..])
+                .bind(&day)
+                .fetch_one(&mut *tx)
+                .await?;
+                if used >= budget {
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO query_log (dataset, token_hash, token_name, role, route, query, day, at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(entry.dataset)
+                .bind(&entry.token.0[..])
+                .bind(&entry.token_name)
+                .bind(entry.role.as_str())
+                .bind(entry.route)
+                .bind(&entry.query)
+                .bind(&day)
+                .bind($crate::storage::sql::now())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn query_log(
+                &self,
+                dataset: uuid::Uuid,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::storage::QueryLogRecord>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT token_name, role, route, query, at FROM query_log
+                     WHERE dataset = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(dataset)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::storage::QueryLogRecord {
+                            token_name: row.try_get(0)?,
+                            role: row.try_get(1)?,
+                            route: row.try_get(2)?,
+                            query: row.try_get(3)?,
+                            at: row.try_get(4)?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn reset_dataset(
@@ -566,6 +631,7 @@ macro_rules! impl_storage {
                     "DELETE FROM answers WHERE dataset = $1",
                     "DELETE FROM responses WHERE dataset = $1",
                     "DELETE FROM site_tallies WHERE dataset = $1",
+                    "DELETE FROM tally_days WHERE dataset = $1",
                     "DELETE FROM conflicts WHERE document IN (SELECT id FROM documents WHERE dataset = $1 AND kind <> 'form')",
                     "DELETE FROM doc_actors WHERE document IN (SELECT id FROM documents WHERE dataset = $1 AND kind <> 'form')",
                     "DELETE FROM quarantine WHERE dataset = $1",
@@ -610,6 +676,17 @@ macro_rules! impl_storage {
             }
             builder.push(")");
             builder
+        }
+
+        fn response_fact(row: &<$db as sqlx::Database>::Row) -> $crate::Result<$crate::storage::ResponseFact> {
+            use sqlx::Row as _;
+            Ok($crate::storage::ResponseFact {
+                document: row.try_get("document")?,
+                submitted: row.try_get::<String, _>("status")? == "submitted",
+                area: row.try_get("area")?,
+                collected_on: row.try_get("collected_on")?,
+                record_key: $crate::disclosure::record_key::from_stored(row.try_get("record_key")?),
+            })
         }
 
         fn in_form(row: &<$db as sqlx::Database>::Row, dataset: uuid::Uuid, form: &str) -> bool {

@@ -79,6 +79,8 @@ macro_rules! document_writes {
                     rewritten.push(last);
                 }
             }
+            let grown_from = stored_tallies_in(tx, &rewritten).await?;
+            let kept_keys = stored_record_keys_in(tx, &rewritten).await?;
             clear_contents_in(tx, &rewritten).await?;
             let new: Vec<&DocumentWrite> = ordered
                 .iter()
@@ -172,10 +174,10 @@ macro_rules! document_writes {
                 .collect();
             insert_rows(
                 tx,
-                "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month) ",
+                "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month, record_key) ",
                 "",
                 &responses,
-                10,
+                11,
                 |mut row, (write, response)| {
                     row.push_bind(write.id)
                         .push_bind(write.dataset)
@@ -186,7 +188,8 @@ macro_rules! document_writes {
                         .push_bind(&response.collected_on)
                         .push_bind(&response.area)
                         .push_bind(&response.week)
-                        .push_bind(&response.month);
+                        .push_bind(&response.month)
+                        .push_bind(kept_keys.get(&write.id).copied().or(write.record_key));
                 },
             )
             .await?;
@@ -230,6 +233,24 @@ macro_rules! document_writes {
                         .push_bind(*site)
                         .push_bind(metric)
                         .push_bind(*total);
+                },
+            )
+            .await?;
+            let days = $crate::storage::write::tally_growth(&live, &grown_from)?;
+            insert_rows(
+                tx,
+                "INSERT INTO tally_days (document, dataset, site, metric, day, amount, record_key) ",
+                " ON CONFLICT (document, metric, day) DO UPDATE SET amount = tally_days.amount + excluded.amount",
+                &days,
+                7,
+                |mut row, day| {
+                    row.push_bind(day.document)
+                        .push_bind(day.dataset)
+                        .push_bind(day.site)
+                        .push_bind(day.metric)
+                        .push_bind(day.day.to_string())
+                        .push_bind(day.amount)
+                        .push_bind(day.record_key);
                 },
             )
             .await?;
@@ -316,6 +337,60 @@ macro_rules! document_writes {
             Ok((linked, stored))
         }
 
+        /// The tally totals the database holds for the site documents among `writes`, which
+        /// are about to be rewritten: what their tallies grow from.
+        async fn stored_tallies_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            writes: &[&$crate::storage::DocumentWrite],
+        ) -> $crate::Result<std::collections::HashMap<(uuid::Uuid, String), i64>> {
+            use sqlx::Row as _;
+            let sites: Vec<uuid::Uuid> = writes
+                .iter()
+                .filter(|w| matches!(w.rows, $crate::storage::Materialized::Site(_)))
+                .map(|w| w.id)
+                .collect();
+            let mut totals = std::collections::HashMap::new();
+            for chunk in sites.chunks($crate::storage::write::MAX_BINDS) {
+                let rows = of_documents("SELECT document, metric, total FROM site_tallies", "document", chunk)
+                    .build()
+                    .persistent(false)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for row in &rows {
+                    totals.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+                }
+            }
+            Ok(totals)
+        }
+
+        /// The record keys of the responses among `writes`, which are about to be rewritten:
+        /// a response keeps the key it was first stored with.
+        async fn stored_record_keys_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            writes: &[&$crate::storage::DocumentWrite],
+        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, i64>> {
+            use sqlx::Row as _;
+            let responses: Vec<uuid::Uuid> = writes
+                .iter()
+                .filter(|w| matches!(w.rows, $crate::storage::Materialized::Response(_)))
+                .map(|w| w.id)
+                .collect();
+            let mut keys = std::collections::HashMap::new();
+            for chunk in responses.chunks($crate::storage::write::MAX_BINDS) {
+                let rows = of_documents("SELECT document, record_key FROM responses", "document", chunk)
+                    .build()
+                    .persistent(false)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for row in &rows {
+                    if let Some(key) = row.try_get::<Option<i64>, _>(1)? {
+                        keys.insert(row.try_get(0)?, key);
+                    }
+                }
+            }
+            Ok(keys)
+        }
+
         /// Drops the materialized rows of stored documents about to be rewritten.
         async fn clear_contents_in(
             tx: &mut sqlx::Transaction<'static, $db>,
@@ -367,3 +442,54 @@ macro_rules! document_writes {
 }
 
 pub(super) use document_writes;
+
+/// One day's growth of one site tally, as `tally_days` stores it.
+pub(super) struct TallyDayRow<'a> {
+    pub document: uuid::Uuid,
+    pub dataset: uuid::Uuid,
+    pub site: &'a str,
+    pub metric: &'a str,
+    pub day: sync_core::Day,
+    pub amount: i64,
+    /// Used only if this creates the row: a row keeps its first key.
+    pub record_key: i64,
+}
+
+/// What the site writes among `live` add to `tally_days`: for a bump, each tally's growth
+/// since `stored` (0 for a new site), on the day of the write; seeded days as given.
+pub(super) fn tally_growth<'a, T>(
+    live: &[(&'a crate::storage::DocumentWrite, T)],
+    stored: &std::collections::HashMap<(uuid::Uuid, String), i64>,
+) -> crate::Result<Vec<TallyDayRow<'a>>> {
+    use crate::storage::{Materialized, TallyDays};
+    let mut rows = Vec::new();
+    for &(write, _) in live {
+        let Materialized::Site(site) = &write.rows else {
+            continue;
+        };
+        let row = |metric: &'a str, day, amount, record_key| TallyDayRow {
+            document: write.id,
+            dataset: write.dataset,
+            site: &site.site,
+            metric,
+            day,
+            amount,
+            record_key,
+        };
+        match &site.counted {
+            TallyDays::GrowthOn(day) => {
+                for (metric, total) in &site.tallies {
+                    let before = stored.get(&(write.id, metric.clone())).copied().unwrap_or(0);
+                    if *total != before {
+                        let key = crate::disclosure::record_key::random()?;
+                        rows.push(row(metric, *day, total - before, key));
+                    }
+                }
+            }
+            TallyDays::Seeded(days) => {
+                rows.extend(days.iter().map(|d| row(&d.metric, d.day, d.amount, d.record_key)));
+            }
+        }
+    }
+    Ok(rows)
+}

@@ -25,6 +25,7 @@ use super::hot_sites::{HotSite, HotSites, Snapshot, Stored};
 use super::materialize::{conflict_rows, rows_of};
 use super::{FormCache, quarantine};
 use crate::auth::DeviceCaller;
+use crate::disclosure::record_key;
 use crate::router::AppState;
 use crate::storage::{BatchOutcome, DocumentWrite, StoredDocument, head_hashes, heads_bytes, new_version};
 use crate::{ApiError, Result, retention};
@@ -589,7 +590,7 @@ async fn checked_write(
         (DocKind::Response, None) => Some(device.device),
         _ => None,
     };
-    let Some(rows) = rows_of(&checked, owner.unwrap_or(device.device)) else {
+    let Some(rows) = rows_of(&checked, owner.unwrap_or(device.device), retention::today()) else {
         return Ok(Err(Refusal::forbidden(
             "form documents are written by the server only",
         )));
@@ -608,6 +609,10 @@ async fn checked_write(
             .iter()
             .map(|a| a.to_bytes().to_vec())
             .collect(),
+        record_key: match kind {
+            DocKind::Response => Some(record_key::random()?),
+            DocKind::Site | DocKind::Form => None,
+        },
         rows,
         conflicts: conflict_rows(merged.conflicts()),
     }))

@@ -1,16 +1,17 @@
 //! The rows a valid document contributes to the SQL tables that aggregates read. Free text is
 //! never materialized: it stays inside the document, which no analyst query can reach.
 
-use sync_core::{Answer, CheckedDocument, Conflict, ResponseView, SiteView};
+use sync_core::{Answer, CheckedDocument, Conflict, Day, ResponseView, SiteView};
 use uuid::Uuid;
 
-use crate::storage::{AnswerRow, ConflictRow, Materialized, ResponseRow, SiteRow};
+use crate::storage::{AnswerRow, ConflictRow, Materialized, ResponseRow, SiteRow, TallyDays};
 
-/// `None` for form documents, which only the server writes and which have no rows.
-pub fn rows_of(checked: &CheckedDocument, owner: Uuid) -> Option<Materialized> {
+/// `None` for form documents, which only the server writes and which have no rows. A site's
+/// tallies grow on `stored_on`, the day the server stores the write.
+pub fn rows_of(checked: &CheckedDocument, owner: Uuid, stored_on: Day) -> Option<Materialized> {
     match checked {
         CheckedDocument::Response(view) => Some(Materialized::Response(response_row(view, owner))),
-        CheckedDocument::Site(view) => Some(Materialized::Site(site_row(view))),
+        CheckedDocument::Site(view) => Some(Materialized::Site(site_row(view, stored_on))),
         CheckedDocument::Form(_) => None,
     }
 }
@@ -52,10 +53,11 @@ fn answer_rows(question: &str, answer: &Answer) -> Vec<AnswerRow> {
     }
 }
 
-fn site_row(view: &SiteView) -> SiteRow {
+fn site_row(view: &SiteView, stored_on: Day) -> SiteRow {
     SiteRow {
         site: view.site.clone(),
         tallies: view.tallies.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        counted: TallyDays::GrowthOn(stored_on),
     }
 }
 

@@ -83,6 +83,8 @@ async fn role_by_endpoint_matrix(backend: Backend) {
         (Method::GET, format!("/v1/datasets/{live}/quarantine"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
         (Method::DELETE, format!("/v1/datasets/{live}/quarantine"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
         (Method::GET, format!("/v1/datasets/{live}/aggregates?form=outreach&by=area"), "", vec![], [401, 200, 200, 403, 403, 403, 403]),
+        (Method::GET, format!("/v1/datasets/{live}/tallies?by=site"), "", vec![], [401, 200, 200, 403, 403, 403, 403]),
+        (Method::GET, format!("/v1/datasets/{live}/query-log"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
         (Method::POST, "/v1/tokens".into(), "application/json", new_token, [401, 201, 403, 403, 403, 403, 403]),
         (Method::GET, "/v1/tokens".into(), "", vec![], [401, 200, 403, 403, 403, 200, 403]),
         (Method::DELETE, format!("/v1/tokens/{victim}"), "", vec![], [401, 200, 403, 403, 403, 404, 403]),

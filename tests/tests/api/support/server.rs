@@ -35,6 +35,17 @@ impl TestServer {
         TestServer::start_configured(db, settings, |_| {}).await
     }
 
+    /// A server whose aggregates only suppress small cells and show exact counts otherwise
+    /// (`Disclosure::SuppressOnly`, which no flag reaches): for tests of what is counted, and
+    /// as the plainly suppressing server the disclosure attacks are first shown to beat.
+    pub async fn start_suppressing_only(backend: &Backend) -> TestServer {
+        let db = TestDb::create(backend).await;
+        TestServer::start_configured(db, SyncSettings::default(), |state| {
+            state.disclosure = survey_server::disclosure::Disclosure::SuppressOnly;
+        })
+        .await
+    }
+
     /// Serves the field app from `root` instead of the source tree's `clients/web`.
     pub async fn start_with_web_root(backend: &Backend, root: &Path) -> TestServer {
         let db = TestDb::create(backend).await;

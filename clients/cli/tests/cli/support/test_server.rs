@@ -60,7 +60,9 @@ impl TestServer {
             .expect("runtime");
         let (state, addr, shutdown, admin_token) = runtime.block_on(async {
             let storage = survey_server::storage::connect(&url).await.expect("storage");
-            let state = AppState::new(storage, SyncSettings::default());
+            let mut state = AppState::new(storage, SyncSettings::default());
+            // Exact counts, so a load test can verify every response exactly once.
+            state.disclosure = survey_server::disclosure::Disclosure::SuppressOnly;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("addr");
             let (tx, rx) = oneshot::channel::<()>();
