@@ -14,8 +14,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::enroll_attempts::EnrollAttempts;
 use crate::handlers::{
-    audit, datasets, devices, enrollments, field_app, forms, ops, quarantine, query_log, responses,
-    tokens,
+    audit, datasets, devices, enrollments, field_app, forms, ops, quarantine, query_log, responses, tokens,
 };
 use crate::metrics::Metrics;
 use crate::settings::{RetentionSettings, SyncSettings};

@@ -9,8 +9,8 @@ pub mod field_app;
 pub mod forms;
 pub mod ops;
 pub mod quarantine;
-pub mod responses;
 pub mod query_log;
+pub mod responses;
 pub mod tokens;
 
 use crate::{ApiError, Result};

@@ -5,8 +5,8 @@ mod support;
 
 mod admin;
 mod aggregates;
-mod audit;
 mod aggregates_attacks;
+mod audit;
 mod bad_input;
 mod bench_ingest;
 mod crash;
@@ -26,6 +26,6 @@ mod refusals;
 mod replicas;
 mod roles;
 mod sync_scenarios;
+mod tallies;
 mod tokens;
 mod withdrawal;
-mod tallies;
