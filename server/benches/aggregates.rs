@@ -362,6 +362,7 @@ async fn create_dataset(state: &AppState) -> anyhow::Result<Dataset> {
         mode: Mode::Demo,
         k: 11,
         epoch: 1,
+        retention_days: None,
     };
     state
         .storage

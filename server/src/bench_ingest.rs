@@ -91,7 +91,7 @@ pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
     };
 
     let name = format!("bench-ingest {}", unix_now());
-    let dataset = datasets::create_dataset(&state, &system, &name, Mode::Live, Some(K)).await?;
+    let dataset = datasets::create_dataset(&state, &system, &name, Mode::Live, Some(K), None).await?;
     let form = workload::thirty_question_form();
     let audit = system.audit("publish_form", Some(dataset.id));
     forms::publish_definition(&state, dataset.id, &serde_json::to_value(&form)?, &audit).await?;

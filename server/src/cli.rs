@@ -322,7 +322,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Serves the API on `listener` (and `/metrics` on `metrics`) until `shutdown` completes, then
 /// lets in-flight requests finish: a sync that began commits (or not) as a whole, and its
-/// device gets its answer. Expired quarantine records are purged and the days tokens were used
+/// device gets its answer. Expired quarantine records and responses are purged and the days tokens were used
 /// written in the background meanwhile.
 pub async fn serve(
     listener: TcpListener,
@@ -331,10 +331,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let background = [
-        tokio::spawn(retention::purge_periodically(
-            state.storage.clone(),
-            state.retention,
-        )),
+        tokio::spawn(retention::purge_periodically(state.clone())),
         tokio::spawn(usage::flush_periodically(
             state.usage.clone(),
             state.storage.clone(),

@@ -14,6 +14,7 @@ pub mod aggregates;
 pub mod auth;
 pub mod bench_ingest;
 pub mod cli;
+pub mod clock;
 pub mod demo;
 pub mod disclosure;
 pub mod enroll_attempts;

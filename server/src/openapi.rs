@@ -14,7 +14,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "post",
         "/v1/datasets",
         &["admin"],
-        "Create a dataset { name, mode: live|demo, k? }",
+        "Create a dataset { name, mode: live|demo, k?, retention_days? } (retention_days: null or left out keeps responses)",
     ),
     (
         "get",
@@ -27,6 +27,24 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "/v1/datasets/{id}",
         &["admin"],
         "Purge a dataset and everything in it (a live one: ?confirm=<its name>); its phones get 401 wiped",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/retention",
+        &["admin"],
+        "Retention dry run ?days: the setting { days }, and how many submitted responses it (or ?days) would purge now { counted_for, oldest_kept, due }; deletes nothing",
+    ),
+    (
+        "put",
+        "/v1/datasets/{id}/retention",
+        &["admin"],
+        "Set how many days submitted responses are kept after the day they were received { days: 1..36500 | null }; a background task purges them after that",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/form-versions",
+        &["admin"],
+        "Every published version of each form: form, version, title, questions",
     ),
     (
         "post",
@@ -71,6 +89,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "The aggregate and tally queries answered on the dataset, newest first: token name, role, route, query, time",
     ),
     ("get", "/analyst", &[], "The analyst dashboard page"),
+    ("get", "/admin", &[], "The admin page"),
     (
         "get",
         "/v1/datasets/{id}/quarantine",
@@ -170,7 +189,7 @@ pub fn document() -> Value {
         if path.ends_with("/sync") {
             operation["requestBody"] = json!({ "required": true, "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncRequest" } } } });
             operation["responses"]["200"] = json!({ "description": "Sync response", "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncResponse" } } } });
-        } else if *method == "post" {
+        } else if ["post", "put"].contains(method) {
             // A revocation's body ({ wipe }) may be left out.
             let required = !path.ends_with("/revoke");
             operation["requestBody"] = json!({ "required": required, "content": { "application/json": { "schema": { "type": "object" } } } });

@@ -14,7 +14,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::enroll_attempts::EnrollAttempts;
 use crate::handlers::{
-    audit, datasets, devices, enrollments, field_app, forms, ops, quarantine, query_log, responses, tokens,
+    audit, datasets, devices, enrollments, field_app, form_versions, forms, ops, quarantine, query_log,
+    responses, retention, tokens,
 };
 use crate::metrics::Metrics;
 use crate::settings::{RetentionSettings, SyncSettings};
@@ -31,6 +32,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub sync: SyncSettings,
     pub retention: RetentionSettings,
+    /// The day responses are received on and retention measures from.
+    pub clock: crate::clock::Clock,
     pub aggregates: Arc<crate::aggregates::cache::AggregateCache>,
     /// How aggregate and tally counts are protected; always cell-key perturbation outside
     /// tests (no flag or setting changes it).
@@ -53,6 +56,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             sync,
             retention: RetentionSettings::default(),
+            clock: crate::clock::Clock::system(),
             aggregates: Arc::default(),
             disclosure: crate::disclosure::Disclosure::CellKey,
             site_locks: Arc::default(),
@@ -75,11 +79,20 @@ pub fn app(state: AppState) -> Router {
         .route("/analyst/", get(crate::handlers::analyst::page))
         .route("/analyst/dashboard.js", get(crate::handlers::analyst::script))
         .route("/analyst/dashboard.css", get(crate::handlers::analyst::style))
+        .route("/admin", get(crate::handlers::admin::page))
+        .route("/admin/", get(crate::handlers::admin::page))
+        .route("/admin/admin.js", get(crate::handlers::admin::script))
+        .route("/admin/admin.css", get(crate::handlers::admin::style))
         .route("/healthz", get(ops::healthz))
         .route("/openapi.json", get(ops::openapi))
         .route("/v1/datasets", post(datasets::create).get(datasets::list))
         .route("/v1/datasets/{id}", delete(datasets::purge))
         .route("/v1/datasets/{id}/forms", post(forms::publish).get(forms::list))
+        .route("/v1/datasets/{id}/form-versions", get(form_versions::list))
+        .route(
+            "/v1/datasets/{id}/retention",
+            get(retention::dry_run).put(retention::set),
+        )
         .route("/v1/datasets/{id}/enrollments", post(enrollments::create))
         .route("/v1/datasets/{id}/reset", post(datasets::reset))
         .route("/v1/datasets/{id}/aggregates", get(crate::aggregates::aggregates))

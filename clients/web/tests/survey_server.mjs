@@ -52,5 +52,5 @@ export async function startSurveyServer(binary, serveArgs = []) {
     await new Promise((done) => (child.exitCode !== null ? done() : child.on('exit', done)));
     rmSync(dir, { recursive: true, force: true });
   };
-  return { origin, stdout, admin, sql, sqlWrite, stop, log: () => log };
+  return { origin, stdout, adminToken, admin, sql, sqlWrite, stop, log: () => log };
 }

@@ -67,8 +67,12 @@ fn write_of(
         .collect();
     actors.sort();
     actors.dedup();
-    let first = Day::parse(FIRST_DAY).expect("constant day");
-    let rows = rows_of(content, GENERATOR_OWNER, first)
+    // A seeded response counts as received the day it says it was collected.
+    let stored_on = match content {
+        CheckedDocument::Response(view) => view.collected_on,
+        _ => Day::parse(FIRST_DAY).expect("constant day"),
+    };
+    let rows = rows_of(content, GENERATOR_OWNER, stored_on)
         .ok_or_else(|| Error::Automerge("demo form documents are not generated".into()))?;
     Ok(DocumentWrite {
         id,

@@ -37,7 +37,7 @@ pub async fn ensure_demo(state: &AppState) -> Result<DemoAccess> {
     };
     let dataset = match state.storage.dataset_by_name(DEMO_NAME, Mode::Demo).await? {
         Some(dataset) => dataset,
-        None => datasets::create_dataset(state, &system, DEMO_NAME, Mode::Demo, None).await?,
+        None => datasets::create_dataset(state, &system, DEMO_NAME, Mode::Demo, None, None).await?,
     };
     if state.storage.latest_forms(dataset.id).await?.is_empty() {
         let audit = system.audit("reset", Some(dataset.id));

@@ -24,6 +24,9 @@ pub struct NewDataset {
     name: String,
     mode: Mode,
     k: Option<i64>,
+    /// Days submitted responses are kept; left out or `null` keeps them.
+    #[serde(default)]
+    retention_days: Value,
 }
 
 pub async fn create(
@@ -37,7 +40,8 @@ pub async fn create(
             "a token limited to one dataset cannot create datasets".into(),
         ));
     }
-    let dataset = create_dataset(&state, &caller, &body.name, body.mode, body.k).await?;
+    let retention_days = super::retention::parse_days(&body.retention_days)?;
+    let dataset = create_dataset(&state, &caller, &body.name, body.mode, body.k, retention_days).await?;
     Ok((StatusCode::CREATED, Json(dataset)))
 }
 
@@ -48,6 +52,7 @@ pub async fn create_dataset(
     name: &str,
     mode: Mode,
     k: Option<i64>,
+    retention_days: Option<i64>,
 ) -> Result<Dataset> {
     check_label("name", name, 200)?;
     let k = k.unwrap_or(DEFAULT_K);
@@ -63,6 +68,7 @@ pub async fn create_dataset(
         mode,
         k,
         epoch: 1,
+        retention_days,
     };
     state
         .storage
@@ -157,7 +163,7 @@ pub async fn purge(
     let audit = caller.audit("purge_dataset", Some(id));
     let responses = state
         .storage
-        .purge_dataset(id, crate::retention::today(), &audit)
+        .purge_dataset(id, state.clock.today(), &audit)
         .await?;
     state.aggregates.forget(id);
     Ok(Json(json!({ "id": id, "purged": true, "responses": responses })))

@@ -1,16 +1,19 @@
 //! HTTP handlers by resource. The sync endpoint has its own module (`crate::sync`).
 
+pub mod admin;
 pub mod analyst;
 pub mod audit;
 pub mod datasets;
 pub mod devices;
 pub mod enrollments;
 pub mod field_app;
+pub mod form_versions;
 pub mod forms;
 pub mod ops;
 pub mod quarantine;
 pub mod query_log;
 pub mod responses;
+pub mod retention;
 pub mod tokens;
 
 use crate::{ApiError, Result};

@@ -1,4 +1,5 @@
-//! The SQL of deleting what was collected: withdrawing one response, purging a dataset. Written once for both
+//! The SQL of deleting what was collected: withdrawing one response, purging the responses a
+//! dataset's retention has expired, purging a dataset. Written once for both
 //! backends and stamped out per backend by [`deletion_queries`] as a module `deletion` beside
 //! the `Storage` implementation, like `access.rs`.
 
@@ -50,24 +51,75 @@ macro_rules! deletion_queries {
                 if !allowed {
                     return Err(ApiError::NotFound("response".into()));
                 }
-                for statement in [
-                    "DELETE FROM answers WHERE document = $1",
-                    "DELETE FROM responses WHERE document = $1",
-                    "DELETE FROM conflicts WHERE document = $1",
-                    "DELETE FROM doc_actors WHERE document = $1",
-                    "DELETE FROM quarantine WHERE document = $1",
-                ] {
-                    sqlx::query(statement).bind(withdrawal.document).execute(&mut *tx).await?;
-                }
-                sqlx::query("INSERT INTO withdrawn (document, dataset, withdrawn_on) VALUES ($1, $2, $3)")
-                    .bind(withdrawal.document)
-                    .bind(withdrawal.dataset)
-                    .bind(withdrawal.day.to_string())
-                    .execute(&mut *tx)
-                    .await?;
+                erase_responses_in(&mut tx, withdrawal.dataset, &[withdrawal.document], withdrawal.day).await?;
                 audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            pub async fn purge_submitted_before(
+                writer: &Pool,
+                dataset: Uuid,
+                day: sync_core::Day,
+                limit: i64,
+                today: sync_core::Day,
+                audit: &AuditEntry,
+            ) -> Result<Vec<Uuid>> {
+                let mut tx = writer.begin_with($begin).await?;
+                // The document rows first, as a withdrawal does: a sync writing one of them
+                // commits before they go, and a later one finds the tombstone.
+                let purged: Vec<Uuid> = sqlx::query_scalar(
+                    "DELETE FROM documents WHERE id IN (
+                         SELECT document FROM responses
+                         WHERE dataset = $1 AND submitted_on < $2 AND status = 'submitted'
+                         LIMIT $3
+                     ) RETURNING id",
+                )
+                .bind(dataset)
+                .bind(day.to_string())
+                .bind(limit)
+                .fetch_all(&mut *tx)
+                .await?;
+                if purged.is_empty() {
+                    return Ok(purged);
+                }
+                erase_responses_in(&mut tx, dataset, &purged, today).await?;
+                audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(purged)
+            }
+
+            /// Deletes everything but the document rows (gone already) of the responses
+            /// `documents` of `dataset`, and leaves a tombstone dated `day` for each.
+            async fn erase_responses_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                dataset: Uuid,
+                documents: &[Uuid],
+                day: sync_core::Day,
+            ) -> Result<()> {
+                let day = day.to_string();
+                for chunk in documents.chunks($crate::storage::write::MAX_BINDS / 3) {
+                    for table in [
+                        "DELETE FROM answers",
+                        "DELETE FROM responses",
+                        "DELETE FROM conflicts",
+                        "DELETE FROM doc_actors",
+                        "DELETE FROM quarantine",
+                    ] {
+                        of_documents(table, "document", chunk)
+                            .build()
+                            .persistent(false)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    let mut tombstones =
+                        sqlx::QueryBuilder::<$db>::new("INSERT INTO withdrawn (document, dataset, withdrawn_on) ");
+                    tombstones.push_values(chunk, |mut row, document| {
+                        row.push_bind(*document).push_bind(dataset).push_bind(day.as_str());
+                    });
+                    tombstones.build().persistent(false).execute(&mut **tx).await?;
+                }
+                Ok(())
             }
 
             pub async fn purge_dataset(

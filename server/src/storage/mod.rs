@@ -45,6 +45,14 @@ pub trait Storage: Send + Sync {
     async fn datasets(&self) -> Result<Vec<Dataset>>;
     async fn dataset(&self, id: Uuid) -> Result<Option<Dataset>>;
     async fn dataset_by_name(&self, name: &str, mode: Mode) -> Result<Option<Dataset>>;
+    /// Sets how long the dataset's submitted responses are kept (`None`: until withdrawn) and
+    /// logs `audit`; `None` when there is no such dataset.
+    async fn set_retention(
+        &self,
+        dataset: Uuid,
+        days: Option<i64>,
+        audit: &AuditEntry,
+    ) -> Result<Option<Dataset>>;
 
     // --- forms ---------------------------------------------------------------------------
     /// Stores a new form version and its form document. `Conflict` when the version is not
@@ -52,6 +60,8 @@ pub trait Storage: Send + Sync {
     async fn publish_form(&self, form: &PublishedForm, audit: &AuditEntry) -> Result<()>;
     /// The definition (JSON as published) of the latest version of each form, by form id.
     async fn latest_forms(&self, dataset: Uuid) -> Result<Vec<String>>;
+    /// Every published version of every form of the dataset, by form id and version.
+    async fn form_versions(&self, dataset: Uuid) -> Result<Vec<FormVersion>>;
     /// The definition of one form version, to validate responses that claim it.
     async fn form_definition(&self, dataset: Uuid, form: &str, version: i64) -> Result<Option<String>>;
 
@@ -114,8 +124,9 @@ pub trait Storage: Send + Sync {
     async fn shared_documents(&self, dataset: Uuid) -> Result<Vec<DocumentSummary>>;
     async fn quarantine(&self, entry: &QuarantineEntry) -> Result<()>;
     async fn quarantined(&self, dataset: Uuid) -> Result<Vec<QuarantineSummary>>;
-    /// Deletes the quarantine records of every dataset received before `day`; returns how many.
-    async fn purge_quarantine_before(&self, day: Day) -> Result<u64>;
+    /// Deletes the quarantine records of every dataset received before `day` and logs `audit`
+    /// once for each dataset that had some (`audit.dataset` is set to it); returns how many.
+    async fn purge_quarantine_before(&self, day: Day, audit: &AuditEntry) -> Result<u64>;
     /// Deletes every quarantine record of `dataset` and logs `audit`, in one transaction;
     /// returns how many.
     async fn purge_quarantine(&self, dataset: Uuid, audit: &AuditEntry) -> Result<u64>;
@@ -130,6 +141,21 @@ pub trait Storage: Send + Sync {
     /// codes, devices, tokens), keeping its device tokens' hashes so those phones are told to
     /// wipe; logs `audit`; returns how many responses went.
     async fn purge_dataset(&self, dataset: Uuid, day: Day, audit: &AuditEntry) -> Result<u64>;
+    /// How many submitted responses of `dataset` were received submitted before `day`.
+    async fn count_submitted_before(&self, dataset: Uuid, day: Day) -> Result<u64>;
+    /// Purges at most `limit` of the responses [`count_submitted_before`] counts, as a
+    /// withdrawal does (a tombstone dated `today` stays for each), and logs `audit`, in one
+    /// transaction; returns their ids.
+    ///
+    /// [`count_submitted_before`]: Storage::count_submitted_before
+    async fn purge_submitted_before(
+        &self,
+        dataset: Uuid,
+        day: Day,
+        limit: i64,
+        today: Day,
+        audit: &AuditEntry,
+    ) -> Result<Vec<Uuid>>;
     /// Whether this unknown token was a device's of a purged dataset.
     async fn token_wiped(&self, hash: &SecretHash) -> Result<bool>;
     /// The documents among `ids` that were withdrawn.
@@ -199,6 +225,9 @@ pub struct Dataset {
     pub mode: Mode,
     pub k: i64,
     pub epoch: i64,
+    /// Whole days a submitted response is kept after the day it was received submitted;
+    /// `None` keeps them (`crate::retention`).
+    pub retention_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -244,6 +273,15 @@ pub struct Withdrawal {
     pub document: Uuid,
     pub device: Option<Uuid>,
     pub day: Day,
+}
+
+/// One published version of a form, as the admin page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormVersion {
+    pub form: String,
+    pub version: i64,
+    pub title: String,
+    pub questions: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -452,6 +490,9 @@ pub struct ResponseRow {
     pub area: String,
     pub week: String,
     pub month: String,
+    /// The day the server stores this write: the response's `submitted_on` if it is the
+    /// first write that stores it submitted.
+    pub stored_on: Day,
     pub answers: Vec<AnswerRow>,
 }
 

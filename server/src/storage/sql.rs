@@ -19,13 +19,14 @@ macro_rules! impl_storage {
             ) -> $crate::Result<()> {
                 let mut tx = self.writer.begin_with($begin).await?;
                 sqlx::query(
-                    "INSERT INTO datasets (id, name, mode, k, epoch, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO datasets (id, name, mode, k, epoch, retention_days, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(dataset.id)
                 .bind(&dataset.name)
                 .bind(dataset.mode.as_str())
                 .bind(dataset.k)
                 .bind(dataset.epoch)
+                .bind(dataset.retention_days)
                 .bind($crate::storage::sql::now())
                 .execute(&mut *tx)
                 .await?;
@@ -35,14 +36,14 @@ macro_rules! impl_storage {
             }
 
             async fn datasets(&self) -> $crate::Result<Vec<$crate::storage::Dataset>> {
-                let rows = sqlx::query("SELECT id, name, mode, k, epoch FROM datasets ORDER BY name, id")
+                let rows = sqlx::query("SELECT id, name, mode, k, epoch, retention_days FROM datasets ORDER BY name, id")
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter().map(dataset_from_row).collect()
             }
 
             async fn dataset(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::storage::Dataset>> {
-                let row = sqlx::query("SELECT id, name, mode, k, epoch FROM datasets WHERE id = $1")
+                let row = sqlx::query("SELECT id, name, mode, k, epoch, retention_days FROM datasets WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await?;
@@ -55,13 +56,37 @@ macro_rules! impl_storage {
                 mode: $crate::storage::Mode,
             ) -> $crate::Result<Option<$crate::storage::Dataset>> {
                 let row = sqlx::query(
-                    "SELECT id, name, mode, k, epoch FROM datasets WHERE name = $1 AND mode = $2 ORDER BY id LIMIT 1",
+                    "SELECT id, name, mode, k, epoch, retention_days FROM datasets WHERE name = $1 AND mode = $2 ORDER BY id LIMIT 1",
                 )
                 .bind(name)
                 .bind(mode.as_str())
                 .fetch_optional(&self.pool)
                 .await?;
                 row.as_ref().map(dataset_from_row).transpose()
+            }
+
+            async fn set_retention(
+                &self,
+                dataset: uuid::Uuid,
+                days: Option<i64>,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<Option<$crate::storage::Dataset>> {
+                let mut tx = self.writer.begin_with($begin).await?;
+                let row = sqlx::query(
+                    "UPDATE datasets SET retention_days = $2 WHERE id = $1
+                     RETURNING id, name, mode, k, epoch, retention_days",
+                )
+                .bind(dataset)
+                .bind(days)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let updated = dataset_from_row(&row)?;
+                audit_in(&mut tx, audit).await?;
+                tx.commit().await?;
+                Ok(Some(updated))
             }
 
             async fn publish_form(
@@ -127,6 +152,26 @@ macro_rules! impl_storage {
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<_, _>>()?)
+            }
+
+            async fn form_versions(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<$crate::storage::FormVersion>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query("SELECT definition FROM forms WHERE dataset = $1 ORDER BY form, version DESC")
+                    .bind(dataset)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let form = sync_core::Form::from_published(row.try_get::<&str, _>(0)?)
+                            .map_err(|e| $crate::ApiError::Internal(format!("stored form: {e}")))?;
+                        Ok($crate::storage::FormVersion {
+                            questions: form.questions.len(),
+                            form: form.id,
+                            version: form.version,
+                            title: form.title,
+                        })
+                    })
+                    .collect()
             }
 
             async fn form_definition(
@@ -401,12 +446,27 @@ macro_rules! impl_storage {
                     .collect()
             }
 
-            async fn purge_quarantine_before(&self, day: sync_core::Day) -> $crate::Result<u64> {
-                Ok(sqlx::query("DELETE FROM quarantine WHERE received_on < $1")
+            async fn purge_quarantine_before(
+                &self,
+                day: sync_core::Day,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<u64> {
+                let mut tx = self.writer.begin_with($begin).await?;
+                let datasets: Vec<uuid::Uuid> = sqlx::query_scalar("DELETE FROM quarantine WHERE received_on < $1 RETURNING dataset")
                     .bind(day.to_string())
-                    .execute(&self.writer)
-                    .await?
-                    .rows_affected())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let purged = datasets.len() as u64;
+                let once: std::collections::BTreeSet<uuid::Uuid> = datasets.into_iter().collect();
+                for dataset in once {
+                    let entry = $crate::storage::AuditEntry {
+                        dataset: Some(dataset),
+                        ..audit.clone()
+                    };
+                    audit_in(&mut tx, &entry).await?;
+                }
+                tx.commit().await?;
+                Ok(purged)
             }
 
             async fn purge_quarantine(
@@ -440,6 +500,28 @@ macro_rules! impl_storage {
                 audit: &$crate::storage::AuditEntry,
             ) -> $crate::Result<u64> {
                 deletion::purge_dataset(&self.writer, dataset, day, audit).await
+            }
+
+            async fn count_submitted_before(&self, dataset: uuid::Uuid, day: sync_core::Day) -> $crate::Result<u64> {
+                let count: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM responses WHERE dataset = $1 AND submitted_on < $2 AND status = 'submitted'",
+                )
+                .bind(dataset)
+                .bind(day.to_string())
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(count as u64)
+            }
+
+            async fn purge_submitted_before(
+                &self,
+                dataset: uuid::Uuid,
+                day: sync_core::Day,
+                limit: i64,
+                today: sync_core::Day,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<Vec<uuid::Uuid>> {
+                deletion::purge_submitted_before(&self.writer, dataset, day, limit, today, audit).await
             }
 
             async fn token_wiped(&self, hash: &$crate::secret::SecretHash) -> $crate::Result<bool> {
@@ -721,6 +803,7 @@ macro_rules! impl_storage {
                 mode: $crate::storage::Mode::parse(row.try_get::<&str, _>(2)?)?,
                 k: row.try_get(3)?,
                 epoch: row.try_get(4)?,
+                retention_days: row.try_get(5)?,
             })
         }
     };

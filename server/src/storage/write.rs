@@ -80,7 +80,7 @@ macro_rules! document_writes {
                 }
             }
             let grown_from = stored_tallies_in(tx, &rewritten).await?;
-            let kept_keys = stored_record_keys_in(tx, &rewritten).await?;
+            let kept = kept_of_responses_in(tx, &rewritten).await?;
             clear_contents_in(tx, &rewritten).await?;
             let new: Vec<&DocumentWrite> = ordered
                 .iter()
@@ -174,11 +174,15 @@ macro_rules! document_writes {
                 .collect();
             insert_rows(
                 tx,
-                "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month, record_key) ",
+                "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month, record_key, submitted_on) ",
                 "",
                 &responses,
-                11,
+                12,
                 |mut row, (write, response)| {
+                    let kept = kept.get(&write.id);
+                    let submitted_on = kept
+                        .and_then(|k| k.submitted_on.clone())
+                        .or_else(|| (response.status == "submitted").then(|| response.stored_on.to_string()));
                     row.push_bind(write.id)
                         .push_bind(write.dataset)
                         .push_bind(response.device)
@@ -189,7 +193,8 @@ macro_rules! document_writes {
                         .push_bind(&response.area)
                         .push_bind(&response.week)
                         .push_bind(&response.month)
-                        .push_bind(kept_keys.get(&write.id).copied().or(write.record_key));
+                        .push_bind(kept.and_then(|k| k.record_key).or(write.record_key))
+                        .push_bind(submitted_on);
                 },
             )
             .await?;
@@ -363,32 +368,35 @@ macro_rules! document_writes {
             Ok(totals)
         }
 
-        /// The record keys of the responses among `writes`, which are about to be rewritten:
-        /// a response keeps the key it was first stored with.
-        async fn stored_record_keys_in(
+        /// What the responses among `writes`, which are about to be rewritten, keep from their
+        /// stored rows: the record key they were first stored with, and the day they were
+        /// first stored submitted.
+        async fn kept_of_responses_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, i64>> {
+        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::write::KeptOfResponse>> {
             use sqlx::Row as _;
             let responses: Vec<uuid::Uuid> = writes
                 .iter()
                 .filter(|w| matches!(w.rows, $crate::storage::Materialized::Response(_)))
                 .map(|w| w.id)
                 .collect();
-            let mut keys = std::collections::HashMap::new();
+            let mut kept = std::collections::HashMap::new();
             for chunk in responses.chunks($crate::storage::write::MAX_BINDS) {
-                let rows = of_documents("SELECT document, record_key FROM responses", "document", chunk)
+                let rows = of_documents("SELECT document, record_key, submitted_on FROM responses", "document", chunk)
                     .build()
                     .persistent(false)
                     .fetch_all(&mut **tx)
                     .await?;
                 for row in &rows {
-                    if let Some(key) = row.try_get::<Option<i64>, _>(1)? {
-                        keys.insert(row.try_get(0)?, key);
-                    }
+                    let of_response = $crate::storage::write::KeptOfResponse {
+                        record_key: row.try_get(1)?,
+                        submitted_on: row.try_get(2)?,
+                    };
+                    kept.insert(row.try_get(0)?, of_response);
                 }
             }
-            Ok(keys)
+            Ok(kept)
         }
 
         /// Drops the materialized rows of stored documents about to be rewritten.
@@ -442,6 +450,13 @@ macro_rules! document_writes {
 }
 
 pub(super) use document_writes;
+
+/// What a rewritten response keeps of its stored row.
+pub(super) struct KeptOfResponse {
+    pub record_key: Option<i64>,
+    /// `YYYY-MM-DD`, `None` if it was never stored submitted.
+    pub submitted_on: Option<String>,
+}
 
 /// One day's growth of one site tally, as `tally_days` stores it.
 pub(super) struct TallyDayRow<'a> {

@@ -28,7 +28,7 @@ use crate::auth::DeviceCaller;
 use crate::disclosure::record_key;
 use crate::router::AppState;
 use crate::storage::{BatchOutcome, DocumentWrite, StoredDocument, head_hashes, heads_bytes, new_version};
-use crate::{ApiError, Result, retention};
+use crate::{ApiError, Result};
 
 /// Each retry means another writer stored the document meanwhile, so the system as a whole
 /// makes progress; the bound only stops a pathological loop.
@@ -590,7 +590,11 @@ async fn checked_write(
         (DocKind::Response, None) => Some(device.device),
         _ => None,
     };
-    let Some(rows) = rows_of(&checked, owner.unwrap_or(device.device), retention::today()) else {
+    let Some(rows) = rows_of(
+        &checked,
+        owner.unwrap_or(device.device),
+        context.state.clock.today(),
+    ) else {
         return Ok(Err(Refusal::forbidden(
             "form documents are written by the server only",
         )));
@@ -644,7 +648,13 @@ async fn form_version(context: &mut SyncContext<'_>, form_id: &str, version: i64
 async fn refuse(context: &SyncContext<'_>, entry: &DocEntry, refusal: Refusal) -> Result<Outcome> {
     if !entry.changes.is_empty() {
         let message = (!refusal.about_content).then_some(refusal.message.as_str());
-        let record = quarantine::record(context.device, entry, refusal.code, message, retention::today())?;
+        let record = quarantine::record(
+            context.device,
+            entry,
+            refusal.code,
+            message,
+            context.state.clock.today(),
+        )?;
         context.state.storage.quarantine(&record).await?;
     }
     Ok(Outcome::Rejected(Rejection {

@@ -7,16 +7,17 @@ use uuid::Uuid;
 use crate::storage::{AnswerRow, ConflictRow, Materialized, ResponseRow, SiteRow, TallyDays};
 
 /// `None` for form documents, which only the server writes and which have no rows. A site's
-/// tallies grow on `stored_on`, the day the server stores the write.
+/// tallies grow on `stored_on`, the day the server stores the write, and a response first
+/// stored submitted is dated by it (`docs/privacy.md`, "Retention").
 pub fn rows_of(checked: &CheckedDocument, owner: Uuid, stored_on: Day) -> Option<Materialized> {
     match checked {
-        CheckedDocument::Response(view) => Some(Materialized::Response(response_row(view, owner))),
+        CheckedDocument::Response(view) => Some(Materialized::Response(response_row(view, owner, stored_on))),
         CheckedDocument::Site(view) => Some(Materialized::Site(site_row(view, stored_on))),
         CheckedDocument::Form(_) => None,
     }
 }
 
-fn response_row(view: &ResponseView, device: Uuid) -> ResponseRow {
+fn response_row(view: &ResponseView, device: Uuid, stored_on: Day) -> ResponseRow {
     ResponseRow {
         device,
         form: view.form.clone(),
@@ -26,6 +27,7 @@ fn response_row(view: &ResponseView, device: Uuid) -> ResponseRow {
         area: view.area.clone(),
         week: view.collected_on.iso_week_key(),
         month: view.collected_on.month_key(),
+        stored_on,
         answers: view
             .answers
             .iter()

@@ -98,6 +98,7 @@ async fn javascript_documents_are_stored_or_refused_whole_and_their_zeros_counte
         mode: Mode::Live,
         k: K,
         epoch: sidecar["epoch"].as_i64().expect("epoch"),
+        retention_days: None,
     };
     server
         .state

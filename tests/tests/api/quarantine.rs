@@ -180,7 +180,7 @@ async fn a_forbidden_write_keeps_its_payload(backend: Backend) {
 }
 
 /// A record as sync writes it, of `dataset`, received on `day`; with a payload when `kept`.
-fn record(dataset: Uuid, day: Day, kept: bool) -> QuarantineEntry {
+pub fn record(dataset: Uuid, day: Day, kept: bool) -> QuarantineEntry {
     QuarantineEntry {
         id: Uuid::new_v4(),
         dataset,

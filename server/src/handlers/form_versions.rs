@@ -1,0 +1,23 @@
+use axum::Json;
+use axum::extract::State;
+
+use super::forms::ensure_dataset;
+use crate::Result;
+use crate::auth::Caller;
+use crate::extract::DatasetId;
+use crate::router::AppState;
+use crate::storage::{FormVersion, Role};
+
+/// `GET /v1/datasets/{id}/form-versions`: every version ever published of each form (id,
+/// version, title, number of questions), newest first per form. Responses may claim any of
+/// them, so an admin needs to see which are still around.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    DatasetId(dataset): DatasetId,
+) -> Result<Json<Vec<FormVersion>>> {
+    caller.require(&[Role::Admin])?;
+    caller.require_dataset(dataset)?;
+    ensure_dataset(&state, dataset).await?;
+    Ok(Json(state.storage.form_versions(dataset).await?))
+}
