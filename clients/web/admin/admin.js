@@ -23,6 +23,8 @@ const EXPLAINED = {
   unsupported_media_type: "The server does not accept this kind of file here.",
   too_large: "The file is larger than the server accepts.",
   bad_json: "The file is not valid JSON, or not a form.",
+  identifying_question: "The form asks for something that identifies people; remove that question.",
+  bad_query: "The page asked something the server does not understand; reload it.",
   invalid: "The server refused the values given.",
   internal: "The server failed; try again, and tell its operator if it goes on.",
   unavailable: "The server is busy; try again in a moment.",
