@@ -25,13 +25,14 @@ impl Default for SyncSettings {
     }
 }
 
-/// How long records of refused entries are kept (`crate::retention`).
+/// How long records of refused entries are kept, and how often the purges of `crate::retention`
+/// run (a dataset's own retention of responses is a setting of the dataset).
 #[derive(Debug, Clone, Copy)]
 pub struct RetentionSettings {
     /// Whole days a quarantine record is kept after the day it came in.
     pub quarantine_days: u32,
-    /// How often the purge looks for expired records. Records are dated by the day, so once an
-    /// hour deletes each within an hour of its expiry.
+    /// How often the purges look for expired quarantine records and responses. Both are dated
+    /// by the day, so once an hour deletes each within an hour of its expiry.
     pub purge_every: Duration,
 }
 

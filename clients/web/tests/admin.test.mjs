@@ -182,7 +182,7 @@ test('an admin sets up a dataset, its forms, phones and tokens, and purges it', 
   await page.click('#form-upload button[type=submit]');
   status = await statusMatching(page, /\(\w+: .+\)/);
   assert.ok(status.error, status.text);
-  assert.match(status.text, /identifies people \(identifying_question: /);
+  assert.match(status.text, /identifies people; remove that question\. \(identifying_question: question "phone"/);
   // An .xlsx goes as itself, with its own content type; the page shows whatever the server says.
   const requestsBefore = requests.length;
   await clear(page);
