@@ -7,6 +7,7 @@ import { app, saveMeta, show } from './state.js';
 import { syncNow } from './sync.js';
 import { sitesTab } from './sites_view.js';
 import { moreTab } from './more_view.js';
+import { formTitle } from './form_text.js';
 import { signInAgainCard } from './enroll_view.js';
 
 export function statusBar() {
@@ -54,7 +55,7 @@ export function homeView() {
 
 function surveysTab() {
   const forms = JSON.parse(client.formsJson());
-  const titles = Object.fromEntries(forms.map((f) => [f.id, f.title]));
+  const titles = Object.fromEntries(forms.map((f) => [f.id, formTitle(f)]));
   const order = app.meta.order;
   const responses = JSON.parse(client.responsesJson()).sort((a, b) => {
     const ia = order.indexOf(a.id);
@@ -66,7 +67,7 @@ function surveysTab() {
     ? forms.map((f) => h('button', {
       class: 'big start', 'data-form': f.id,
       onclick: () => show({ name: 'survey', formId: f.id }),
-    }, `+ New: ${f.title}`))
+    }, `+ New: ${formTitle(f)}`))
     : h('p', { class: 'muted' }, 'No surveys on this phone yet. Press \u201cSend and update\u201d when you have internet.');
   return h('section', {},
     h('h2', {}, 'Start a survey'), start,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The browser tests (the field app, the analyst dashboard): headless Debian Chromium driven by
-# playwright-core against the real survey-server binary. Installs what it needs on a fresh
-# machine (Chromium and sqlite3 from Debian, playwright-core from npm; never a browser download).
+# The browser tests (the field app, its paged forms, the analyst dashboard): headless Debian
+# Chromium driven by playwright-core against the real survey-server binary. Installs what it
+# needs on a fresh machine (Chromium and sqlite3 from Debian, playwright-core from npm; never a
+# browser download).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
@@ -23,4 +24,4 @@ cargo test --workspace --no-run -q
 
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 cd "$here"
-SURVEY_SERVER_BIN="$target_dir/debug/survey-server-e2e" node --test --test-concurrency=1 field_app.test.mjs enrollment.test.mjs analyst_dashboard.test.mjs
+SURVEY_SERVER_BIN="$target_dir/debug/survey-server-e2e" node --test --test-concurrency=1 field_app.test.mjs form_pages.test.mjs enrollment.test.mjs analyst_dashboard.test.mjs
