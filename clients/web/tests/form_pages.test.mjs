@@ -77,7 +77,6 @@ test('a form with skip logic, walked in English and in Spanish, sends exactly wh
   assert.equal(await page.locator('#prev-page').isDisabled(), true);
   await page.check('input[name="area"][value="north"]');
   await pick(page, 'contact_type', 'street');
-  await page.fill('#q-people_present', '3');
   await pick(page, 'gender', 'f');
   // A note that appears for a child, and goes again.
   assert.equal(await visible(page, 'minor_steps'), false);
@@ -113,28 +112,36 @@ test('a form with skip logic, walked in English and in Spanish, sends exactly wh
   // Back keeps what was answered.
   await page.click('#prev-page');
   assert.equal(await sectionShown(page), 'contact');
-  assert.equal(await page.locator('#q-people_present').inputValue(), '3');
+  assert.equal(await page.locator('input[name="q-gender"][value="f"]').isChecked(), true);
   await page.click('#next-page');
   await page.click('#next-page');
   assert.equal(await sectionShown(page), 'support');
-  assert.equal(await visible(page, 'follow_up'), false, 'no follow-up without an offer');
+  await page.fill('#q-people_present', '3');
   await pick(page, 'services', 'kit');
-  assert.equal(await visible(page, 'follow_up'), true);
   await pick(page, 'follow_up', 'yes');
   assert.equal(await page.locator('#next-page').textContent(), 'Review');
   await page.click('#next-page');
+  assert.match(await page.locator('#page-progress').textContent(), /Page 4 of 4/);
   assert.match(await page.locator('#review-summary').textContent(), /Everything needed is answered/);
   await page.click('#finish');
   await page.waitForSelector('#response-list');
 
-  // Spanish, chosen on the survey screen: the form and the app's own words change, and what
-  // was typed stays.
+  // Spanish, chosen on the survey screen: the form and the app's own words change, and the
+  // page and what was typed stay.
   await page.click(`button[data-form="${FORM.id}"]`);
+  await pick(page, 'contact_type', 'online');
+  await page.click('#next-page');
+  await page.click('#next-page');
   await page.fill('#q-people_present', '7');
   await page.selectOption('#language', 'es');
-  await page.waitForSelector('#next-page:has-text("Siguiente")');
+  await page.waitForSelector('#next-page:has-text("Revisar")');
+  assert.equal(await sectionShown(page), 'support');
   assert.equal(await page.locator('#q-people_present').inputValue(), '7', 'typed text survives the switch');
+  assert.equal(await page.locator('.section-label:visible').textContent(), 'El grupo y lo que ofreciste');
+  await page.click('#prev-page');
+  await page.click('#prev-page');
   assert.equal(await page.locator('.section-label:visible').textContent(), 'El contacto');
+  assert.equal(await page.locator('input[name="q-contact_type"][value="online"]').isChecked(), true);
   assert.match(await page.locator('[data-question="consent"]').textContent(), /hablar es voluntario/);
   assert.match(await page.locator('[data-question="contact_type"]').textContent(), /¿Dónde fue el contacto\?.*Calle/);
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'es');
@@ -147,15 +154,14 @@ test('a form with skip logic, walked in English and in Spanish, sends exactly wh
   assert.equal(await page.locator('#language').inputValue(), 'es');
   assert.equal(await page.locator('#next-page').textContent(), 'Siguiente');
   await page.check('input[name="area"][value="south"]');
-  await pick(page, 'contact_type', 'venue');
-  await page.fill('#q-people_present', '7');
+  await pick(page, 'contact_type', 'hotline');
   await pick(page, 'age_group', 'under18');
   assert.match(await page.locator('[data-question="minor_steps"]').textContent(), /protección infantil/);
   await page.click('#next-page');
   await pick(page, 'work_sector', 'entertainment');
   await pick(page, 'indicators', 'cannot_leave');
   await page.click('#next-page');
-  assert.equal(await visible(page, 'follow_up'), false);
+  assert.equal(await visible(page, 'people_present'), false, 'a hotline call has no group');
   await page.click('#next-page');
   assert.equal(await page.locator('#review').isVisible(), true);
 
@@ -181,7 +187,7 @@ test('a form with skip logic, walked in English and in Spanish, sends exactly wh
   // The finished survey reads back in Spanish, only what was asked.
   await page.locator('button[data-status="submitted"]').first().click();
   assert.match(await page.locator('[data-answer="indicators"]').textContent(), /No puede dejar el lugar de trabajo/);
-  assert.equal(await page.locator('[data-answer="follow_up"]').count(), 0);
+  assert.equal(await page.locator('[data-answer="people_present"]').count(), 0, 'a question not asked is not listed');
   await page.click('button.back');
 
   await sync(page);
@@ -191,7 +197,7 @@ test('a form with skip logic, walked in English and in Spanish, sends exactly wh
     'contact_type=street', 'follow_up=yes', 'gender=f', 'age_group=18-24', 'people_present=3', 'services=kit', 'work_sector=none',
   ].sort(), 'the cleared sign of exploitation is gone from the server too');
   assert.deepEqual(serverAnswers('south'), [
-    'age_group=under18', 'contact_type=venue', 'gender=x', 'indicators=cannot_leave', 'people_present=7', 'work_sector=entertainment',
+    'age_group=under18', 'contact_type=hotline', 'gender=x', 'indicators=cannot_leave', 'work_sector=entertainment',
   ].sort());
   assert.equal(server.sql(`SELECT count(*) FROM quarantine`), '0');
   await context.close();

@@ -219,14 +219,17 @@ impl Respondent {
 
     /// Answers the questions the form asks given the answers before them, as a phone would
     /// show them: the server refuses an answer to a question its skip logic hides, and a
-    /// finished response without an answer to a required question it asks.
+    /// finished response without an answer to a required question it asks. A hidden question
+    /// still takes its draws, so a rule added to a demo form leaves every other answer as it
+    /// was (and the numbers trainers and tests know stay put).
     fn answer(&self, rng: &mut Rng, form: &Form) -> ResponseEdit {
         let mut answers = BTreeMap::new();
         let mut stance = self.stance;
         for question in &form.questions {
-            if !form.relevant_questions(&answers).contains(&question.id) {
+            if question.kind == QuestionKind::Note {
                 continue;
             }
+            let asked = form.relevant_questions(&answers).contains(&question.id);
             if !question.required && rng.unit() < 0.04 {
                 continue; // skipped, as real respondents do
             }
@@ -259,7 +262,7 @@ impl Respondent {
                     Answer::Integer(value.clamp(*min, *max))
                 }
                 QuestionKind::Date => Answer::Date(Day::from_days(self.day.to_days() - rng.below(60) as i64)),
-                QuestionKind::Note => continue,
+                QuestionKind::Note => continue, // passed over above
                 QuestionKind::Text { max_len } => {
                     if rng.unit() > 0.2 {
                         continue;
@@ -268,7 +271,9 @@ impl Respondent {
                     Answer::Text(note.chars().take(*max_len as usize).collect())
                 }
             };
-            answers.insert(question.id.clone(), answer);
+            if asked {
+                answers.insert(question.id.clone(), answer);
+            }
         }
         ResponseEdit {
             area: Some(form.areas[self.area].clone()),
@@ -489,17 +494,27 @@ mod tests {
                     "{form_id} {} answered while hidden",
                     question.id
                 );
-                if question.relevant.is_some() || question.section.as_deref().is_some_and(|s| {
-                    form.sections.iter().any(|x| x.id == s && x.relevant.is_some())
-                }) {
+                if question.relevant.is_some()
+                    || question
+                        .section
+                        .as_deref()
+                        .is_some_and(|s| form.sections.iter().any(|x| x.id == s && x.relevant.is_some()))
+                {
                     if relevant { shown += 1 } else { hidden += 1 }
                 }
                 if view.status == sync_core::ResponseStatus::Submitted && question.required {
-                    assert!(!relevant || view.answers.contains_key(&question.id), "{} missing", question.id);
+                    assert!(
+                        !relevant || view.answers.contains_key(&question.id),
+                        "{} missing",
+                        question.id
+                    );
                 }
             }
         }
-        assert!(hidden > 50 && shown > 50, "the demo forms' rules both hide and show: {hidden} {shown}");
+        assert!(
+            hidden > 50 && shown > 50,
+            "the demo forms' rules both hide and show: {hidden} {shown}"
+        );
     }
 
     #[test]
