@@ -17,7 +17,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
 const shots = resolve(process.env.SCREENSHOT_DIR ?? join(here, '../../../target/screenshots'));
 const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
-const FORM = JSON.parse(readFileSync(join(root, 'server/src/demo/forms/outreach-contact.json'), 'utf8'));
+const demoForm = (name) => JSON.parse(readFileSync(join(root, `server/src/demo/forms/${name}.json`), 'utf8'));
+const FORM = demoForm('outreach-contact');
+const STIGMA = demoForm('community-stigma');
 
 let server;
 let browser;
@@ -29,7 +31,8 @@ before(async () => {
   server = await startSurveyServer(process.env.SURVEY_SERVER_BIN);
   dataset = (await server.admin('POST', '/v1/datasets', { name: 'Pages test', mode: 'live', k: 5 })).id;
   await server.admin('POST', `/v1/datasets/${dataset}/forms`, FORM);
-  code = (await server.admin('POST', `/v1/datasets/${dataset}/enrollments`, { label: 'pages test phones', uses: 2, expires_in_hours: 1 })).code;
+  await server.admin('POST', `/v1/datasets/${dataset}/forms`, STIGMA);
+  code = (await server.admin('POST', `/v1/datasets/${dataset}/enrollments`, { label: 'pages test phones', uses: 3, expires_in_hours: 1 })).code;
   browser = await launchChromium();
 });
 
@@ -200,6 +203,51 @@ test('a form with skip logic, walked in English and in Spanish, sends exactly wh
     'age_group=under18', 'contact_type=hotline', 'gender=x', 'indicators=cannot_leave', 'work_sector=entertainment',
   ].sort());
   assert.equal(server.sql(`SELECT count(*) FROM quarantine`), '0');
+  await context.close();
+  assert.deepEqual(violations, []);
+});
+
+test('likert points show their labels, and a whole section appears when its rule holds', async () => {
+  const context = await browser.newContext(PHONE);
+  const violations = watchPolicyViolations(context);
+  const page = await context.newPage();
+  await enroll(page, server.origin, code, STIGMA.id);
+  await page.click(`button[data-form="${STIGMA.id}"]`);
+  assert.match(await page.locator('[data-question="consent"]').textContent(), /Taking part is voluntary/);
+  await page.click('#next-page');
+  assert.equal(await sectionShown(page), 'attitudes');
+  const st2 = page.locator('[data-question="st2"] .choice');
+  assert.deepEqual(await st2.allTextContents(), ['Strongly disagree', 'Disagree', 'Neither agree nor disagree', 'Agree', 'Strongly agree']);
+  await page.check('input[name="q-st2"][value="4"]');
+  await page.click('#next-page');
+  assert.equal(await sectionShown(page), 'support');
+  assert.match(await page.locator('#page-progress').textContent(), /Page 3 of 4/, 'no page for returnees yet');
+  await page.fill('#q-known_migrants', '0');
+  assert.equal(await page.locator('#next-page').textContent(), 'Review');
+  await page.fill('#q-known_migrants', '2');
+  assert.equal(await page.locator('#next-page').textContent(), 'Next');
+  await page.click('#next-page');
+  assert.equal(await sectionShown(page), 'returnees');
+  assert.match(await page.locator('#page-progress').textContent(), /Page 4 of 5/);
+  assert.equal(await visible(page, 'returnee_welcome'), false);
+  await pick(page, 'returned', 'yes');
+  assert.equal(await visible(page, 'returnee_welcome'), true);
+  await page.selectOption('#language', 'es');
+  await page.waitForSelector('#next-page:has-text("Revisar")');
+  assert.equal(await sectionShown(page), 'returnees');
+  assert.deepEqual(await page.locator('[data-question="returnee_welcome"] .choice').allTextContents(),
+    ['Muy en desacuerdo', 'En desacuerdo', 'Ni de acuerdo ni en desacuerdo', 'De acuerdo', 'Muy de acuerdo']);
+  await page.screenshot({ path: join(shots, '23-likert-labels.png'), fullPage: true });
+  // Back to three pages when no one went away: the returnees' answers go with their page.
+  await page.click('#prev-page');
+  await page.fill('#q-known_migrants', '0');
+  await page.click('#next-page');
+  assert.equal(await page.locator('#review').isVisible(), true);
+  assert.match(await page.locator('#page-progress').textContent(), /Página 4 de 4/);
+  await page.click('#prev-page');
+  await page.fill('#q-known_migrants', '2');
+  await page.click('#next-page');
+  assert.equal(await page.locator('input[name="q-returned"][value="yes"]').isChecked(), false, 'the hidden page was emptied');
   await context.close();
   assert.deepEqual(violations, []);
 });
