@@ -165,6 +165,32 @@ const SPANISH = {
   'Survey finished and saved on this phone. Some details (like phone numbers) were hidden to protect the person.': 'Encuesta terminada y guardada en este teléfono. Algunos datos (como números de teléfono) se ocultaron para proteger a la persona.',
   'Finished \u00b7 waiting to send': 'Terminada \u00b7 esperando envío',
   'Finished \u00b7 sent': 'Terminada \u00b7 enviada',
+
+  // The main screen (home_view.js).
+  '{count} waiting to send': '{count} esperando envío',
+  'Everything is sent': 'Todo está enviado',
+  ' \u00b7 no internet': ' \u00b7 sin internet',
+  'Last sent: {when}': 'Último envío: {when}',
+  '{count} item(s) were refused by the server. Open them to see why.': 'El servidor rechazó {count} elemento(s). Ábrelos para ver por qué.',
+  'Sending\u2026': 'Enviando\u2026',
+  'Send and update': 'Enviar y actualizar',
+  'This phone may delete saved surveys when it runs low on space. Send often, and save a copy to a file (under \u201cMore\u201d) if you cannot send for a while. Adding this app to your home screen usually stops this.': 'Este teléfono puede borrar encuestas guardadas cuando le falte espacio. Envía a menudo y guarda una copia en un archivo (en \u201cMás\u201d) si no puedes enviar por un tiempo. Agregar esta aplicación a la pantalla de inicio suele evitarlo.',
+  'Surveys': 'Encuestas',
+  'Site counts': 'Conteos por sitio',
+  'More': 'Más',
+  '+ New: {title}': '+ Nueva: {title}',
+  'No surveys on this phone yet. Press \u201cSend and update\u201d when you have internet.': 'Todavía no hay encuestas en este teléfono. Pulsa \u201cEnviar y actualizar\u201d cuando tengas internet.',
+  'Start a survey': 'Empezar una encuesta',
+  'On this phone ({count})': 'En este teléfono ({count})',
+  'Nothing yet.': 'Nada todavía.',
+  'Cannot open': 'No se puede abrir',
+  'Finished': 'Terminada',
+  'Draft': 'Borrador',
+  'refused': 'rechazada',
+  'waiting to send': 'esperando envío',
+  'sent': 'enviada',
+  'Survey': 'Encuesta',
+  'Refused: {reason}': 'Rechazada: {reason}',
 };
 
 const CATALOGUES = { es: SPANISH };

@@ -153,6 +153,8 @@ test('a form with skip logic, walked in English and in Spanish, sends exactly wh
   // The choice is kept on the phone: after a reload the app still speaks Spanish.
   await page.reload();
   await page.waitForSelector(`button[data-form="${FORM.id}"]`);
+  assert.equal(await page.locator('#tab-surveys').textContent(), 'Encuestas');
+  assert.equal(await page.locator(`button[data-form="${FORM.id}"]`).textContent(), '+ Nueva: Registro de contactos de calle');
   await page.click(`button[data-form="${FORM.id}"]`);
   assert.equal(await page.locator('#language').inputValue(), 'es');
   assert.equal(await page.locator('#next-page').textContent(), 'Siguiente');
