@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# The browser tests (the field app, its paged forms, the analyst dashboard): headless Debian
-# Chromium driven by playwright-core against the real survey-server binary. Installs what it
-# needs on a fresh machine (Chromium and sqlite3 from Debian, playwright-core from npm; never a
-# browser download).
+# The browser tests (the field app, the analyst dashboard): headless Debian Chromium driven by
+# playwright-core against the real survey-server binary. Installs what it needs on a fresh
+# machine (Chromium and sqlite3 from Debian, playwright-core from npm; never a browser download).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
