@@ -42,6 +42,7 @@ pub fn describe(err: &Error) -> (&'static str, Option<&str>) {
         Error::UnknownOption { question, .. } => ("unknown_option", Some(question)),
         Error::RepeatedOption { question, .. } => ("repeated_option", Some(question)),
         Error::UnknownQuestion { question, .. } => ("unknown_question", Some(question)),
+        Error::IrrelevantAnswer { question } => ("irrelevant_answer", Some(question)),
         Error::TextTooLong { field, .. } => ("text_too_long", answered_question(field)),
         Error::UnscrubbedText { field } => ("unscrubbed_text", answered_question(field)),
         Error::UnknownArea { .. } => ("unknown_area", None),

@@ -8,6 +8,7 @@
 
 mod js_error;
 mod merge_state;
+mod relevance;
 mod views;
 
 use sync_core::{ClientEngine, DocKind, Form, Limits, ResponseEdit, decode_response, encode_request};
@@ -43,7 +44,7 @@ impl SurveyClient {
     #[wasm_bindgen(constructor)]
     pub fn new(dataset: &str, epoch: f64) -> JsResult<SurveyClient> {
         Ok(SurveyClient {
-            engine: ClientEngine::new(parse_id(dataset)?, parse_epoch(epoch)?),
+            engine: ClientEngine::new(parse_id(dataset)?, parse_whole("epoch", epoch)?),
         })
     }
 
@@ -98,6 +99,26 @@ impl SurveyClient {
         let form = self.response_form(id)?;
         let edit = parse_edit(&form, edit_json)?;
         self.engine.edit_response(id, &edit).map_err(|e| to_js(&e))
+    }
+
+    /// The ids of the questions and notes of version `version` of form `formId` asked given
+    /// `answersJson` (question id to value, as `editResponse` takes them), as a JSON array in
+    /// form order. The app shows exactly these; values that are not valid answers yet count as
+    /// unanswered.
+    #[wasm_bindgen(js_name = relevantQuestions)]
+    pub fn relevant_questions(&self, form_id: &str, version: f64, answers_json: &str) -> JsResult<String> {
+        let form = self
+            .engine
+            .form(form_id, Some(parse_whole("form version", version)? as i64))
+            .map_err(|e| to_js(&e))?;
+        let asked = relevance::relevant_questions(&form, answers_json).map_err(bad_input)?;
+        let in_order: Vec<&str> = form
+            .questions
+            .iter()
+            .map(|q| q.id.as_str())
+            .filter(|id| asked.contains(*id))
+            .collect();
+        Ok(json_text(&in_order))
     }
 
     /// Finishes a response without changing its answers.
@@ -257,11 +278,12 @@ fn parse_id(text: &str) -> JsResult<Uuid> {
     Uuid::parse_str(text).map_err(|_| bad_input(format!("{:?} is not a document id", truncate(text))))
 }
 
-fn parse_epoch(epoch: f64) -> JsResult<u64> {
-    if epoch.fract() == 0.0 && (0.0..=9.007_199_254_740_991e15).contains(&epoch) {
-        Ok(epoch as u64)
+/// A JS number that must be a whole number JS represents exactly.
+fn parse_whole(what: &str, number: f64) -> JsResult<u64> {
+    if number.fract() == 0.0 && (0.0..=9.007_199_254_740_991e15).contains(&number) {
+        Ok(number as u64)
     } else {
-        Err(bad_input("epoch must be a whole number"))
+        Err(bad_input(format!("{what} must be a whole number")))
     }
 }
 

@@ -1,4 +1,5 @@
-//! Native tests of what the wrapper adds to the engine: the waiting list and state import.
+//! Native tests of what the wrapper adds to the engine: the waiting list, state import and
+//! the questions shown while typing.
 //! (The `#[wasm_bindgen]` methods themselves are driven by the browser test.)
 
 use sync_core::{
@@ -7,6 +8,7 @@ use sync_core::{
 use uuid::Uuid;
 
 use crate::merge_state::merge_into;
+use crate::relevance::relevant_questions;
 use crate::views::{responses, waiting_ids};
 
 const FORM: &str = r#"{ "id": "contact", "version": 1, "title": "Contact", "areas": ["north"],
@@ -129,4 +131,57 @@ fn import_refuses_another_datasets_state() {
     let (mut other, _) = engine_with_form();
     let err = merge_into(&mut one, &mut other).expect_err("refused");
     assert_eq!(crate::js_error::describe(&err).0, "wrong_dataset");
+}
+
+const SKIP_FORM: &str = r#"{ "id": "skip", "version": 1, "title": "Skip", "areas": ["north"],
+  "sections": [ { "id": "start", "label": "Start" },
+                { "id": "work", "label": "Work", "relevant": "${abroad} = 'yes'" } ],
+  "questions": [
+    { "id": "consent", "type": "note", "label": "Taking part is voluntary.", "section": "start" },
+    { "id": "abroad", "type": "single", "label": "Worked abroad?", "options": ["yes", "no"], "section": "start" },
+    { "id": "months", "type": "integer", "label": "Months away", "min": 1, "max": 120, "section": "work" },
+    { "id": "paid", "type": "single", "label": "Paid as promised?", "options": ["yes", "no"],
+      "relevant": "${months} > 3", "section": "work" } ] }"#;
+
+fn shown(answers: &str) -> Vec<String> {
+    let form = Form::from_json(SKIP_FORM).expect("form parses");
+    relevant_questions(&form, answers)
+        .expect("answers read")
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn the_app_is_shown_exactly_what_sync_core_asks() {
+    assert_eq!(shown("{}"), ["abroad", "consent"]);
+    assert_eq!(shown(r#"{"abroad":"yes"}"#), ["abroad", "consent", "months"]);
+    assert_eq!(
+        shown(r#"{"abroad":"yes","months":4}"#),
+        ["abroad", "consent", "months", "paid"]
+    );
+    // An answer behind a hidden section opens nothing: it is as good as cleared.
+    assert_eq!(shown(r#"{"abroad":"no","months":4}"#), ["abroad", "consent"]);
+}
+
+#[test]
+fn half_typed_or_foreign_values_count_as_unanswered() {
+    for answers in [
+        r#"{"abroad":"yes","months":"4"}"#,
+        r#"{"abroad":"yes","months":4.5}"#,
+        r#"{"abroad":"yes","months":999}"#,
+        r#"{"abroad":"yes","months":null}"#,
+        r#"{"abroad":"yes","months":[4]}"#,
+        r#"{"abroad":"yes","nope":4,"consent":"yes","":1}"#,
+    ] {
+        assert_eq!(shown(answers), ["abroad", "consent", "months"], "{answers}");
+    }
+    assert_eq!(shown(r#"{"abroad":"maybe"}"#), ["abroad", "consent"]);
+}
+
+#[test]
+fn answers_that_are_not_a_json_object_are_refused() {
+    let form = Form::from_json(SKIP_FORM).expect("form parses");
+    for answers in ["", "[]", "\"abroad\"", "{\"abroad\":", "null", "{\"a\":1}}"] {
+        assert!(relevant_questions(&form, answers).is_err(), "{answers:?}");
+    }
 }

@@ -7,6 +7,8 @@ import { app, saveMeta, show } from './state.js';
 import { syncNow } from './sync.js';
 import { sitesTab } from './sites_view.js';
 import { moreTab } from './more_view.js';
+import { formTitle } from './form_text.js';
+import { say } from './words.js';
 import { signInAgainCard } from './enroll_view.js';
 
 export function statusBar() {
@@ -16,22 +18,22 @@ export function statusBar() {
   return h('section', { class: 'status', id: 'sync-status' },
     h('div', { class: 'status-line' },
       h('span', { id: 'pending-count', class: waiting ? 'waiting' : 'clear' },
-        waiting ? `${waiting} waiting to send` : 'Everything is sent'),
-      h('span', { class: 'muted' }, online ? '' : ' \u00b7 no internet')),
-    h('div', { class: 'muted', id: 'last-sync' }, `Last sent: ${timeAgo(app.meta.lastSync)}`),
-    refused ? h('div', { class: 'error' }, `${refused} item(s) were refused by the server. Open them to see why.`) : null,
+        waiting ? say('{count} waiting to send', { count: waiting }) : say('Everything is sent')),
+      h('span', { class: 'muted' }, online ? '' : say(' \u00b7 no internet'))),
+    h('div', { class: 'muted', id: 'last-sync' }, say('Last sent: {when}', { when: timeAgo(app.meta.lastSync) })),
+    refused ? h('div', { class: 'error' }, say('{count} item(s) were refused by the server. Open them to see why.', { count: refused })) : null,
     app.meta.lastError ? h('div', { class: 'error', id: 'sync-error', role: 'alert' }, app.meta.lastError) : null,
     h('button', {
       class: 'big primary', id: 'sync-button', disabled: app.syncing,
       onclick: () => syncNow(),
-    }, app.syncing ? 'Sending\u2026' : 'Send and update'));
+    }, app.syncing ? say('Sending\u2026') : say('Send and update')));
 }
 
 function banners() {
   const list = [];
   if (!app.storagePersisted) {
     list.push(h('div', { class: 'warning', id: 'storage-warning' },
-      'This phone may delete saved surveys when it runs low on space. Send often, and save a copy to a file (under \u201cMore\u201d) if you cannot send for a while. Adding this app to your home screen usually stops this.'));
+      say('This phone may delete saved surveys when it runs low on space. Send often, and save a copy to a file (under \u201cMore\u201d) if you cannot send for a while. Adding this app to your home screen usually stops this.')));
   }
   if (app.meta.notice) {
     list.push(h('div', { class: 'notice', id: 'notice', role: 'status' }, app.meta.notice,
@@ -48,13 +50,13 @@ export function homeView() {
   }, label);
   const body = tab === 'sites' ? sitesTab() : tab === 'more' ? moreTab() : surveysTab();
   return [statusBar(), app.meta.signIn ? signInAgainCard() : null, banners(),
-    h('nav', { class: 'tabs' }, tabButton('surveys', 'Surveys'), tabButton('sites', 'Site counts'), tabButton('more', 'More')),
+    h('nav', { class: 'tabs' }, tabButton('surveys', say('Surveys')), tabButton('sites', say('Site counts')), tabButton('more', say('More'))),
     body];
 }
 
 function surveysTab() {
   const forms = JSON.parse(client.formsJson());
-  const titles = Object.fromEntries(forms.map((f) => [f.id, f.title]));
+  const titles = Object.fromEntries(forms.map((f) => [f.id, formTitle(f)]));
   const order = app.meta.order;
   const responses = JSON.parse(client.responsesJson()).sort((a, b) => {
     const ia = order.indexOf(a.id);
@@ -66,25 +68,25 @@ function surveysTab() {
     ? forms.map((f) => h('button', {
       class: 'big start', 'data-form': f.id,
       onclick: () => show({ name: 'survey', formId: f.id }),
-    }, `+ New: ${f.title}`))
-    : h('p', { class: 'muted' }, 'No surveys on this phone yet. Press \u201cSend and update\u201d when you have internet.');
+    }, say('+ New: {title}', { title: formTitle(f) })))
+    : h('p', { class: 'muted' }, say('No surveys on this phone yet. Press \u201cSend and update\u201d when you have internet.'));
   return h('section', {},
-    h('h2', {}, 'Start a survey'), start,
-    h('h2', {}, `On this phone (${responses.length})`),
-    responses.length ? h('ul', { class: 'responses', id: 'response-list' }, responses.map((r) => responseRow(r, titles))) : h('p', { class: 'muted' }, 'Nothing yet.'));
+    h('h2', {}, say('Start a survey')), start,
+    h('h2', {}, say('On this phone ({count})', { count: responses.length })),
+    responses.length ? h('ul', { class: 'responses', id: 'response-list' }, responses.map((r) => responseRow(r, titles))) : h('p', { class: 'muted' }, say('Nothing yet.')));
 }
 
 function responseRow(r, titles) {
   const state = r.error
-    ? 'Cannot open'
-    : `${r.status === 'submitted' ? 'Finished' : 'Draft'} \u00b7 ${r.refused ? 'refused' : r.waiting ? 'waiting to send' : 'sent'}`;
+    ? say('Cannot open')
+    : `${r.status === 'submitted' ? say('Finished') : say('Draft')} \u00b7 ${r.refused ? say('refused') : r.waiting ? say('waiting to send') : say('sent')}`;
   return h('li', {},
     h('button', {
       class: 'row', 'data-response': r.id, 'data-status': r.status ?? 'error',
       onclick: () => show({ name: 'survey', responseId: r.id }),
     },
-    h('span', { class: 'row-title' }, titles[r.form] ?? r.form ?? 'Survey'),
+    h('span', { class: 'row-title' }, titles[r.form] ?? r.form ?? say('Survey')),
     h('span', { class: 'muted' }, [r.area?.replaceAll('_', ' '), r.collected_on].filter(Boolean).join(' \u00b7 ')),
     h('span', { class: `badge ${r.status === 'submitted' ? 'done' : 'draft'}` }, state),
-    r.refused ? h('span', { class: 'error' }, `Refused: ${r.refused.message}`) : null));
+    r.refused ? h('span', { class: 'error' }, say('Refused: {reason}', { reason: r.refused.message })) : null));
 }

@@ -1,11 +1,12 @@
 // Backups and phone facts: save unsent work to a file, load it back, see whether the browser
-// promised to keep the data.
+// promised to keep the data, choose the app's language.
 
 import { h } from './dom.js';
 import { client } from './engine.js';
 import { app } from './state.js';
 import { exportFile, importFile } from './backup.js';
 import { problem } from './words.js';
+import { languageSwitch } from './language_switch.js';
 
 export function moreTab() {
   const message = h('p', { role: 'status', id: 'backup-message' });
@@ -35,6 +36,7 @@ export function moreTab() {
       picker, message),
     h('article', { class: 'card' },
       h('h2', {}, 'This phone'),
+      languageSwitch(() => app.render()),
       h('p', {}, app.storagePersisted ? 'The browser has promised to keep this app\u2019s data.' : 'The browser has NOT promised to keep this app\u2019s data. Send often.'),
       h('p', { class: 'muted' }, `Phone ID: ${app.device.deviceId?.slice(0, 8) ?? '?'}`)));
 }

@@ -1,5 +1,18 @@
 // Plain words for everything the engine or the server can say. Field workers read these under
 // stress, often in a second language: short sentences, what to do next, no codes.
+//
+// Every sentence is written in English in the code and passed through `say`, which looks it
+// up in the catalogue of the current language (gettext's way: the English text is the key, so
+// a sentence not translated yet still shows, in English). `{name}` marks a value put in.
+
+import { baseLanguage, currentLanguage } from './language.js';
+
+export function say(english, values = {}) {
+  const tag = currentLanguage();
+  const catalogue = CATALOGUES[tag] ?? CATALOGUES[baseLanguage(tag)];
+  const text = catalogue?.[english] ?? english;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
 
 const METRICS = {
   contacts: 'People met',
@@ -10,40 +23,29 @@ const METRICS = {
 };
 
 export function metricLabel(metric) {
-  return METRICS[metric] ?? metric.replaceAll('_', ' ').replace(/^./, (c) => c.toUpperCase());
-}
-
-export function questionLabel(question) {
-  const lang = (navigator.language || 'en').split('-')[0];
-  return question.translations?.[navigator.language] ?? question.translations?.[lang] ?? question.label;
-}
-
-export function optionId(choice) {
-  return typeof choice === 'string' ? choice : choice.id;
-}
-
-export function optionLabel(choice) {
-  return typeof choice === 'string' ? choice.replaceAll('_', ' ') : choice.label;
+  return METRICS[metric] ? say(METRICS[metric]) : metric.replaceAll('_', ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
 // A message for an engine error about one answer, in terms of the question it concerns.
 export function answerProblem(error, question) {
   switch (error.detail) {
     case 'missing_answer':
-      return 'Please answer this question.';
+      return say('Please answer this question.');
     case 'out_of_range':
-      if (question?.type === 'likert') return `Choose a number from 1 to ${question.scale}.`;
-      if (question?.type === 'integer') return `Enter a number from ${question.min} to ${question.max}.`;
-      return 'This answer is outside the allowed range.';
+      if (question?.type === 'likert') return say('Choose a number from 1 to {max}.', { max: question.scale });
+      if (question?.type === 'integer') return say('Enter a number from {min} to {max}.', question);
+      return say('This answer is outside the allowed range.');
     case 'wrong_answer_type':
-      return question?.type === 'integer' ? 'Enter a whole number, like 3.' : 'This answer does not fit the question.';
+      return question?.type === 'integer' ? say('Enter a whole number, like 3.') : say('This answer does not fit the question.');
     case 'unknown_option':
     case 'repeated_option':
-      return 'Choose from the options shown.';
+      return say('Choose from the options shown.');
     case 'text_too_long':
-      return `This is too long. Use at most ${question?.max_len ?? 500} letters.`;
+      return say('This is too long. Use at most {max} letters.', { max: question?.max_len ?? 500 });
     case 'unscrubbed_text':
-      return 'Remove phone numbers, e-mail addresses and ID numbers from this answer.';
+      return say('Remove phone numbers, e-mail addresses and ID numbers from this answer.');
+    case 'irrelevant_answer':
+      return say('This question is not asked after the answers before it.');
     default:
       return problem(error);
   }
@@ -54,38 +56,144 @@ export function problem(error) {
   if (!error) return '';
   switch (error.detail) {
     case 'unknown_area':
-      return 'Choose the area from the list.';
+      return say('Choose the area from the list.');
     case 'missing_field':
-      if (/area/.test(error.message)) return 'Choose the area first.';
-      if (/collected_on/.test(error.message)) return 'Choose the date first.';
+      if (/area/.test(error.message)) return say('Choose the area first.');
+      if (/collected_on/.test(error.message)) return say('Choose the date first.');
       break;
     case 'bad_day':
-      return 'Choose a real date.';
+      return say('Choose a real date.');
     case 'unscrubbed_text':
-      return 'Remove phone numbers, e-mail addresses and ID numbers.';
+      return say('Remove phone numbers, e-mail addresses and ID numbers.');
     case 'bad_identifier':
-      return 'Use a shorter name with letters and numbers.';
+      return say('Use a shorter name with letters and numbers.');
     case 'engine_state':
-      return 'This file is not a saved copy from this app.';
+      return say('This file is not a saved copy from this app.');
     case 'wrong_dataset':
-      return 'This file belongs to another project and cannot be added here.';
+      return say('This file belongs to another project and cannot be added here.');
     default:
       break;
   }
-  return `Something went wrong: ${error.message}`;
+  return say('Something went wrong: {message}', { message: error.message });
 }
 
 // Server and network trouble during a sync or enrollment.
 export function httpProblem(status, body) {
-  if (status === 0) return 'No connection to the server. Your work is safe on this phone. Try again when you have signal.';
-  if (status === 401 && body?.error === 'invalid_code') return 'This code did not work. Check it, or ask your coordinator for a new one.';
-  if (status === 401 && body?.error === 'expired') return 'This phone\u2019s sign-in has expired. Your work is safe on this phone. Ask your coordinator for a new code and sign in again.';
-  if (status === 409 && body?.error === 'device_revoked') return 'This phone was withdrawn from the project and cannot join it again as itself. Ask your coordinator.';
-  if (status === 409 && body?.error === 'other_dataset') return 'This code is for another project than the work on this phone. Ask your coordinator for a code of this project.';
-  if (status === 429) return 'Too many wrong codes were tried. Wait a minute, then try again.';
-  if (status === 401) return 'This phone is no longer allowed to send. Ask your coordinator. Your work is safe on this phone.';
-  if (status === 403) return 'This phone is not allowed to do that. Ask your coordinator.';
-  if (status === 413) return 'Too much to send at once. Ask your coordinator for help.';
-  if (status >= 500) return 'The server has a problem. Your work is safe on this phone. Try again later.';
-  return `The server said no (${body?.message ?? status}). Your work is safe on this phone.`;
+  if (status === 0) return say('No connection to the server. Your work is safe on this phone. Try again when you have signal.');
+  if (status === 401 && body?.error === 'invalid_code') return say('This code did not work. Check it, or ask your coordinator for a new one.');
+  if (status === 401 && body?.error === 'expired') return say('This phone\u2019s sign-in has expired. Your work is safe on this phone. Ask your coordinator for a new code and sign in again.');
+  if (status === 409 && body?.error === 'device_revoked') return say('This phone was withdrawn from the project and cannot join it again as itself. Ask your coordinator.');
+  if (status === 409 && body?.error === 'other_dataset') return say('This code is for another project than the work on this phone. Ask your coordinator for a code of this project.');
+  if (status === 429) return say('Too many wrong codes were tried. Wait a minute, then try again.');
+  if (status === 401) return say('This phone is no longer allowed to send. Ask your coordinator. Your work is safe on this phone.');
+  if (status === 403) return say('This phone is not allowed to do that. Ask your coordinator.');
+  if (status === 413) return say('Too much to send at once. Ask your coordinator for help.');
+  if (status >= 500) return say('The server has a problem. Your work is safe on this phone. Try again later.');
+  return say('The server said no ({reason}). Your work is safe on this phone.', { reason: body?.message ?? status });
 }
+
+// --- Catalogues ------------------------------------------------------------------------------
+// One per language besides English, keyed by the English sentence. The browser test checks
+// that every sentence the code passes to `say` has a Spanish entry.
+
+const SPANISH = {
+  // Errors and server trouble (above).
+  'People met': 'Personas contactadas',
+  'Kits given': 'Kits entregados',
+  'Leaflets given': 'Folletos entregados',
+  'Referrals made': 'Derivaciones hechas',
+  'Hotline cards given': 'Tarjetas de la línea de ayuda entregadas',
+  'Please answer this question.': 'Responde esta pregunta, por favor.',
+  'Choose a number from 1 to {max}.': 'Elige un número del 1 al {max}.',
+  'Enter a number from {min} to {max}.': 'Escribe un número del {min} al {max}.',
+  'This answer is outside the allowed range.': 'Esta respuesta está fuera del rango permitido.',
+  'Enter a whole number, like 3.': 'Escribe un número entero, como 3.',
+  'This answer does not fit the question.': 'Esta respuesta no corresponde a la pregunta.',
+  'Choose from the options shown.': 'Elige entre las opciones que se muestran.',
+  'This is too long. Use at most {max} letters.': 'Es demasiado largo. Usa como máximo {max} letras.',
+  'Remove phone numbers, e-mail addresses and ID numbers from this answer.': 'Quita de esta respuesta los números de teléfono, correos electrónicos y números de documentos.',
+  'This question is not asked after the answers before it.': 'Esta pregunta no se hace con las respuestas anteriores.',
+  'Choose the area from the list.': 'Elige la zona de la lista.',
+  'Choose the area first.': 'Primero elige la zona.',
+  'Choose the date first.': 'Primero elige la fecha.',
+  'Choose a real date.': 'Elige una fecha real.',
+  'Remove phone numbers, e-mail addresses and ID numbers.': 'Quita los números de teléfono, correos electrónicos y números de documentos.',
+  'Use a shorter name with letters and numbers.': 'Usa un nombre más corto, con letras y números.',
+  'This file is not a saved copy from this app.': 'Este archivo no es una copia guardada de esta aplicación.',
+  'This file belongs to another project and cannot be added here.': 'Este archivo es de otro proyecto y no se puede agregar aquí.',
+  'Something went wrong: {message}': 'Algo salió mal: {message}',
+  'No connection to the server. Your work is safe on this phone. Try again when you have signal.': 'No hay conexión con el servidor. Tu trabajo está seguro en este teléfono. Vuelve a intentarlo cuando tengas señal.',
+  'This code did not work. Check it, or ask your coordinator for a new one.': 'Este código no funcionó. Revísalo o pide uno nuevo a tu coordinador.',
+  'This phone\u2019s sign-in has expired. Your work is safe on this phone. Ask your coordinator for a new code and sign in again.': 'El acceso de este teléfono venció. Tu trabajo está seguro en este teléfono. Pide un código nuevo a tu coordinador y vuelve a entrar.',
+  'This phone was withdrawn from the project and cannot join it again as itself. Ask your coordinator.': 'Este teléfono fue retirado del proyecto y no puede volver a unirse como el mismo teléfono. Habla con tu coordinador.',
+  'This code is for another project than the work on this phone. Ask your coordinator for a code of this project.': 'Este código es de otro proyecto que el trabajo de este teléfono. Pide a tu coordinador un código de este proyecto.',
+  'Too many wrong codes were tried. Wait a minute, then try again.': 'Se probaron demasiados códigos incorrectos. Espera un minuto y vuelve a intentarlo.',
+  'This phone is no longer allowed to send. Ask your coordinator. Your work is safe on this phone.': 'Este teléfono ya no puede enviar. Habla con tu coordinador. Tu trabajo está seguro en este teléfono.',
+  'This phone is not allowed to do that. Ask your coordinator.': 'Este teléfono no puede hacer eso. Habla con tu coordinador.',
+  'Too much to send at once. Ask your coordinator for help.': 'Hay demasiado para enviar de una vez. Pide ayuda a tu coordinador.',
+  'The server has a problem. Your work is safe on this phone. Try again later.': 'El servidor tiene un problema. Tu trabajo está seguro en este teléfono. Vuelve a intentarlo más tarde.',
+  'The server said no ({reason}). Your work is safe on this phone.': 'El servidor lo rechazó ({reason}). Tu trabajo está seguro en este teléfono.',
+
+  // Filling a survey (survey_view.js, question_fields.js, review_view.js, finished_view.js).
+  'Language': 'Idioma',
+  '\u2190 Back to list': '\u2190 Volver a la lista',
+  'This survey is not on the phone yet. Send and update first.': 'Esta encuesta todavía no está en el teléfono. Primero envía y actualiza.',
+  'Area': 'Zona',
+  'Date of the contact': 'Fecha del contacto',
+  ' (needed)': ' (obligatoria)',
+  'Do not write names, phone numbers or addresses.': 'No escribas nombres, números de teléfono ni direcciones.',
+  '1 = least, {max} = most': '1 = lo mínimo, {max} = lo máximo',
+  'Page {page} of {pages}': 'Página {page} de {pages}',
+  'Back': 'Atrás',
+  'Next': 'Siguiente',
+  'Review': 'Revisar',
+  'Save draft': 'Guardar borrador',
+  'Finish': 'Terminar',
+  'Check before you finish': 'Revisa antes de terminar',
+  'Everything needed is answered. You can finish.': 'Todo lo necesario está respondido. Puedes terminar.',
+  '{count} answers still needed. Tap one to go there.': 'Faltan {count} respuestas. Toca una para ir allí.',
+  '1 answer still needed. Tap it to go there.': 'Falta 1 respuesta. Tócala para ir allí.',
+  'The survey cannot be finished yet: answer what is listed first.': 'Todavía no se puede terminar la encuesta: primero responde lo que está en la lista.',
+  '{answered} questions answered.': '{answered} preguntas respondidas.',
+  'Choose the area.': 'Elige la zona.',
+  'Choose the date.': 'Elige la fecha.',
+  '1 thing needs your attention.': '1 cosa necesita tu atención.',
+  '{count} things need your attention.': '{count} cosas necesitan tu atención.',
+  'Draft saved on this phone.': 'Borrador guardado en este teléfono.',
+  'Draft saved. Some details (like phone numbers) were hidden to protect the person.': 'Borrador guardado. Algunos datos (como números de teléfono) se ocultaron para proteger a la persona.',
+  'Survey finished and saved on this phone. It will be sent next time you send.': 'Encuesta terminada y guardada en este teléfono. Se enviará la próxima vez que envíes.',
+  'Survey finished and saved on this phone. Some details (like phone numbers) were hidden to protect the person.': 'Encuesta terminada y guardada en este teléfono. Algunos datos (como números de teléfono) se ocultaron para proteger a la persona.',
+  'Finished \u00b7 waiting to send': 'Terminada \u00b7 esperando envío',
+  'Finished \u00b7 sent': 'Terminada \u00b7 enviada',
+
+  // The main screen (home_view.js).
+  '{count} waiting to send': '{count} esperando envío',
+  'Everything is sent': 'Todo está enviado',
+  ' \u00b7 no internet': ' \u00b7 sin internet',
+  'Last sent: {when}': 'Último envío: {when}',
+  '{count} item(s) were refused by the server. Open them to see why.': 'El servidor rechazó {count} elemento(s). Ábrelos para ver por qué.',
+  'Sending\u2026': 'Enviando\u2026',
+  'Send and update': 'Enviar y actualizar',
+  'This phone may delete saved surveys when it runs low on space. Send often, and save a copy to a file (under \u201cMore\u201d) if you cannot send for a while. Adding this app to your home screen usually stops this.': 'Este teléfono puede borrar encuestas guardadas cuando le falte espacio. Envía a menudo y guarda una copia en un archivo (en \u201cMás\u201d) si no puedes enviar por un tiempo. Agregar esta aplicación a la pantalla de inicio suele evitarlo.',
+  'Surveys': 'Encuestas',
+  'Site counts': 'Conteos por sitio',
+  'More': 'Más',
+  '+ New: {title}': '+ Nueva: {title}',
+  'No surveys on this phone yet. Press \u201cSend and update\u201d when you have internet.': 'Todavía no hay encuestas en este teléfono. Pulsa \u201cEnviar y actualizar\u201d cuando tengas internet.',
+  'Start a survey': 'Empezar una encuesta',
+  'On this phone ({count})': 'En este teléfono ({count})',
+  'Nothing yet.': 'Nada todavía.',
+  'Cannot open': 'No se puede abrir',
+  'Finished': 'Terminada',
+  'Draft': 'Borrador',
+  'refused': 'rechazada',
+  'waiting to send': 'esperando envío',
+  'sent': 'enviada',
+  'Survey': 'Encuesta',
+  'Refused: {reason}': 'Rechazada: {reason}',
+};
+
+const CATALOGUES = { es: SPANISH };
+
+// Every catalogue by language tag, for the test that no sentence goes untranslated.
+export const catalogues = CATALOGUES;

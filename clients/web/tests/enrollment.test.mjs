@@ -73,6 +73,7 @@ async function fillSurvey(page, met) {
   await page.click(`button[data-form="${FORM.id}"]`);
   await page.check('input[name="area"][value="north"]');
   await page.fill('#q-met', String(met));
+  await page.click('#next-page'); // to the review page
   await page.click('#finish');
   await page.waitForSelector('#response-list');
 }

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, watchPolicyViolations } from './chromium.mjs';
 import { startSurveyServer } from './survey_server.mjs';
+import { enroll as enrollPhone, sync } from './field_phone.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
@@ -72,27 +73,7 @@ async function phone(name) {
 }
 
 async function enroll(page, withCode = code) {
-  await page.goto(app.origin);
-  await page.fill('#enroll-code', withCode.toLowerCase().replaceAll('-', ' '));
-  await page.click('#enroll-button');
-  await page.waitForSelector(`button[data-form="${FORM.id}"]`, { timeout: 30_000 });
-  // The service worker must hold the shell before the phone may go offline.
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
-  await page.evaluate(async () => {
-    const names = await caches.keys();
-    const cache = await caches.open(names.find((n) => n.startsWith('field-shell-')));
-    if (!(await cache.match('/pkg/survey_wasm_bg.wasm'))) throw new Error('wasm not cached');
-  });
-}
-
-async function sync(page) {
-  await page.click('#sync-button');
-  await page.waitForFunction(() => {
-    const button = document.querySelector('#sync-button');
-    return button && !button.disabled;
-  }, null, { timeout: 30_000 });
-  const error = page.locator('#sync-error');
-  if (await error.count()) assert.fail(`sync failed: ${await error.textContent()}`);
+  await enrollPhone(page, app.origin, withCode, FORM.id);
 }
 
 async function fillSurvey(page, answers, { viaDraft = false } = {}) {
@@ -114,6 +95,7 @@ async function fillSurvey(page, answers, { viaDraft = false } = {}) {
   await page.fill('#q-contacts', String(answers.contacts));
   await page.fill('#q-visit', answers.visit);
   await page.fill('#q-notes', answers.notes);
+  await page.click('#next-page');
   await page.click('#finish');
   await page.waitForSelector('#response-list');
 }
@@ -153,15 +135,21 @@ test('offline surveys survive a reload and arrive on the server exactly once', a
   await context.setOffline(true);
   assert.equal(await page.evaluate(() => navigator.onLine), false);
 
-  // Plain-word validation: finishing with required answers missing and a number out of range.
+  // Plain-word validation: a number out of range stops the page; the review page lists the
+  // required answers missing, and Finish is refused until they are given.
   await page.click(`button[data-form="${FORM.id}"]`);
   await page.fill('#q-contacts', '500');
-  await page.click('#finish');
+  await page.click('#next-page');
   await page.waitForSelector('#form-errors:not(:empty)');
   assert.match(await page.locator('[data-question="contacts"] .error').textContent(), /Enter a number from 1 to 50/);
-  assert.match(await page.locator('[data-question="gender"] .error').textContent(), /Please answer this question/);
-  assert.match(await page.locator('[data-question="area"] .error').textContent(), /Choose the area/);
   await page.screenshot({ path: join(shots, '02-validation.png'), fullPage: true });
+  await page.fill('#q-contacts', '5');
+  await page.click('#next-page');
+  await page.click('#finish');
+  await page.waitForSelector('#form-errors:not(:empty)');
+  const missing = await page.locator('#missing-list button').evaluateAll((buttons) => buttons.map((b) => b.dataset.jump));
+  assert.deepEqual(missing, ['area', 'gender', 's1']);
+  assert.equal(await page.locator('#review').isVisible(), true, 'Finish refused: still on the review page');
   await page.click('button.back');
 
   await fillSurvey(page, { area: 'north', gender: 'f', needs: ['shelter', 'legal'], s1: 4, contacts: 3, visit: '2026-11-02', notes: 'Met near the bus station, call +44 7700 900123' });

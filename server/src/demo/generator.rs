@@ -7,6 +7,8 @@
 //! split across cores and two trainers running the same seed see the same numbers.
 //! Documents are built through sync-core exactly as a phone would build them.
 
+use std::collections::BTreeMap;
+
 use sync_core::{
     ActorId, Answer, AutoCommit, CheckedDocument, Day, DocKind, Error, Form, MergeOutcome, QuestionKind,
     ResponseEdit, Result, merge_incoming, response, site,
@@ -219,10 +221,19 @@ impl Respondent {
         }
     }
 
+    /// Answers the questions the form asks given the answers before them, as a phone would
+    /// show them: the server refuses an answer to a question its skip logic hides, and a
+    /// finished response without an answer to a required question it asks. A hidden question
+    /// still takes its draws, so a rule added to a demo form leaves every other answer as it
+    /// was (and the numbers trainers and tests know stay put).
     fn answer(&self, rng: &mut Rng, form: &Form) -> ResponseEdit {
-        let mut answers = Vec::new();
+        let mut answers = BTreeMap::new();
         let mut stance = self.stance;
         for question in &form.questions {
+            if question.kind == QuestionKind::Note {
+                continue;
+            }
+            let asked = form.relevant_questions(&answers).contains(&question.id);
             if !question.required && rng.unit() < 0.04 {
                 continue; // skipped, as real respondents do
             }
@@ -255,7 +266,7 @@ impl Respondent {
                     Answer::Integer(value.clamp(*min, *max))
                 }
                 QuestionKind::Date => Answer::Date(Day::from_days(self.day.to_days() - rng.below(60) as i64)),
-                QuestionKind::Note => continue,
+                QuestionKind::Note => continue, // passed over above
                 QuestionKind::Text { max_len } => {
                     if rng.unit() > 0.2 {
                         continue;
@@ -264,12 +275,14 @@ impl Respondent {
                     Answer::Text(note.chars().take(*max_len as usize).collect())
                 }
             };
-            answers.push((question.id.clone(), answer));
+            if asked {
+                answers.insert(question.id.clone(), answer);
+            }
         }
         ResponseEdit {
             area: Some(form.areas[self.area].clone()),
             collected_on: Some(self.day),
-            answers,
+            answers: answers.into_iter().collect(),
             cleared: Vec::new(),
             submit: rng.unit() < 0.97,
         }
@@ -464,6 +477,48 @@ mod tests {
                 "each phone its own actor"
             );
         }
+    }
+
+    #[test]
+    fn generated_answers_follow_the_skip_logic_both_ways() {
+        let forms = built_in_forms();
+        let generator = Generator::new(Uuid::from_u128(4), 2, &forms);
+        let (mut hidden, mut shown) = (0, 0);
+        for i in 0..400 {
+            let write = generator.response(i).expect("response");
+            let doc = sync_core::load_document(&write.bytes).expect("load");
+            let (form_id, _) = response::form_ref(&doc).expect("form ref");
+            let form = forms.iter().find(|f| f.id == form_id).expect("form");
+            let view = response::read(&doc, form).expect("read");
+            let asked = form.relevant_questions(&view.answers);
+            for question in &form.questions {
+                let relevant = asked.contains(&question.id);
+                assert!(
+                    relevant || !view.answers.contains_key(&question.id),
+                    "{form_id} {} answered while hidden",
+                    question.id
+                );
+                if question.relevant.is_some()
+                    || question
+                        .section
+                        .as_deref()
+                        .is_some_and(|s| form.sections.iter().any(|x| x.id == s && x.relevant.is_some()))
+                {
+                    if relevant { shown += 1 } else { hidden += 1 }
+                }
+                if view.status == sync_core::ResponseStatus::Submitted && question.required {
+                    assert!(
+                        !relevant || view.answers.contains_key(&question.id),
+                        "{} missing",
+                        question.id
+                    );
+                }
+            }
+        }
+        assert!(
+            hidden > 50 && shown > 50,
+            "the demo forms' rules both hide and show: {hidden} {shown}"
+        );
     }
 
     #[test]
