@@ -32,7 +32,8 @@ pub use automerge::{ActorId, AutoCommit, ChangeHash};
 pub use day::Day;
 pub use document::{
     CheckedDocument, Conflict, DocKind, FormDoc, ResponseEdit, ResponseStatus, ResponseView, Review,
-    ReviewState, SiteView, check_document, conflicts, form_doc, load_document, response, site,
+    ReviewRecord, ReviewStanding, ReviewState, SiteView, check_document, conflicts, form_doc, load_document,
+    response, review, site,
 };
 pub use engine::{ClientEngine, LocalRejection, WITHDRAWN};
 pub use error::{Error, Result};
