@@ -19,7 +19,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
     (
         "get",
         "/v1/datasets",
-        &["admin", "analyst", "trainer"],
+        &["admin", "analyst", "trainer", "supervisor"],
         "List datasets",
     ),
     (
@@ -37,7 +37,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
     (
         "get",
         "/v1/datasets/{id}/forms",
-        &["admin", "analyst", "trainer"],
+        &["admin", "analyst", "trainer", "supervisor"],
         "Latest version of each form, as published",
     ),
     (
@@ -56,7 +56,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "get",
         "/v1/datasets/{id}/aggregates",
         &["admin", "analyst"],
-        "Aggregates ?form&by&where&from&to&metric: every combination and its totals (key `*`), counts perturbed by cell key, those under k suppressed; at most 3 dimensions, filters and date windows together; 500 queries a token a day (429 query_budget); Accept: text/csv for CSV",
+        "Aggregates ?form&by&where&from&to&metric&review=approved: every combination and its totals (key `*`), counts perturbed by cell key, those under k suppressed; at most 3 dimensions, filters, date windows and review=approved (only responses a supervisor approved) together; 500 queries a token a day (429 query_budget); Accept: text/csv for CSV",
     ),
     (
         "get",
@@ -90,6 +90,24 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "Withdraw a response (devices: one they wrote): deleted everywhere, a later sync of it refused as withdrawn",
     ),
     (
+        "put",
+        "/v1/datasets/{id}/responses/{response}/review",
+        &["admin", "supervisor"],
+        "Review a submitted response { state: approved|flagged, note? (scrubbed, at most 500 characters) }; answers { id, review, verdict, edited_since_review }",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/responses/{response}/review",
+        &["admin", "supervisor"],
+        "Where a response's review stands, and the response as a supervisor sees it: form, version, status, area, ISO week, device (no answers)",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/reviews",
+        &["admin", "supervisor"],
+        "Submitted responses by review standing ?state=pending (default)|approved|flagged&form&after&limit: { responses, next }",
+    ),
+    (
         "get",
         "/v1/datasets/{id}/devices",
         &["admin"],
@@ -111,7 +129,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "post",
         "/v1/tokens",
         &["admin"],
-        "Issue an admin, analyst or trainer token { role, name, dataset?, expires_in_days? }",
+        "Issue an admin, analyst, trainer or supervisor token { role, name, dataset?, expires_in_days? }",
     ),
     (
         "get",
@@ -170,7 +188,7 @@ pub fn document() -> Value {
         if path.ends_with("/sync") {
             operation["requestBody"] = json!({ "required": true, "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncRequest" } } } });
             operation["responses"]["200"] = json!({ "description": "Sync response", "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncResponse" } } } });
-        } else if *method == "post" {
+        } else if *method == "post" || *method == "put" {
             // A revocation's body ({ wipe }) may be left out.
             let required = !path.ends_with("/revoke");
             operation["requestBody"] = json!({ "required": required, "content": { "application/json": { "schema": { "type": "object" } } } });

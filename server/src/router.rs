@@ -14,7 +14,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::enroll_attempts::EnrollAttempts;
 use crate::handlers::{
-    audit, datasets, devices, enrollments, field_app, forms, ops, quarantine, query_log, responses, tokens,
+    audit, datasets, devices, enrollments, field_app, forms, ops, quarantine, query_log, responses, reviews,
+    tokens,
 };
 use crate::metrics::Metrics;
 use crate::settings::{RetentionSettings, SyncSettings};
@@ -93,6 +94,11 @@ pub fn app(state: AppState) -> Router {
             "/v1/datasets/{id}/responses/{response}",
             delete(responses::withdraw),
         )
+        .route(
+            "/v1/datasets/{id}/responses/{response}/review",
+            get(reviews::get).put(reviews::put),
+        )
+        .route("/v1/datasets/{id}/reviews", get(reviews::list))
         .route("/v1/datasets/{id}/devices", get(devices::list))
         .route("/v1/devices/{id}/revoke", post(devices::revoke))
         .route("/v1/enroll", post(enrollments::enroll))

@@ -28,7 +28,7 @@ mod protocol;
 mod scrub;
 
 pub use answer::Answer;
-pub use automerge::{ActorId, AutoCommit, ChangeHash};
+pub use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 pub use day::Day;
 pub use document::{
     CheckedDocument, Conflict, DocKind, FormDoc, ResponseEdit, ResponseStatus, ResponseView, Review,

@@ -11,6 +11,7 @@ pub mod ops;
 pub mod quarantine;
 pub mod query_log;
 pub mod responses;
+pub mod reviews;
 pub mod tokens;
 
 use crate::{ApiError, Result};

@@ -1,4 +1,4 @@
-//! The SQL of deleting what was collected: withdrawing one response, purging a dataset. Written once for both
+//! The SQL of deleting what was collected (reviews of it included): withdrawing one response, purging a dataset. Written once for both
 //! backends and stamped out per backend by [`deletion_queries`] as a module `deletion` beside
 //! the `Storage` implementation, like `access.rs`.
 
@@ -56,6 +56,7 @@ macro_rules! deletion_queries {
                     "DELETE FROM conflicts WHERE document = $1",
                     "DELETE FROM doc_actors WHERE document = $1",
                     "DELETE FROM quarantine WHERE document = $1",
+                    "DELETE FROM reviews WHERE document = $1",
                 ] {
                     sqlx::query(statement).bind(withdrawal.document).execute(&mut *tx).await?;
                 }
@@ -100,6 +101,7 @@ macro_rules! deletion_queries {
                     "DELETE FROM doc_actors WHERE document IN (SELECT id FROM documents WHERE dataset = $1)",
                     "DELETE FROM quarantine WHERE dataset = $1",
                     "DELETE FROM withdrawn WHERE dataset = $1",
+                    "DELETE FROM reviews WHERE dataset = $1",
                     "DELETE FROM documents WHERE dataset = $1",
                     "DELETE FROM forms WHERE dataset = $1",
                     "DELETE FROM enrollments WHERE dataset = $1",

@@ -24,6 +24,7 @@ mod purge;
 mod quarantine;
 mod refusals;
 mod replicas;
+mod review;
 mod roles;
 mod sync_scenarios;
 mod tallies;
