@@ -520,12 +520,13 @@ async fn aggregates_of_approved_responses_are_exact_and_protected(backend: Backe
     let (api, admin) = (&server.api, server.admin_token().await);
     let (dataset, _device, ids, supervisor) = reviewed_dataset(api, &admin, 28).await;
     let analyst = api.token(&admin, "analyst", Some(dataset)).await;
-    for id in ids.iter().step_by(2).take(12) {
+    // All 14 of the north: perturbed by at most 2, it stays above k = 11.
+    for id in ids.iter().step_by(2) {
         put_review(api, &supervisor, dataset, *id, &json!({ "state": "approved" })).await;
     }
     let path = format!("/v1/datasets/{dataset}/aggregates?form=outreach&by=area&review=approved");
     let shown = north(&api.get(&path, Some(&analyst)).await.json()).expect("north shown");
-    assert!(shown.abs_diff(12) <= 2, "{shown}");
+    assert!(shown.abs_diff(14) <= 2, "{shown}");
     server.stop().await;
 }
 
