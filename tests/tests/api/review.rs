@@ -165,8 +165,20 @@ async fn supervisors_and_admins_review_and_no_one_else(backend: Backend) {
         404
     );
 
-    // Pending, then approved by the supervisor and flagged by an admin.
-    let pending = listed(api, &supervisor, dataset, "pending").await;
+    // Pending, then approved by the supervisor and flagged by an admin. Supervisors' tokens
+    // come from the command line too.
+    let (ok, stdout, stderr) = crate::support::process::run(&[
+        "token",
+        "create",
+        "--role",
+        "supervisor",
+        "--dataset",
+        &dataset.to_string(),
+        "--database",
+        &server.db.url,
+    ]);
+    assert!(ok, "{stderr}");
+    let pending = listed(api, stdout.trim(), dataset, "pending").await;
     assert_eq!(pending.len(), 2, "drafts are not awaiting review");
     let reply = put_review(api, &supervisor, dataset, ids[0], &approve).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
