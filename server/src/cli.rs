@@ -159,6 +159,7 @@ pub enum IssuableRole {
     Admin,
     Analyst,
     Trainer,
+    Supervisor,
 }
 
 impl From<IssuableRole> for Role {
@@ -167,6 +168,7 @@ impl From<IssuableRole> for Role {
             IssuableRole::Admin => Role::Admin,
             IssuableRole::Analyst => Role::Analyst,
             IssuableRole::Trainer => Role::Trainer,
+            IssuableRole::Supervisor => Role::Supervisor,
         }
     }
 }

@@ -19,7 +19,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
     (
         "get",
         "/v1/datasets",
-        &["admin", "analyst", "trainer"],
+        &["admin", "analyst", "trainer", "supervisor"],
         "List datasets",
     ),
     (
@@ -55,7 +55,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
     (
         "get",
         "/v1/datasets/{id}/forms",
-        &["admin", "analyst", "trainer"],
+        &["admin", "analyst", "trainer", "supervisor"],
         "Latest version of each form, as published",
     ),
     (
@@ -74,7 +74,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "get",
         "/v1/datasets/{id}/aggregates",
         &["admin", "analyst"],
-        "Aggregates ?form&by&where&from&to&metric: every combination and its totals (key `*`), counts perturbed by cell key, those under k suppressed; at most 3 dimensions, filters and date windows together; 500 queries a token a day (429 query_budget); Accept: text/csv for CSV",
+        "Aggregates ?form&by&where&from&to&metric&review=approved: every combination and its totals (key `*`), counts perturbed by cell key, those under k suppressed; at most 3 dimensions, filters, date windows and review=approved (only responses a supervisor approved) together; 500 queries a token a day (429 query_budget); Accept: text/csv for CSV",
     ),
     (
         "get",
@@ -109,6 +109,24 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "Withdraw a response (devices: one they wrote): deleted everywhere, a later sync of it refused as withdrawn",
     ),
     (
+        "put",
+        "/v1/datasets/{id}/responses/{response}/review",
+        &["admin", "supervisor"],
+        "Review a submitted response { state: approved|flagged, note? (scrubbed, at most 500 characters) }; answers { id, review, verdict, edited_since_review }",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/responses/{response}/review",
+        &["admin", "supervisor"],
+        "Where a response's review stands, and the response as a supervisor sees it: form, version, status, area, ISO week, device (no answers)",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/reviews",
+        &["admin", "supervisor"],
+        "Submitted responses by review standing ?state=pending (default)|approved|flagged&form&after&limit: { responses, next }",
+    ),
+    (
         "get",
         "/v1/datasets/{id}/devices",
         &["admin"],
@@ -130,7 +148,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "post",
         "/v1/tokens",
         &["admin"],
-        "Issue an admin, analyst or trainer token { role, name, dataset?, expires_in_days? }",
+        "Issue an admin, analyst, trainer or supervisor token { role, name, dataset?, expires_in_days? }",
     ),
     (
         "get",

@@ -15,7 +15,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::enroll_attempts::EnrollAttempts;
 use crate::handlers::{
     audit, datasets, devices, enrollments, field_app, form_versions, forms, ops, quarantine, query_log,
-    responses, retention, tokens,
+    responses, retention, reviews, tokens,
 };
 use crate::metrics::Metrics;
 use crate::settings::{RetentionSettings, SyncSettings};
@@ -106,6 +106,11 @@ pub fn app(state: AppState) -> Router {
             "/v1/datasets/{id}/responses/{response}",
             delete(responses::withdraw),
         )
+        .route(
+            "/v1/datasets/{id}/responses/{response}/review",
+            get(reviews::get).put(reviews::put),
+        )
+        .route("/v1/datasets/{id}/reviews", get(reviews::list))
         .route("/v1/datasets/{id}/devices", get(devices::list))
         .route("/v1/devices/{id}/revoke", post(devices::revoke))
         .route("/v1/enroll", post(enrollments::enroll))

@@ -21,7 +21,7 @@ pub const MAX_DAYS: u32 = 3650;
 pub fn default_days(role: Role) -> u32 {
     match role {
         Role::Device => DEVICE_DAYS,
-        Role::Admin | Role::Analyst | Role::Trainer => PERSON_DAYS,
+        Role::Admin | Role::Analyst | Role::Trainer | Role::Supervisor => PERSON_DAYS,
     }
 }
 

@@ -239,7 +239,7 @@ impl ClientEngine {
     /// Keeps a new document, once its history passes the server's checks of every change.
     fn insert_new(&mut self, kind: DocKind, mut doc: AutoCommit, form: Option<&Form>) -> Result<Uuid> {
         let changes = doc.get_changes(&[]);
-        check_changes(&mut doc, &changes, kind, form, true)?;
+        check_changes(&mut doc, &changes, kind, form, true, true)?;
         let id = Uuid::new_v4();
         self.docs.insert(
             id,
@@ -266,7 +266,7 @@ impl ClientEngine {
         let before = local.doc.get_heads();
         edit(&mut local.doc)?;
         let written: Vec<_> = local.doc.get_last_local_change().into_iter().collect();
-        if let Err(err) = check_changes(&mut local.doc, &written, local.kind, form, false) {
+        if let Err(err) = check_changes(&mut local.doc, &written, local.kind, form, false, true) {
             let actor = local.doc.get_actor().clone();
             local.doc = local.doc.fork_at(&before)?.with_actor(actor);
             return Err(err);

@@ -118,6 +118,8 @@ pub enum Error {
     NegativeTally(String),
     #[error("a change's actor is {0} bytes; every document gets its own 16 random bytes")]
     ActorLength(usize),
+    #[error("a response's review is written by supervisors through the server; a device never changes it")]
+    ReviewFromDevice,
     #[error("a change carries {ops} operations (limit {limit})")]
     TooManyOperations { ops: usize, limit: usize },
 
@@ -154,6 +156,7 @@ impl Error {
             IrrelevantAnswer { .. } => "irrelevant_answer",
             UnknownDocument(_) => "not_found",
             UnknownForm { .. } => "unknown_form",
+            ReviewFromDevice => "forbidden",
             _ => "invalid",
         }
     }
@@ -184,6 +187,8 @@ impl Error {
                 | ActorLength(_)
                 | IdentifyingQuestion { .. }
                 | BadIdentifier { .. }
+                // A review note sent by a device was never checked for contact details.
+                | ReviewFromDevice
         )
     }
 }

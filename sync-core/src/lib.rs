@@ -28,11 +28,12 @@ mod protocol;
 mod scrub;
 
 pub use answer::Answer;
-pub use automerge::{ActorId, AutoCommit, ChangeHash};
+pub use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 pub use day::Day;
 pub use document::{
     CheckedDocument, Conflict, DocKind, FormDoc, ResponseEdit, ResponseStatus, ResponseView, Review,
-    ReviewState, SiteView, check_document, conflicts, form_doc, load_document, response, site,
+    ReviewRecord, ReviewStanding, ReviewState, SiteView, check_document, conflicts, form_doc, load_document,
+    response, review, site,
 };
 pub use engine::{ClientEngine, LocalRejection, WITHDRAWN};
 pub use error::{Error, Result};

@@ -151,7 +151,7 @@ impl MergedDocument {
 
     /// Validates the merged document as a `kind` document (responses against `form`): its
     /// state, and each new change on its own, since the history keeps what the state no longer
-    /// shows.
+    /// shows. The new changes are a device's, so none of them may touch the review.
     pub fn validate(&mut self, kind: DocKind, form: Option<&Form>) -> Result<CheckedDocument> {
         let checked = check_content(&self.doc, form)?;
         if checked.kind() != kind {
@@ -160,7 +160,7 @@ impl MergedDocument {
                 actual: checked.kind().as_str(),
             });
         }
-        check_changes(&mut self.doc, &self.new_changes, kind, form, self.created)?;
+        check_changes(&mut self.doc, &self.new_changes, kind, form, self.created, true)?;
         Ok(checked)
     }
 

@@ -32,6 +32,8 @@ pub enum Column {
 pub struct FormColumns {
     rows: HashMap<Uuid, u32>,
     pub submitted: Vec<bool>,
+    /// The response's review standing is `approved`.
+    pub approved: Vec<bool>,
     pub area: Vec<u16>,
     pub areas: Vec<String>,
     pub day: Vec<i32>,
@@ -45,6 +47,7 @@ impl FormColumns {
         FormColumns {
             rows: HashMap::new(),
             submitted: Vec::new(),
+            approved: Vec::new(),
             area: Vec::new(),
             areas: form.areas.clone(),
             day: Vec::new(),
@@ -61,6 +64,7 @@ impl FormColumns {
         let code = self.area_code(&fact.area);
         self.rows.insert(fact.document, self.day.len() as u32);
         self.submitted.push(fact.submitted);
+        self.approved.push(fact.approved);
         self.area.push(code);
         self.day.push(day.to_days() as i32);
         self.key.push(fact.record_key);
@@ -127,6 +131,7 @@ impl FormColumns {
             if let Some(&row) = self.rows.get(document) {
                 let row = row as usize;
                 self.submitted[row] = false;
+                self.approved[row] = false;
                 for column in self.questions.values_mut() {
                     column.clear(row);
                 }
@@ -140,6 +145,7 @@ impl FormColumns {
                 Some(&row) => {
                     let row = row as usize;
                     self.submitted[row] = fact.submitted;
+                    self.approved[row] = fact.approved;
                     self.area[row] = self.area_code(&fact.area);
                     self.day[row] = day.to_days() as i32;
                     self.key[row] = fact.record_key;
@@ -239,6 +245,7 @@ mod tests {
             facts.responses.push(ResponseFact {
                 document,
                 submitted: *submitted,
+                approved: false,
                 area: (*area).into(),
                 collected_on: (*day).into(),
                 record_key: document.as_bytes()[0],

@@ -49,6 +49,8 @@ pub struct AggregateQuery {
     pub from: Option<Day>,
     pub to: Option<Day>,
     pub metric: Metric,
+    /// `review=approved`: only responses a supervisor approved (and nobody edited since).
+    pub approved_only: bool,
 }
 
 impl AggregateQuery {
@@ -57,6 +59,7 @@ impl AggregateQuery {
         let mut by = None;
         let mut filters = Vec::new();
         let (mut from, mut to, mut metric) = (None, None, Metric::Count);
+        let mut approved_only = false;
         for (key, value) in pairs {
             match key.as_str() {
                 "form" => {}
@@ -94,6 +97,12 @@ impl AggregateQuery {
                 "from" => from = Some(day(value)?),
                 "to" => to = Some(day(value)?),
                 "metric" => metric = parse_metric(form, value)?,
+                "review" if value == "approved" => approved_only = true,
+                "review" => {
+                    return Err(AggregateError::BadQuery(
+                        "`review` takes approved: aggregates of approved responses only".into(),
+                    ));
+                }
                 other => {
                     return Err(AggregateError::BadQuery(format!(
                         "unknown parameter {:?}",
@@ -103,10 +112,11 @@ impl AggregateQuery {
             }
         }
         let by = by.ok_or_else(|| AggregateError::BadQuery("`by` is required".into()))?;
+        // Restricting to approved responses carves a group like any filter does.
         let window = usize::from(from.is_some() || to.is_some());
-        if by.len() + filters.len() + window > MAX_VARIABLES {
+        if by.len() + filters.len() + window + usize::from(approved_only) > MAX_VARIABLES {
             return Err(AggregateError::BadQuery(format!(
-                "a query combines at most {MAX_VARIABLES} dimensions, filters and date windows"
+                "a query combines at most {MAX_VARIABLES} dimensions, filters, date windows and review=approved"
             )));
         }
         if let (Some(from), Some(to)) = (from, to) {
@@ -120,6 +130,7 @@ impl AggregateQuery {
             from,
             to,
             metric,
+            approved_only,
         })
     }
 }

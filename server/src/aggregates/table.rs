@@ -425,6 +425,7 @@ pub fn aggregate(
     };
     for row in 0..columns.len() {
         if !columns.submitted[row]
+            || (query.approved_only && !columns.approved[row])
             || !(from..=to).contains(&columns.day[row])
             || !filters.iter().all(|f| f.matches(row))
         {

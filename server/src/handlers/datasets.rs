@@ -78,7 +78,7 @@ pub async fn create_dataset(
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<Dataset>>> {
-    caller.require(&[Role::Admin, Role::Analyst, Role::Trainer])?;
+    caller.require(&[Role::Admin, Role::Analyst, Role::Trainer, Role::Supervisor])?;
     let mut datasets = state.storage.datasets().await?;
     if let Some(own) = caller.dataset {
         datasets.retain(|d| d.id == own);

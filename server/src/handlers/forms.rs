@@ -39,7 +39,7 @@ pub async fn list(
     caller: Caller,
     DatasetId(dataset): DatasetId,
 ) -> Result<Json<Vec<Value>>> {
-    caller.require(&[Role::Admin, Role::Analyst, Role::Trainer])?;
+    caller.require(&[Role::Admin, Role::Analyst, Role::Trainer, Role::Supervisor])?;
     caller.require_dataset(dataset)?;
     ensure_dataset(&state, dataset).await?;
     let forms = state

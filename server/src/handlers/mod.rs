@@ -14,6 +14,7 @@ pub mod quarantine;
 pub mod query_log;
 pub mod responses;
 pub mod retention;
+pub mod reviews;
 pub mod tokens;
 
 use crate::{ApiError, Result};

@@ -23,7 +23,7 @@ pub struct TokenRequest {
     expires_in_days: Option<u32>,
 }
 
-/// Issues an admin, analyst or trainer token, optionally limited to one dataset. Device tokens
+/// Issues an admin, analyst, trainer or supervisor token, optionally limited to one dataset. Device tokens
 /// come from enrollment only. A token limited to a dataset can only issue tokens for it.
 pub async fn create(
     State(state): State<AppState>,

@@ -1,5 +1,5 @@
-//! The SQL of deleting what was collected: withdrawing one response, purging the responses a
-//! dataset's retention has expired, purging a dataset. Written once for both
+//! The SQL of deleting what was collected (reviews of it included): withdrawing one response,
+//! purging the responses a dataset's retention has expired, purging a dataset. Written once for both
 //! backends and stamped out per backend by [`deletion_queries`] as a module `deletion` beside
 //! the `Storage` implementation, like `access.rs`.
 
@@ -105,6 +105,7 @@ macro_rules! deletion_queries {
                         "DELETE FROM conflicts",
                         "DELETE FROM doc_actors",
                         "DELETE FROM quarantine",
+                        "DELETE FROM reviews",
                     ] {
                         of_documents(table, "document", chunk)
                             .build()
@@ -152,6 +153,7 @@ macro_rules! deletion_queries {
                     "DELETE FROM doc_actors WHERE document IN (SELECT id FROM documents WHERE dataset = $1)",
                     "DELETE FROM quarantine WHERE dataset = $1",
                     "DELETE FROM withdrawn WHERE dataset = $1",
+                    "DELETE FROM reviews WHERE dataset = $1",
                     "DELETE FROM documents WHERE dataset = $1",
                     "DELETE FROM forms WHERE dataset = $1",
                     "DELETE FROM enrollments WHERE dataset = $1",

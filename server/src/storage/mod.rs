@@ -9,6 +9,7 @@ mod access;
 mod deletion;
 pub mod group_commit;
 mod postgres;
+mod review;
 mod sql;
 mod sqlite;
 mod write;
@@ -161,6 +162,20 @@ pub trait Storage: Send + Sync {
     /// The documents among `ids` that were withdrawn.
     async fn withdrawn(&self, ids: &[Uuid]) -> Result<std::collections::HashSet<Uuid>>;
 
+    // --- reviews ---------------------------------------------------------------------------
+    /// The review document of a response, if it was ever reviewed.
+    async fn review_document(&self, response: Uuid) -> Result<Option<StoredReview>>;
+    /// Stores a review document guarded by the version it was read at, sets the response's
+    /// review standing (`pending` if the response was written since `write.response_version`)
+    /// and logs `audit`, in one transaction. `Ok(false)`: another review was stored meanwhile,
+    /// nothing was written. 404 when the response is gone (withdrawn, reset).
+    async fn save_review(&self, write: &ReviewWrite, audit: &AuditEntry) -> Result<bool>;
+    /// Submitted responses of `dataset` in review standing `state`, of `form` when given:
+    /// what a supervisor sees of each (no answer), oldest first by id, at most `limit`.
+    async fn reviews(&self, dataset: Uuid, filter: &ReviewFilter) -> Result<Vec<ReviewSummary>>;
+    /// One response of `dataset` as [`reviews`](Storage::reviews) lists it, drafts included.
+    async fn review_summary(&self, dataset: Uuid, response: Uuid) -> Result<Option<ReviewSummary>>;
+
     // --- aggregates ------------------------------------------------------------------------
     /// Every response of a form (all versions) with the fields every aggregate needs.
     async fn response_facts(&self, dataset: Uuid, form: &str) -> Result<Vec<ResponseFact>>;
@@ -236,6 +251,8 @@ pub enum Role {
     Admin,
     Analyst,
     Trainer,
+    /// Reviews responses (approves or flags them) and sees no answer.
+    Supervisor,
     Device,
 }
 
@@ -245,15 +262,22 @@ impl Role {
             Role::Admin => "admin",
             Role::Analyst => "analyst",
             Role::Trainer => "trainer",
+            Role::Supervisor => "supervisor",
             Role::Device => "device",
         }
     }
 
     fn parse(text: &str) -> Result<Role> {
-        [Role::Admin, Role::Analyst, Role::Trainer, Role::Device]
-            .into_iter()
-            .find(|r| r.as_str() == text)
-            .ok_or_else(|| ApiError::Internal(format!("unknown role {text:?} in the database")))
+        [
+            Role::Admin,
+            Role::Analyst,
+            Role::Trainer,
+            Role::Supervisor,
+            Role::Device,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
+        .ok_or_else(|| ApiError::Internal(format!("unknown role {text:?} in the database")))
     }
 }
 
@@ -282,6 +306,49 @@ pub struct FormVersion {
     pub version: i64,
     pub title: String,
     pub questions: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredReview {
+    pub bytes: Vec<u8>,
+    pub version: i64,
+}
+
+/// A review document to store, and the response standing it gives.
+#[derive(Debug, Clone)]
+pub struct ReviewWrite {
+    pub dataset: Uuid,
+    pub response: Uuid,
+    /// The version read; `None` when the response had no review document.
+    pub base_version: Option<i64>,
+    pub version: i64,
+    pub bytes: Vec<u8>,
+    /// The response's document version the review looked at.
+    pub response_version: i64,
+    /// `approved` or `flagged`.
+    pub state: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReviewFilter {
+    pub state: &'static str,
+    pub form: Option<String>,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+/// A response as a supervisor sees it: where it was collected (area and ISO week, not the
+/// day), which phone sent it, and its review standing; never an answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewSummary {
+    pub id: Uuid,
+    pub form: String,
+    pub form_version: i64,
+    pub status: String,
+    pub area: String,
+    pub week: String,
+    pub device: Uuid,
+    pub review: String,
 }
 
 #[derive(Debug, Clone)]
@@ -500,6 +567,8 @@ pub struct ResponseRow {
 pub struct ResponseFact {
     pub document: Uuid,
     pub submitted: bool,
+    /// Its review standing is `approved`.
+    pub approved: bool,
     pub area: String,
     pub collected_on: String,
     pub record_key: u8,

@@ -538,7 +538,7 @@ macro_rules! impl_storage {
                 form: &str,
             ) -> $crate::Result<Vec<$crate::storage::ResponseFact>> {
                 let rows = sqlx::query(
-                    "SELECT document, status, area, collected_on, record_key FROM responses
+                    "SELECT document, status, review, area, collected_on, record_key FROM responses
                      WHERE dataset = $1 AND form = $2",
                 )
                 .bind(dataset)
@@ -584,7 +584,7 @@ macro_rules! impl_storage {
                 let mut facts = $crate::storage::DocumentFacts::default();
                 for chunk in documents.chunks($crate::storage::write::MAX_BINDS) {
                     let responses = of_documents(
-                        "SELECT document, status, area, collected_on, record_key, dataset, form FROM responses",
+                        "SELECT document, status, review, area, collected_on, record_key, dataset, form FROM responses",
                         "document",
                         chunk,
                     )
@@ -692,6 +692,37 @@ macro_rules! impl_storage {
                     .collect()
             }
 
+            async fn review_document(
+                &self,
+                response: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::storage::StoredReview>> {
+                review::review_document(&self.pool, response).await
+            }
+
+            async fn save_review(
+                &self,
+                write: &$crate::storage::ReviewWrite,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<bool> {
+                review::save_review(&self.writer, write, audit).await
+            }
+
+            async fn reviews(
+                &self,
+                dataset: uuid::Uuid,
+                filter: &$crate::storage::ReviewFilter,
+            ) -> $crate::Result<Vec<$crate::storage::ReviewSummary>> {
+                review::reviews(&self.pool, dataset, filter).await
+            }
+
+            async fn review_summary(
+                &self,
+                dataset: uuid::Uuid,
+                response: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::storage::ReviewSummary>> {
+                review::review_summary(&self.pool, dataset, response).await
+            }
+
             async fn reset_dataset(
                 &self,
                 dataset: uuid::Uuid,
@@ -717,6 +748,7 @@ macro_rules! impl_storage {
                     "DELETE FROM conflicts WHERE document IN (SELECT id FROM documents WHERE dataset = $1 AND kind <> 'form')",
                     "DELETE FROM doc_actors WHERE document IN (SELECT id FROM documents WHERE dataset = $1 AND kind <> 'form')",
                     "DELETE FROM quarantine WHERE dataset = $1",
+                    "DELETE FROM reviews WHERE dataset = $1",
                     "DELETE FROM documents WHERE dataset = $1 AND kind <> 'form'",
                 ] {
                     sqlx::query(statement).bind(dataset).execute(&mut *tx).await?;
@@ -740,6 +772,7 @@ macro_rules! impl_storage {
         $crate::storage::write::document_writes!($db);
         $crate::storage::access::access_queries!($db, $begin);
         $crate::storage::deletion::deletion_queries!($db, $begin);
+        $crate::storage::review::review_queries!($db, $begin);
 
         /// `select` (a table's columns) narrowed to the rows whose `column` names one of
         /// `documents`, and nothing else: with the dataset and form in the query too, SQLite
@@ -765,6 +798,7 @@ macro_rules! impl_storage {
             Ok($crate::storage::ResponseFact {
                 document: row.try_get("document")?,
                 submitted: row.try_get::<String, _>("status")? == "submitted",
+                approved: row.try_get::<String, _>("review")? == "approved",
                 area: row.try_get("area")?,
                 collected_on: row.try_get("collected_on")?,
                 record_key: $crate::disclosure::record_key::from_stored(row.try_get("record_key")?),

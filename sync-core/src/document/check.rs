@@ -40,7 +40,7 @@ pub fn check_document(doc: &mut AutoCommit, form: Option<&Form>) -> Result<Check
         check_change_metadata(change)?;
     }
     let checked = check_content(doc, form)?;
-    check_changes(doc, &changes, checked.kind(), form, true)?;
+    check_changes(doc, &changes, checked.kind(), form, true, false)?;
     Ok(checked)
 }
 

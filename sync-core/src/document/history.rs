@@ -75,6 +75,9 @@ pub(crate) struct History<'a> {
     /// overwrote or deleted; every other value it puts is one the merged state shows, which
     /// its caller has checked already.
     hidden_by_itself: Option<HashSet<OpId>>,
+    /// The changes come from a device, which may not touch a response's review: supervisors
+    /// review through the server, which writes those changes itself.
+    from_device: bool,
 }
 
 struct Insert {
@@ -87,13 +90,15 @@ struct Insert {
 /// Checks `changes`, all of them already applied to `doc`, as changes to a `kind` document
 /// (responses against `form`), whose merged state the caller has checked. `created` says
 /// whether `doc` held nothing before them, the only case in which a change may start a history
-/// (a change without dependencies).
+/// (a change without dependencies). `from_device` changes may not write the review, nor make
+/// its map anywhere but in the change that creates the response.
 pub(crate) fn check_changes(
     doc: &mut AutoCommit,
     changes: &[Change],
     kind: DocKind,
     form: Option<&Form>,
     created: bool,
+    from_device: bool,
 ) -> Result<()> {
     if kind == DocKind::Form {
         // Written by the server alone, from a form that passed `Form::from_json`.
@@ -118,6 +123,7 @@ pub(crate) fn check_changes(
         inserted: Vec::new(),
         decrements: Vec::new(),
         hidden_by_itself: None,
+        from_device,
     };
     let decoded: Vec<_> = changes.iter().map(|c| (c, c.decode().operations)).collect();
     if let [(_, ops)] = decoded.as_slice() {
@@ -150,6 +156,9 @@ impl History<'_> {
                     ));
                 }
                 (_, Key::Map(key)) => self.check_key(&slot, key)?,
+            }
+            if self.from_device && writes_review(&slot, &op.key, &op.action, creating) {
+                return Err(Error::ReviewFromDevice);
             }
             match &op.action {
                 OpType::Make(made) => {
@@ -511,6 +520,19 @@ fn field_at(slot: &Slot, key: &Key) -> Field {
         Slot::Choices(q) => Field::Choice(q.clone()),
         Slot::Tallies => Field::Root(format!("tallies.{key}")),
         Slot::Text(field) => field.clone(),
+    }
+}
+
+/// Whether an operation changes a response's review: anything inside the review map (or a
+/// text object in it), or the map itself, except making it in the change that creates the
+/// response. A review map made again later would hide the one a supervisor filled.
+fn writes_review(slot: &Slot, key: &Key, action: &OpType, creating: bool) -> bool {
+    match (slot, key) {
+        (Slot::Review | Slot::Text(Field::Review(_)), _) => true,
+        (Slot::Root, Key::Map(k)) if k == "review" => {
+            !(creating && matches!(action, OpType::Make(ObjType::Map)))
+        }
+        _ => false,
     }
 }
 

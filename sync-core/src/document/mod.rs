@@ -8,6 +8,7 @@ pub mod form_doc;
 mod history;
 mod read;
 pub mod response;
+pub mod review;
 pub mod site;
 
 use automerge::{ActorId, AutoCommit};
@@ -21,6 +22,7 @@ pub use conflicts::{Conflict, conflicts};
 pub use form_doc::FormDoc;
 pub(crate) use history::check_changes;
 pub use response::{ResponseEdit, ResponseStatus, ResponseView, Review, ReviewState};
+pub use review::{ReviewRecord, ReviewStanding};
 pub use site::SiteView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -54,7 +54,7 @@ pub enum ReviewState {
 }
 
 impl ReviewState {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             ReviewState::Pending => "pending",
             ReviewState::Approved => "approved",
@@ -63,7 +63,7 @@ impl ReviewState {
     }
 }
 
-/// A supervisor's review of a response.
+/// A supervisor's review of a response (kept in its review document, [`super::review`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Review {
     pub state: Option<ReviewState>,
@@ -293,25 +293,6 @@ pub fn apply_edit(doc: &mut AutoCommit, form: &Form, edit: &ResponseEdit) -> Res
     }
     if edit.submit {
         doc.put(ROOT, "status", ResponseStatus::Submitted.as_str())?;
-    }
-    commit_private(doc);
-    Ok(())
-}
-
-/// Writes a supervisor's review as one change.
-pub fn set_review(doc: &mut AutoCommit, review: &Review) -> Result<()> {
-    if let Some(note) = &review.note {
-        check_free_text("review note", note, REVIEW_NOTE_MAX)?;
-    }
-    let target = match Fields::of(doc, &ROOT).object("review", ObjType::Map)? {
-        Some(id) => id.clone(),
-        None => doc.put_object(ROOT, "review", ObjType::Map)?,
-    };
-    if let Some(state) = review.state {
-        doc.put(&target, "state", state.as_str())?;
-    }
-    if let Some(note) = &review.note {
-        doc.put(&target, "note", note.as_str())?;
     }
     commit_private(doc);
     Ok(())

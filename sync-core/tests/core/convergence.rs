@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use sync_core::{
-    ChangeHash, ClientEngine, DocEntry, DocKind, Error, MergeOutcome, ResponseEdit, Review, ReviewState,
-    SyncRequest, SyncResponse, form_doc, load_document, merge_incoming, response, site,
+    ChangeHash, ClientEngine, DocEntry, DocKind, Error, MergeOutcome, ResponseEdit, SyncRequest,
+    SyncResponse, form_doc, load_document, merge_incoming, site,
 };
 use uuid::Uuid;
 
@@ -33,10 +33,6 @@ enum Op {
         metric: usize,
         by: i64,
     },
-    Review {
-        pick: usize,
-        flagged: bool,
-    },
     Sync {
         device: usize,
         budget: usize,
@@ -59,7 +55,6 @@ fn op(devices: usize) -> impl Strategy<Value = Op> {
         3 => (device.clone(), any::<u32>()).prop_map(|(device, seed)| Op::Respond { device, seed }),
         2 => (device.clone(), any::<usize>(), any::<u32>()).prop_map(|(device, pick, seed)| Op::Edit { device, pick, seed }),
         4 => (device.clone(), 0..METRICS.len(), prop_oneof![-2i64..0, 1i64..6]).prop_map(|(device, metric, by)| Op::Bump { device, metric, by }),
-        1 => (any::<usize>(), any::<bool>()).prop_map(|(pick, flagged)| Op::Review { pick, flagged }),
         5 => (device.clone(), prop_oneof![Just(1usize), 1usize..3000, Just(usize::MAX)], prop::bool::weighted(0.8))
             .prop_map(|(device, budget, deliver)| Op::Sync { device, budget, deliver }),
         1 => any::<usize>().prop_map(|pick| Op::Replay { pick }),
@@ -86,12 +81,9 @@ struct SimServer {
     docs: BTreeMap<Uuid, Stored>,
 }
 
-/// Device 0 is also the supervisor: it may read and review every response.
-const SUPERVISOR: usize = 0;
-
 impl SimServer {
     fn entitled(&self, device: usize, stored: &Stored) -> bool {
-        stored.kind != DocKind::Response || device == SUPERVISOR || stored.owner == Some(device)
+        stored.kind != DocKind::Response || stored.owner == Some(device)
     }
 
     fn serve(&mut self, device: usize, request: &SyncRequest) -> SyncResponse {
@@ -278,18 +270,6 @@ impl World {
                         Err(Error::NegativeTally(_)) => {}
                         Err(other) => panic!("bump: {other}"),
                     }
-                }
-            }
-            Op::Review { pick, flagged } => {
-                let all = self.own_responses(SUPERVISOR);
-                if let Some(id) = all.get(pick % all.len().max(1)) {
-                    let state = Some(if flagged {
-                        ReviewState::Flagged
-                    } else {
-                        ReviewState::Approved
-                    });
-                    let doc = self.devices[SUPERVISOR].document_mut(*id).expect("doc");
-                    response::set_review(doc, &Review { state, note: None }).expect("review");
                 }
             }
             Op::Sync {

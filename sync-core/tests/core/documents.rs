@@ -1,8 +1,8 @@
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{AutoCommit, ROOT, ReadDoc, ScalarValue};
 use sync_core::{
-    Answer, CheckedDocument, DocKind, Error, ResponseEdit, ResponseStatus, Review, ReviewState,
-    check_document, conflicts, form_doc, response, site,
+    Answer, CheckedDocument, DocKind, Error, ResponseEdit, ResponseStatus, check_document, conflicts,
+    form_doc, response, site,
 };
 use uuid::Uuid;
 
@@ -270,17 +270,9 @@ fn concurrent_edits_are_recorded_as_conflicts() {
     assert_eq!(found[0].path, "name");
     assert_eq!(found[0].values.len(), 2);
 
-    // A late correction racing a supervisor's review on the same response.
+    // A worker's late correction racing another replica's edit of the same answer.
     let mut worker = new_response();
     let mut supervisor = worker.fork().with_actor(automerge::ActorId::random());
-    response::set_review(
-        &mut supervisor,
-        &Review {
-            state: Some(ReviewState::Flagged),
-            note: Some("check s1".into()),
-        },
-    )
-    .expect("review");
     response::apply_edit(
         &mut worker,
         form(),

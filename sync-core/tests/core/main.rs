@@ -7,4 +7,5 @@ mod history;
 mod js_defaults;
 mod js_fixture;
 mod protocol;
+mod reviews;
 mod support;

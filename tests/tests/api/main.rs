@@ -25,6 +25,7 @@ mod quarantine;
 mod refusals;
 mod replicas;
 mod retention;
+mod review;
 mod roles;
 mod sync_scenarios;
 mod tallies;
