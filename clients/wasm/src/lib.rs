@@ -8,6 +8,7 @@
 
 mod js_error;
 mod merge_state;
+mod sent_responses;
 mod views;
 
 use sync_core::{ClientEngine, DocKind, Form, Limits, ResponseEdit, decode_response, encode_request};
