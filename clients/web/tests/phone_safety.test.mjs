@@ -247,6 +247,25 @@ test('with a PIN the storage holds no plain answer, and the work comes back afte
   await page.reload();
   await page.waitForSelector('#sync-button');
   assert.equal(await page.locator('#lock-screen').count(), 0);
+
+  // A forgotten PIN: the lock screen offers to delete everything and start again.
+  await page.click('#tab-more');
+  await page.fill('#pin-new', 'forgotten-1');
+  await page.fill('#pin-repeat', 'forgotten-1');
+  await page.click('#pin-save');
+  await page.waitForSelector('#pin-message:has-text("encrypted")');
+  await page.reload();
+  await page.click('#lock-screen summary');
+  await page.click('#forgot-erase');
+  await page.waitForSelector('#enroll-code');
+  const left = await page.evaluate(() => new Promise((done) => {
+    const open = indexedDB.open('survey-field');
+    open.onsuccess = () => {
+      const keys = open.result.transaction('kv').objectStore('kv').getAllKeys();
+      keys.onsuccess = () => done(keys.result);
+    };
+  }));
+  assert.ok(!left.includes('state') && !left.includes('device') && !left.includes('pin'), JSON.stringify(left));
   await context.close();
 });
 
