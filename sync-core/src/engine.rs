@@ -181,10 +181,11 @@ impl ClientEngine {
         self.write(id, Some(&form), |doc| response::apply_edit(doc, &form, edit))
     }
 
-    /// Withdraws a response: deletes it here at once (or, sent and deleted already, forgets its
-    /// id among the sent ones) and keeps its id until the client has told the server (`DELETE /v1/datasets/{dataset}/responses/{id}`, docs/protocol.md) and
-    /// calls [`ClientEngine::withdrawal_sent`]. Every response is told, sent or not: a request
-    /// whose answer was lost may have stored it.
+    /// Withdraws a response: deletes it here at once (or, deleted after send already, takes
+    /// it off the sent ones) and keeps its id until the client has told the server
+    /// (`DELETE /v1/datasets/{dataset}/responses/{id}`, docs/protocol.md) and calls
+    /// [`ClientEngine::withdrawal_sent`]. Every response is told, sent or not: a request whose
+    /// answer was lost may have stored it.
     pub fn withdraw(&mut self, id: Uuid) -> Result<()> {
         if self.sent.remove(&id) {
             self.withdrawals.push(id);
@@ -248,10 +249,14 @@ impl ClientEngine {
         let confirmed: Vec<Uuid> = self
             .docs
             .iter_mut()
-            .filter(|(_, local)| local.kind == DocKind::Response && !local.confirmed.is_empty())
-            .filter_map(|(id, local)| (!local.pending() && !local.rejected).then_some((id, local)))
-            .filter(|(_, local)| response::status(&local.doc).ok() == Some(ResponseStatus::Submitted))
-            .map(|(id, _)| *id)
+            .filter_map(|(id, local)| {
+                let done = local.kind == DocKind::Response
+                    && !local.confirmed.is_empty()
+                    && !local.rejected
+                    && !local.pending()
+                    && response::status(&local.doc).ok() == Some(ResponseStatus::Submitted);
+                done.then_some(*id)
+            })
             .collect();
         for id in confirmed {
             self.docs.remove(&id);
