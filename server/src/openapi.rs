@@ -142,7 +142,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "post",
         "/v1/enroll",
         &[],
-        "Trade an enrollment code for a device token { code, device_token? } (device_token: enroll again as the same device); 429 too_many_attempts after too many wrong codes",
+        "Trade an enrollment code for a device token { code, device_token? } (device_token: enroll again as the same device), answered with { device_id, dataset, epoch, mode, token }; 429 too_many_attempts after too many wrong codes",
     ),
     (
         "post",

@@ -2,14 +2,14 @@
 //! dataset and the heads the server last confirmed for each. The WASM and CLI clients wrap it,
 //! move its requests over HTTP and persist its state with [`ClientEngine::save`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::{ActorId, AutoCommit};
 use serde::{Deserialize, Serialize};
 use serde_bytes::{ByteArray, ByteBuf};
 use uuid::Uuid;
 
-use crate::document::{check_changes, form_doc, load_document, response, site};
+use crate::document::{ResponseStatus, check_changes, form_doc, load_document, response, site};
 use crate::merge::{contain_panics, parse_changes, sorted};
 use crate::{
     ChangeHash, DocEntry, DocKind, Error, Form, PROTOCOL_VERSION, ResponseEdit, ResponseView, Result,
@@ -30,6 +30,13 @@ pub struct ClientEngine {
     rejections: Vec<LocalRejection>,
     /// Responses withdrawn here whose withdrawal the server has not confirmed yet.
     withdrawals: Vec<Uuid>,
+    /// Whether a submitted response is deleted once the server confirmed holding all of it;
+    /// `None` in a state saved before the setting existed, for the client to choose.
+    delete_after_send: Option<bool>,
+    /// Responses deleted after the server confirmed them: their ids only, so the worker sees a
+    /// count, a file saved before cannot bring their content back, and a withdrawal by id still
+    /// reaches the server.
+    sent: BTreeSet<Uuid>,
 }
 
 struct LocalDoc {
@@ -69,6 +76,8 @@ impl ClientEngine {
             docs: BTreeMap::new(),
             rejections: Vec::new(),
             withdrawals: Vec::new(),
+            delete_after_send: None,
+            sent: BTreeSet::new(),
         }
     }
 
@@ -172,11 +181,16 @@ impl ClientEngine {
         self.write(id, Some(&form), |doc| response::apply_edit(doc, &form, edit))
     }
 
-    /// Withdraws a response: deletes it here at once and keeps its id until the client has
-    /// told the server (`DELETE /v1/datasets/{dataset}/responses/{id}`, docs/protocol.md) and
-    /// calls [`ClientEngine::withdrawal_sent`]. Every response is told, sent or not: a request
-    /// whose answer was lost may have stored it.
+    /// Withdraws a response: deletes it here at once (or, deleted after send already, takes
+    /// it off the sent ones) and keeps its id until the client has told the server
+    /// (`DELETE /v1/datasets/{dataset}/responses/{id}`, docs/protocol.md) and calls
+    /// [`ClientEngine::withdrawal_sent`]. Every response is told, sent or not: a request whose
+    /// answer was lost may have stored it.
     pub fn withdraw(&mut self, id: Uuid) -> Result<()> {
+        if self.sent.remove(&id) {
+            self.withdrawals.push(id);
+            return Ok(());
+        }
         let actual = self.local(id)?.kind;
         if actual != DocKind::Response {
             return Err(Error::WrongKind {
@@ -198,6 +212,56 @@ impl ClientEngine {
     /// The server confirmed a withdrawal (200), or holds nothing of it from this device (404).
     pub fn withdrawal_sent(&mut self, id: Uuid) {
         self.withdrawals.retain(|w| *w != id);
+    }
+
+    // --- delete after send -------------------------------------------------------------------
+
+    /// Whether submitted responses are deleted once the server confirmed them; `None` until a
+    /// client chose (the web app and the CLI choose from the dataset's mode at enrollment).
+    pub fn delete_after_send(&self) -> Option<bool> {
+        self.delete_after_send
+    }
+
+    /// Turns deleting after send on (which at once deletes every response already confirmed)
+    /// or off (from then on sent responses stay; the deleted ones do not come back).
+    pub fn set_delete_after_send(&mut self, on: bool) {
+        self.delete_after_send = Some(on);
+        if on {
+            self.delete_sent();
+        }
+    }
+
+    /// How many responses were deleted after the server confirmed them (since the last reset).
+    pub fn sent_count(&self) -> usize {
+        self.sent.len()
+    }
+
+    /// Whether this response was deleted after the server confirmed it.
+    pub fn was_sent(&self, id: Uuid) -> bool {
+        self.sent.contains(&id)
+    }
+
+    /// Deletes every submitted response whose whole current history the server confirmed: the
+    /// device keeps nothing a later edit would need, since a submitted response is finished
+    /// (the server holds it, and withdrawal needs only the id). Drafts, refused responses and
+    /// responses with edits still unsent stay.
+    fn delete_sent(&mut self) {
+        let confirmed: Vec<Uuid> = self
+            .docs
+            .iter_mut()
+            .filter_map(|(id, local)| {
+                let done = local.kind == DocKind::Response
+                    && !local.confirmed.is_empty()
+                    && !local.rejected
+                    && !local.pending()
+                    && response::status(&local.doc).ok() == Some(ResponseStatus::Submitted);
+                done.then_some(*id)
+            })
+            .collect();
+        for id in confirmed {
+            self.docs.remove(&id);
+            self.sent.insert(id);
+        }
     }
 
     pub fn response(&mut self, id: Uuid) -> Result<ResponseView> {
@@ -328,12 +392,14 @@ impl ClientEngine {
 
     /// Takes in the server's answer to the last request. On `reset` every local document of
     /// the dataset is dropped, so stale training data can never be uploaded again; a document
-    /// refused as [`WITHDRAWN`] is dropped too.
+    /// refused as [`WITHDRAWN`] is dropped too, and with delete after send on, every submitted
+    /// response the server now holds whole.
     pub fn apply_response(&mut self, answer: &SyncResponse) -> Result<()> {
         if answer.reset {
             self.docs.clear();
             self.rejections.clear();
             self.withdrawals.clear();
+            self.sent.clear();
             self.epoch = answer.epoch;
             self.more = true;
             return Ok(());
@@ -352,6 +418,10 @@ impl ClientEngine {
             .collect::<Result<Vec<_>>>()?;
         self.epoch = answer.epoch;
         for (entry, incoming) in parsed {
+            if self.sent.contains(&entry.id) {
+                // Deleted after send: a copy coming back (from a file) stays deleted.
+                continue;
+            }
             let local = self.docs.entry(entry.id).or_insert_with(|| LocalDoc {
                 kind: entry.kind,
                 doc: AutoCommit::new().with_actor(ActorId::random()),
@@ -396,6 +466,9 @@ impl ClientEngine {
             });
         }
         self.more |= answer.more || !answer.need_all.is_empty();
+        if self.delete_after_send == Some(true) {
+            self.delete_sent();
+        }
         Ok(())
     }
 
@@ -422,6 +495,8 @@ impl ClientEngine {
                 .collect(),
             rejections: self.rejections.clone(),
             withdrawals: self.withdrawals.clone(),
+            delete_after_send: self.delete_after_send,
+            sent: self.sent.iter().copied().collect(),
         };
         let mut out = Vec::new();
         ciborium::ser::into_writer(&state, &mut out).expect("writing CBOR to a Vec cannot fail");
@@ -465,6 +540,8 @@ impl ClientEngine {
             docs,
             rejections: state.rejections,
             withdrawals: state.withdrawals,
+            delete_after_send: state.delete_after_send,
+            sent: state.sent.into_iter().collect(),
         })
     }
 }
@@ -505,6 +582,11 @@ struct SavedEngine {
     /// Absent from states saved before withdrawals existed.
     #[serde(default)]
     withdrawals: Vec<Uuid>,
+    /// Absent from states saved before delete after send existed.
+    #[serde(default)]
+    delete_after_send: Option<bool>,
+    #[serde(default)]
+    sent: Vec<Uuid>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -106,6 +106,10 @@ pub enum Error {
         claimed: &'static str,
         actual: &'static str,
     },
+    #[error(
+        "the saved copy is of epoch {found} and this device is on epoch {expected}: the training data was reset in between, so its documents are stale"
+    )]
+    OtherEpoch { expected: u64, found: u64 },
     #[error("document {0} is not known")]
     UnknownDocument(Uuid),
     #[error("form {form:?} version {version} is not known")]

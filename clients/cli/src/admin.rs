@@ -24,6 +24,9 @@ pub struct Enrollment {
     pub token: String,
     pub dataset: Uuid,
     pub epoch: u64,
+    /// `live` or `demo`; absent from servers that predate it.
+    #[serde(default)]
+    pub mode: Option<String>,
 }
 
 impl std::fmt::Debug for Enrollment {

@@ -32,6 +32,10 @@ pub enum Command {
         /// The enrollment code.
         #[arg(long)]
         code: String,
+        /// Keep responses on this device after the server confirmed them (the default in a
+        /// demo dataset; in a live one they are deleted, and only their count is kept).
+        #[arg(long)]
+        keep_sent: bool,
     },
     /// After this device's sign-in expired: enroll it again with a new code, keeping every
     /// document on it, sent or not.
@@ -75,6 +79,13 @@ pub enum Command {
     },
     /// List the responses on this device: form, area, day, draft or submitted.
     Responses,
+    /// Delete each submitted response from this device once the server confirmed it (`on`,
+    /// the default in a live dataset), or keep it (`off`). Turning it on deletes at once what
+    /// was sent; turning it off brings nothing back.
+    DeleteAfterSend {
+        #[arg(value_enum)]
+        setting: OnOff,
+    },
     /// Add to one of a site's tallies (e.g. contacts made, kits handed out).
     Tally {
         /// The site code.
@@ -100,6 +111,12 @@ pub enum Command {
     },
     /// Load-test a server as many phones at once, then check that nothing was lost.
     Loadtest(LoadtestArgs),
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Subcommand, Debug)]

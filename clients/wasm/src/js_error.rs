@@ -54,6 +54,7 @@ pub fn describe(err: &Error) -> (&'static str, Option<&str>) {
         Error::NotACounter(_) => ("not_a_counter", None),
         Error::EngineState(_) => ("engine_state", None),
         Error::WrongDataset { .. } => ("wrong_dataset", None),
+        Error::OtherEpoch { .. } => ("other_epoch", None),
         Error::Cbor(_) | Error::UnsupportedVersion(_) | Error::TooLarge { .. } => ("bad_reply", None),
         _ => ("other", None),
     }

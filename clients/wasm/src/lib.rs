@@ -9,6 +9,7 @@
 mod js_error;
 mod merge_state;
 mod relevance;
+mod sent_responses;
 mod views;
 
 use sync_core::{ClientEngine, DocKind, Form, Limits, ResponseEdit, decode_response, encode_request};

@@ -13,8 +13,9 @@ use crate::views::waiting_ids;
 /// changes but keeps the heads it had confirmed, since it cannot hold that head.
 const UNKNOWN_HEAD: ChangeHash = ChangeHash([0; 32]);
 
-/// Adds every document of `other` to `engine`; both must be of the same dataset. Returns how
-/// many documents were new. What `other` had not sent yet stays unsent in `engine`; what the
+/// Adds every document of `other` to `engine`; both must be of the same dataset and epoch: a
+/// copy saved before a demo reset holds practice data the reset removed, and merged under the
+/// new epoch it would go to the server again. Returns how many documents were new. What `other` had not sent yet stays unsent in `engine`; what the
 /// server had confirmed for a new document stays confirmed, so it is not sent twice.
 pub fn merge_into(engine: &mut ClientEngine, other: &mut ClientEngine) -> Result<u32> {
     if other.dataset() != engine.dataset() {
@@ -23,12 +24,21 @@ pub fn merge_into(engine: &mut ClientEngine, other: &mut ClientEngine) -> Result
             found: other.dataset().to_string(),
         });
     }
+    if other.epoch() != engine.epoch() {
+        return Err(Error::OtherEpoch {
+            expected: engine.epoch(),
+            found: other.epoch(),
+        });
+    }
     let known: BTreeSet<_> = KINDS.iter().flat_map(|k| engine.document_ids(*k)).collect();
     let unsent = waiting_ids(other);
     let mut docs = Vec::new();
     let mut added = 0u32;
     for kind in KINDS {
         for id in other.document_ids(kind) {
+            if engine.was_sent(id) {
+                continue;
+            }
             let doc = other.document_mut(id)?;
             let changes: Vec<Vec<u8>> = doc
                 .get_changes(&[])

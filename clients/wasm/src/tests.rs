@@ -185,3 +185,42 @@ fn answers_that_are_not_a_json_object_are_refused() {
         assert!(relevant_questions(&form, answers).is_err(), "{answers:?}");
     }
 }
+
+#[test]
+fn import_refuses_a_copy_saved_before_a_reset_and_keeps_sent_responses_deleted() {
+    let (mut phone, form) = engine_with_form();
+    phone.set_delete_after_send(true);
+    let edit = r#"{"area":"north","collected_on":"2026-11-20","answers":{"s1":4},"submit":true}"#;
+    let sent = phone
+        .create_response("contact", &answer(&form, edit))
+        .expect("created");
+    let before_send = phone.save();
+    // The server confirms it: its heads come back.
+    let heads = phone.document_mut(sent).expect("doc").get_heads();
+    phone
+        .apply_response(&reply(vec![DocEntry::new(
+            sent,
+            DocKind::Response,
+            &heads,
+            Vec::new(),
+        )]))
+        .expect("confirmed");
+    assert!(phone.was_sent(sent));
+    let mut file = ClientEngine::load(&before_send).expect("loads");
+    assert_eq!(merge_into(&mut phone, &mut file).expect("merges"), 0);
+    assert!(
+        phone.document_ids(DocKind::Response).is_empty(),
+        "a copy saved before sending does not bring it back"
+    );
+
+    // The trainer resets the demo data: the epoch moves on, the phone drops everything.
+    let mut reset = reply(Vec::new());
+    reset.reset = true;
+    reset.epoch = 2;
+    phone.apply_response(&reset).expect("reset");
+    let mut file = ClientEngine::load(&before_send).expect("loads");
+    let err = merge_into(&mut phone, &mut file).expect_err("refused");
+    assert_eq!(crate::js_error::describe(&err).0, "other_epoch");
+    assert!(phone.document_ids(DocKind::Response).is_empty());
+    assert_eq!(phone.pending_count(), 0, "nothing to send");
+}

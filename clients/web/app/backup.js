@@ -2,11 +2,18 @@
 // cleared cache cost KoboToolbox users their offline data); a file the worker keeps is the
 // way back. The file holds the device token too, so it can resume on a wiped browser: it must
 // be kept as safely as the phone.
+//
+// A copy carries its dataset and epoch. The epoch moves on when a trainer resets a demo
+// dataset, so a copy saved before a reset holds practice data the reset removed: the engine
+// refuses to merge it (merged under the new epoch, the next send would bring it back to the
+// server). Restored into a wiped browser instead, its first send meets the reset, which asks
+// before removing anything and never sends it.
 
 import { client, change, SurveyClient } from './engine.js';
 import { app, saveMeta } from './state.js';
 import * as store from './store.js';
 import { today } from './dom.js';
+import { safetyWords } from './words.js';
 
 const FORMAT = 'survey-field-backup/1';
 
@@ -15,6 +22,7 @@ export function exportFile(bytes = client.save()) {
     format: FORMAT,
     saved_on: today(),
     dataset: client.datasetId(),
+    epoch: client.epoch(),
     device: app.device,
     unsent: client.pendingCount(),
     state: toBase64(bytes),
@@ -43,7 +51,13 @@ export async function importFile(file) {
   }
   const bytes = fromBase64(parsed.state);
   if (client) {
-    const added = await change((c) => c.importState(bytes));
+    let added;
+    try {
+      added = await change((c) => c.importState(bytes));
+    } catch (error) {
+      if (error.detail !== 'other_epoch') throw error;
+      throw new Error(parsed.epoch > client.epoch() ? safetyWords.backupNewer : safetyWords.backupStale);
+    }
     return `Loaded. ${added} new item(s) added. Anything not sent yet will go with the next send.`;
   }
   if (!parsed.device?.token) throw new Error('This file has no phone sign-in in it. Join with a code first, then load it.');

@@ -4,7 +4,7 @@
 // work on it, sent or not, is kept and still goes out.
 
 import { h } from './dom.js';
-import { client, newClient } from './engine.js';
+import { change, client, newClient } from './engine.js';
 import { app, saveMeta, show } from './state.js';
 import { httpProblem } from './words.js';
 import { importFile } from './backup.js';
@@ -113,8 +113,10 @@ async function enroll(code, renew) {
     app.meta.lastError = '';
     await saveMeta();
   } else {
-    app.device = { token: body.token, deviceId: body.device_id, dataset: body.dataset, epoch: body.epoch };
+    app.device = { token: body.token, deviceId: body.device_id, dataset: body.dataset, epoch: body.epoch, mode: body.mode };
     await newClient(body.dataset, body.epoch);
+    // Live data leaves the phone once sent; a demo dataset's trainees look back at theirs.
+    await change((c) => c.setDeleteAfterSend(body.mode !== 'demo'));
     app.meta.notice = '';
     await saveMeta();
   }

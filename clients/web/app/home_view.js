@@ -8,8 +8,9 @@ import { syncNow } from './sync.js';
 import { sitesTab } from './sites_view.js';
 import { moreTab } from './more_view.js';
 import { formTitle } from './form_text.js';
-import { say } from './words.js';
 import { signInAgainCard } from './enroll_view.js';
+import { withdrawResponse } from './withdraw.js';
+import { safetyWords, say } from './words.js';
 
 export function statusBar() {
   const waiting = client.pendingCount();
@@ -19,6 +20,7 @@ export function statusBar() {
     h('div', { class: 'status-line' },
       h('span', { id: 'pending-count', class: waiting ? 'waiting' : 'clear' },
         waiting ? say('{count} waiting to send', { count: waiting }) : say('Everything is sent')),
+      client.sentCount() ? h('span', { class: 'muted', id: 'sent-count' }, ` \u00b7 ${safetyWords.sent(client.sentCount())}`) : null,
       h('span', { class: 'muted' }, online ? '' : say(' \u00b7 no internet'))),
     h('div', { class: 'muted', id: 'last-sync' }, say('Last sent: {when}', { when: timeAgo(app.meta.lastSync) })),
     refused ? h('div', { class: 'error' }, say('{count} item(s) were refused by the server. Open them to see why.', { count: refused })) : null,
@@ -88,5 +90,13 @@ function responseRow(r, titles) {
     h('span', { class: 'row-title' }, titles[r.form] ?? r.form ?? say('Survey')),
     h('span', { class: 'muted' }, [r.area?.replaceAll('_', ' '), r.collected_on].filter(Boolean).join(' \u00b7 ')),
     h('span', { class: `badge ${r.status === 'submitted' ? 'done' : 'draft'}` }, state),
-    r.refused ? h('span', { class: 'error' }, say('Refused: {reason}', { reason: r.refused.message })) : null));
+    r.refused ? h('span', { class: 'error' }, say('Refused: {reason}', { reason: r.refused.message })) : null),
+    r.error ? null : h('button', {
+      class: 'plain withdraw', 'data-withdraw': r.id,
+      onclick: async () => {
+        if (!(await withdrawResponse(r.id))) return;
+        app.render();
+        syncNow();
+      },
+    }, safetyWords.withdraw));
 }

@@ -1,10 +1,13 @@
-// Start-up: one tab at a time, load the engine and the saved state from IndexedDB (no network
-// needed), register the service worker that keeps the app available offline, then draw.
+// Start-up: one tab at a time, the quick-exit button, the PIN when one is set, load the engine
+// and the saved state from IndexedDB (no network needed), register the service worker that
+// keeps the app available offline, then draw.
 
 import { h, replace } from './dom.js';
-import { client, newClient, startEngine } from './engine.js';
+import { change, client, newClient, startEngine } from './engine.js';
 import { app, loadAppState } from './state.js';
-import { askPersistent } from './store.js';
+import { askPersistent, isLocked } from './store.js';
+import { lockScreen } from './pin_view.js';
+import { quickExitButton } from './quick_exit.js';
 import { enrollView } from './enroll_view.js';
 import { homeView, statusBar } from './home_view.js';
 import { surveyView } from './survey_view.js';
@@ -40,13 +43,21 @@ function viewKey() {
 
 async function start() {
   app.render = render;
+  if (await isLocked()) await lockScreen(root);
   await loadAppState();
   await startEngine();
   if (app.device && !client) await newClient(app.device.dataset, app.device.epoch);
+  if (client && client.deleteAfterSend() === undefined) await chooseDeleteAfterSend();
   app.storagePersisted = app.device ? await askPersistent() : true;
   render();
   watchConnection();
   if (app.device && navigator.onLine) syncNow();
+}
+
+// A phone enrolled before the server said the dataset's mode, or restored from such a file:
+// a demo dataset keeps what was sent (trainees look back at it), anything else deletes it.
+async function chooseDeleteAfterSend() {
+  await change((c) => c.setDeleteAfterSend(app.device?.mode !== 'demo'));
 }
 
 // Two tabs with two engines would overwrite each other's saved state: the second tab waits.
@@ -66,6 +77,9 @@ if ('serviceWorker' in navigator) {
   // server itself, so a new app version is noticed on the next start with signal.
   navigator.serviceWorker.register('/sw.js', { scope: '/', updateViaCache: 'none' }).catch(() => {});
 }
+
+// On every screen, the lock screen and the joining screen included.
+document.querySelector('header.top')?.append(quickExitButton('quick-exit'));
 
 startAlone().catch((error) => {
   replace(root, h('section', { class: 'card error' },

@@ -1,8 +1,11 @@
-// Backups and phone facts: save unsent work to a file, load it back, see whether the browser
-// promised to keep the data, choose the app's language.
+// Backups, phone safety and phone facts: save unsent work to a file, load it back, delete
+// surveys after sending, the PIN, whether the browser promised to keep the data, choose the
+// app's language.
 
 import { h } from './dom.js';
-import { client } from './engine.js';
+import { client, change } from './engine.js';
+import { pinCard } from './pin_view.js';
+import { safetyWords } from './words.js';
 import { app } from './state.js';
 import { exportFile, importFile } from './backup.js';
 import { problem } from './words.js';
@@ -34,9 +37,29 @@ export function moreTab() {
       h('h2', {}, 'Load a saved copy'),
       h('p', {}, 'Adds the surveys and counts from a saved file to this phone. Nothing on the phone is removed.'),
       picker, message),
+    h('article', { class: 'card', id: 'after-send-card' },
+      h('h2', {}, safetyWords.deleteAfterSendTitle),
+      h('label', { class: 'choice' },
+        h('input', {
+          type: 'checkbox', id: 'delete-after-send', checked: client.deleteAfterSend() === true,
+          onchange: async (event) => {
+            await change((c) => c.setDeleteAfterSend(event.target.checked));
+            app.render();
+          },
+        }),
+        ' ', safetyWords.deleteAfterSendOn),
+      h('p', { class: 'muted' }, safetyWords.deleteAfterSendHelp)),
+    pinSlot(),
     h('article', { class: 'card' },
       h('h2', {}, 'This phone'),
       languageSwitch(() => app.render()),
       h('p', {}, app.storagePersisted ? 'The browser has promised to keep this app\u2019s data.' : 'The browser has NOT promised to keep this app\u2019s data. Send often.'),
       h('p', { class: 'muted' }, `Phone ID: ${app.device.deviceId?.slice(0, 8) ?? '?'}`)));
+}
+
+// The PIN card reads the store first; it takes its place when ready.
+function pinSlot() {
+  const slot = h('div', { id: 'pin-slot' });
+  pinCard().then((card) => slot.replaceWith(card));
+  return slot;
 }

@@ -5,6 +5,7 @@
 
 import { h } from './dom.js';
 import { exportFile } from './backup.js';
+import { quickExitButton } from './quick_exit.js';
 
 export function askBeforeRemoving({ id, title, lines, remove, later }) {
   return new Promise((resolve) => {
@@ -13,7 +14,9 @@ export function askBeforeRemoving({ id, title, lines, remove, later }) {
       dialog.remove();
       resolve(answer);
     };
+    // A modal dialog makes the page behind it inert, the header's quick exit included.
     const dialog = h('dialog', { class: 'dialog', id },
+      quickExitButton(),
       h('h2', {}, title),
       lines.map((line) => h('p', {}, line)),
       h('p', {}, 'If you need them, save a copy to a file first.'),

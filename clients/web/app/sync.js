@@ -1,12 +1,14 @@
-// Moving documents to and from the server: one stateless POST /v2/sync per round (/v1/sync for
-// a server that predates v2), repeated while the engine says there is more. Runs on the Send
-// button and when the phone gets signal.
+// Moving documents to and from the server: withdrawals first, then one stateless POST /v2/sync
+// per round (/v1/sync for a server that predates v2), repeated while the engine says there is
+// more. Runs on the Send button and when the phone gets signal. With delete after send on, the
+// engine deletes each finished response the server confirmed as it applies the reply.
 
 import { client, change, persist } from './engine.js';
 import { app, saveMeta } from './state.js';
 import { httpProblem } from './words.js';
 import { askBeforeRemoving } from './remove_dialog.js';
 import { wipeThisPhone } from './wipe.js';
+import { sendWithdrawals } from './withdraw.js';
 import * as store from './store.js';
 
 // Small rounds: on a weak mobile link a failed round wastes little, and the next one resumes.
@@ -19,6 +21,7 @@ export async function syncNow() {
   app.syncing = true;
   app.render();
   try {
+    await sendWithdrawals();
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const reply = await exchange();
       let info = JSON.parse(client.applySyncResponse(reply, false));

@@ -22,7 +22,8 @@ export async function wipeThisPhone() {
     });
   }
   await forgetClient();
-  for (const key of ['device', 'backup-before-reset']) await store.remove(key);
+  // The PIN goes too: there is nothing left to protect, and the next worker starts fresh.
+  await store.eraseAll();
   app.device = null;
   app.meta = { ...freshMeta(), notice: 'The survey data on this phone was deleted at your coordinator\u2019s request.' };
   await saveMeta();

@@ -197,3 +197,44 @@ const CATALOGUES = { es: SPANISH };
 
 // Every catalogue by language tag, for the test that no sentence goes untranslated.
 export const catalogues = CATALOGUES;
+
+// --- Phone safety: quick exit, PIN, withdrawal, delete after send, backups across a reset ---
+
+export const safetyWords = {
+  quickExit: 'Quick exit',
+  sent: (n) => `${n} sent`,
+  withdraw: 'Withdraw',
+  withdrawTitle: 'Withdraw this survey?',
+  withdrawLines: [
+    'Do this when the person takes back their answers, or the survey was made by mistake.',
+    'The answers are deleted from this phone now, and from the server the next time the phone sends. This cannot be undone.',
+  ],
+  withdrawConfirm: 'Withdraw and delete',
+  cancel: 'Cancel',
+  withdrawn: 'The survey was withdrawn and deleted from this phone.',
+  deleteAfterSendTitle: 'Finished surveys after sending',
+  deleteAfterSendOn: 'Delete them from this phone once the server has them (only a count stays)',
+  deleteAfterSendHelp: 'A phone that holds less puts you and the people you met at less risk if it is lost or taken. Drafts and anything not yet sent always stay.',
+  pinTitle: 'PIN',
+  pinWarning: 'If you forget the PIN, nothing can open the data on this phone: surveys not yet sent are lost. Send often.',
+  pinNone: 'No PIN is set: anyone who can open this phone\u2019s browser can read the surveys on it.',
+  pinIsSet: 'A PIN is set: the surveys on this phone are stored encrypted, and the app asks for the PIN when it opens.',
+  pinNew: 'New PIN (at least 6 digits or letters)',
+  pinRepeat: 'The new PIN again',
+  pinCurrent: 'Current PIN',
+  pinSet: 'Set PIN',
+  pinChange: 'Change PIN',
+  pinRemove: 'Remove PIN',
+  pinTooShort: 'Use at least 6 digits or letters.',
+  pinMismatch: 'The two PINs are not the same.',
+  pinWrong: 'That PIN is not right.',
+  pinDone: 'Done. The data on this phone is now encrypted with the new PIN.',
+  pinRemoved: 'The PIN was removed. The data on this phone is no longer encrypted.',
+  unlockTitle: 'Enter your PIN',
+  unlock: 'Open',
+  forgotTitle: 'Forgot the PIN?',
+  forgotLines: 'Nothing can open the data without it. You can delete everything the app holds on this phone and join again with a new code; surveys not yet sent are lost.',
+  forgotErase: 'Delete everything on this phone',
+  backupStale: 'This copy was saved before your trainer reset the practice data. Its practice surveys are out of date, so nothing from it was added or will be sent.',
+  backupNewer: 'This copy is newer than this phone\u2019s data. Press \u201cSend and update\u201d first, then load it again.',
+};

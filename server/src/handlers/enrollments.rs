@@ -126,6 +126,9 @@ pub struct EnrollRequest {
 pub struct EnrolledDevice {
     #[serde(flatten)]
     device: Enrolled,
+    /// The dataset's mode: phones delete what they sent by default in a live dataset, and keep
+    /// it in a demo one, where trainees look back at their practice.
+    mode: Mode,
     token: String,
 }
 
@@ -166,10 +169,17 @@ pub async fn enroll(
         .await?
         // Used up or expired between the read and the write.
         .ok_or(ApiError::InvalidCode)?;
+    let mode = state
+        .storage
+        .dataset(device.dataset)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("dataset".into()))?
+        .mode;
     Ok((
         StatusCode::CREATED,
         Json(EnrolledDevice {
             device,
+            mode,
             token: token.expose().to_owned(),
         }),
     ))

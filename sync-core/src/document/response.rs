@@ -304,6 +304,11 @@ pub fn form_ref(doc: &AutoCommit) -> Result<(String, i64)> {
     Ok((root.string("form")?.to_owned(), root.int("form_version")?))
 }
 
+/// Whether a response is a draft or submitted, read without its form.
+pub fn status(doc: &AutoCommit) -> Result<ResponseStatus> {
+    parse_status(Fields::of(doc, &ROOT).string("status")?)
+}
+
 /// Reads and fully checks a response against its form.
 pub fn read(doc: &AutoCommit, form: &Form) -> Result<ResponseView> {
     let root = Fields::of(doc, &ROOT);

@@ -211,6 +211,120 @@ fn a_withdrawn_response_is_deleted_and_its_withdrawal_kept_until_sent() {
     assert!(loaded.withdrawals().is_empty(), "nothing to tell the server");
 }
 
+/// A response's entry as a file saved before would carry it: all its changes, its heads.
+fn whole_entry(engine: &mut ClientEngine, id: Uuid) -> DocEntry {
+    let doc = engine.document_mut(id).expect("doc");
+    let changes = doc
+        .get_changes(&[])
+        .into_iter()
+        .map(|mut c| c.bytes().into_owned())
+        .collect();
+    DocEntry::new(id, DocKind::Response, &doc.get_heads(), changes)
+}
+
+#[test]
+fn delete_after_send_keeps_only_a_count_of_confirmed_submitted_responses() {
+    let mut engine = engine_with_form();
+    assert_eq!(engine.delete_after_send(), None, "a client chooses");
+    engine.set_delete_after_send(true);
+    // Seeds 1 and 2 are submitted, 3 is a draft.
+    let ids: Vec<Uuid> = (1..=3)
+        .map(|i| {
+            engine
+                .create_response("outreach", &new_response_edit(i))
+                .expect("create")
+        })
+        .collect();
+    let saved_before = whole_entry(&mut engine, ids[0]);
+    let request = engine.build_request(usize::MAX);
+    // Nothing goes before the server confirms it.
+    assert_eq!(engine.document_ids(DocKind::Response).len(), 3);
+    let mut reply = accept_all(&request);
+    // The server refused the second one: it stays for the worker to see.
+    reply.rejected.push(Rejection {
+        id: ids[1],
+        code: "invalid".into(),
+        message: "refused".into(),
+    });
+    engine.apply_response(&reply).expect("apply");
+    assert_eq!(engine.document_ids(DocKind::Response), {
+        let mut kept = vec![ids[1], ids[2]];
+        kept.sort();
+        kept
+    });
+    assert!(matches!(engine.response(ids[0]), Err(Error::UnknownDocument(_))));
+    assert_eq!(engine.sent_count(), 1);
+    assert!(engine.was_sent(ids[0]));
+    let next = engine.build_request(usize::MAX);
+    assert!(
+        next.docs.iter().all(|d| d.id != ids[0]),
+        "not even mentioned again"
+    );
+
+    // The state keeps the setting and the ids, never the content.
+    let mut loaded = ClientEngine::load(&engine.save()).expect("load");
+    assert_eq!(loaded.delete_after_send(), Some(true));
+    assert_eq!(loaded.sent_count(), 1);
+
+    // A copy saved before (a backup file merged back as a reply) stays deleted.
+    loaded
+        .apply_response(&answer(next.epoch, vec![saved_before]))
+        .expect("apply");
+    assert!(
+        loaded
+            .document_ids(DocKind::Response)
+            .iter()
+            .all(|id| *id != ids[0])
+    );
+    assert_eq!(loaded.sent_count(), 1);
+
+    // Withdrawn after its content went: the id is all the server needs.
+    loaded.withdraw(ids[0]).expect("withdraw a sent response");
+    assert_eq!(loaded.withdrawals(), &[ids[0]]);
+    assert_eq!(loaded.sent_count(), 0);
+
+    // A reset starts the count over.
+    let mut reset = answer(next.epoch + 1, Vec::new());
+    reset.reset = true;
+    engine.apply_response(&reset).expect("reset");
+    assert_eq!(engine.sent_count(), 0);
+}
+
+#[test]
+fn turning_delete_after_send_on_deletes_what_was_sent_and_off_keeps_what_comes() {
+    let mut engine = engine_with_form();
+    engine.set_delete_after_send(false);
+    let first = engine
+        .create_response("outreach", &new_response_edit(1))
+        .expect("create");
+    let request = engine.build_request(usize::MAX);
+    engine.apply_response(&accept_all(&request)).expect("apply");
+    assert_eq!(
+        engine.document_ids(DocKind::Response),
+        vec![first],
+        "kept while off"
+    );
+    assert_eq!(engine.sent_count(), 0);
+
+    // An edit not yet confirmed keeps a response, even when the setting goes on.
+    let second = engine
+        .create_response("outreach", &new_response_edit(2))
+        .expect("create");
+    engine.set_delete_after_send(true);
+    assert_eq!(engine.document_ids(DocKind::Response), vec![second]);
+    assert_eq!(engine.sent_count(), 1);
+
+    engine.set_delete_after_send(false);
+    let request = engine.build_request(usize::MAX);
+    engine.apply_response(&accept_all(&request)).expect("apply");
+    assert_eq!(
+        engine.document_ids(DocKind::Response),
+        vec![second],
+        "kept once off again"
+    );
+    assert_eq!(engine.sent_count(), 1);
+}
+
 #[test]
 fn rejected_documents_wait_for_a_fix() {
     let mut engine = engine_with_form();

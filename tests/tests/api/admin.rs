@@ -54,6 +54,14 @@ async fn enrollment_codes_are_single_use_and_typo_tolerant(backend: Backend) {
     assert_eq!(device.engine.dataset(), dataset);
     let again = api.post_json("/v1/enroll", None, &json!({ "code": code })).await;
     assert_eq!((again.status, again.error_code().as_str()), (401, "invalid_code"));
+    // The answer names the dataset's mode: phones delete what they sent by default when live.
+    let demo = api.create_dataset(&admin, "training", "demo").await;
+    for (dataset, mode) in [(dataset, "live"), (demo, "demo")] {
+        let code = api.enrollment_code(&admin, dataset, 1).await;
+        let reply = api.post_json("/v1/enroll", None, &json!({ "code": code })).await;
+        assert_eq!(reply.status, 201);
+        assert_eq!(reply.json()["mode"], mode);
+    }
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use crate::http::Server;
 use crate::state::{Device, DeviceToken, State, StateFile};
 use crate::{Error, Result, admin};
 
-pub fn run(file: &StateFile, server: &str, code: &str) -> Result<()> {
+pub fn run(file: &StateFile, server: &str, code: &str, keep_sent: bool) -> Result<()> {
     // Checked before the code is spent: a code may enroll only a few devices.
     if file.exists() {
         return Err(Error::AlreadyEnrolled(file.path().to_owned()));
@@ -29,6 +29,10 @@ pub fn run(file: &StateFile, server: &str, code: &str) -> Result<()> {
         },
         engine: ClientEngine::new(enrolled.dataset, enrolled.epoch),
     };
+    // A demo dataset's trainees look back at their practice; anything else (a server too old
+    // to say) is treated as live, where a phone that holds less puts fewer people at risk.
+    let demo = enrolled.mode.as_deref() == Some("demo");
+    state.engine.set_delete_after_send(!demo && !keep_sent);
     // Saved before anything else can fail: the code is spent, the token must not be lost.
     file.save(&mut state)?;
     println!(
@@ -37,6 +41,11 @@ pub fn run(file: &StateFile, server: &str, code: &str) -> Result<()> {
         enrolled.dataset,
         file.path().display()
     );
+    if state.engine.delete_after_send() == Some(true) {
+        println!(
+            "Submitted responses are deleted from this device once the server has them (`survey delete-after-send off` keeps them)."
+        );
+    }
     match sync_and_save(file, &server, &mut state) {
         Ok(_) => {
             let forms = state.engine.forms();

@@ -12,7 +12,7 @@ mod sync;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, SiteCommand};
+use crate::cli::{Cli, Command, OnOff, SiteCommand};
 use crate::state::StateFile;
 use crate::{Error, Result, loadtest};
 
@@ -21,13 +21,18 @@ pub fn run(cli: Cli) -> Result<()> {
     // Opened (and locked) only by the commands that use it: a load test has no state file.
     let file = || StateFile::open(&state_path(state.clone())?);
     match command {
-        Command::Enroll { server, code } => enroll::run(&file()?, &server, &code),
+        Command::Enroll {
+            server,
+            code,
+            keep_sent,
+        } => enroll::run(&file()?, &server, &code, keep_sent),
         Command::Renew { code } => renew::run(&file()?, &code),
         Command::Forms { form } => forms::run(&file()?, form.as_deref()),
         Command::Collect { form, answers } => collect::run(&file()?, &form, &answers),
         Command::Edit { response, answers } => responses::edit(&file()?, response, &answers),
         Command::Withdraw { response } => responses::withdraw(&file()?, response),
         Command::Responses => responses::list(&file()?),
+        Command::DeleteAfterSend { setting } => responses::delete_after_send(&file()?, setting == OnOff::On),
         Command::Tally { site, metric, by } => sites::tally(&file()?, &site, &metric, by),
         Command::Site(SiteCommand::Add { code, name }) => sites::add(&file()?, &code, &name),
         Command::Site(SiteCommand::List) => sites::list(&file()?),

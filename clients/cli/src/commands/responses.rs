@@ -16,6 +16,10 @@ pub fn list(file: &StateFile) -> Result<()> {
     if ids.is_empty() {
         println!("No responses on this device.");
     }
+    let sent = state.engine.sent_count();
+    if sent > 0 {
+        println!("{sent} sent and deleted from this device.");
+    }
     for id in ids {
         match state.engine.response(id) {
             Ok(view) => println!(
@@ -56,12 +60,28 @@ pub fn edit(file: &StateFile, id: Uuid, answers: &Path) -> Result<()> {
     Ok(())
 }
 
+pub fn delete_after_send(file: &StateFile, on: bool) -> Result<()> {
+    let mut state = file.load()?;
+    let before = state.engine.sent_count();
+    state.engine.set_delete_after_send(on);
+    file.save(&mut state)?;
+    if on {
+        let deleted = state.engine.sent_count() - before;
+        println!(
+            "Submitted responses are deleted from this device once the server has them; {deleted} already sent were deleted now."
+        );
+    } else {
+        println!("Submitted responses stay on this device after they are sent.");
+    }
+    Ok(())
+}
+
 /// Deletes the response here and saves that first, so it is gone from the phone whatever the
 /// network does; then tells the server, or leaves that to the next sync when it is out of
 /// reach.
 pub fn withdraw(file: &StateFile, id: Uuid) -> Result<()> {
     let mut state = file.load()?;
-    if !state.engine.document_ids(DocKind::Response).contains(&id) {
+    if !state.engine.document_ids(DocKind::Response).contains(&id) && !state.engine.was_sent(id) {
         return Err(Error::UnknownResponse(id));
     }
     state.engine.withdraw(id).map_err(Error::Refused)?;

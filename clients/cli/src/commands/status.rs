@@ -20,6 +20,8 @@ pub fn run(file: &StateFile, as_json: bool) -> Result<()> {
             "epoch": engine.epoch(),
             "pending": pending,
             "responses": responses,
+            "sent_and_deleted": engine.sent_count(),
+            "delete_after_send": engine.delete_after_send(),
             "sites": sites,
             "forms": forms,
             "last_sync": device.last_sync,
@@ -34,6 +36,12 @@ pub fn run(file: &StateFile, as_json: bool) -> Result<()> {
     println!("dataset:    {} (epoch {})", engine.dataset(), engine.epoch());
     println!("on device:  {responses} responses, {sites} sites, {forms} forms");
     println!("to sync:    {pending} document{}", super::plural(pending));
+    let sent = engine.sent_count();
+    match engine.delete_after_send() {
+        Some(true) => println!("sent:       {sent} deleted from this device after sending"),
+        Some(false) => println!("sent:       kept on this device ({sent} deleted before)"),
+        None => println!("sent:       kept on this device (`survey delete-after-send on` deletes them)"),
+    }
     println!(
         "last sync:  {}",
         device.last_sync.map_or_else(|| "never".to_owned(), utc)

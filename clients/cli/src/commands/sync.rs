@@ -11,6 +11,7 @@ pub fn run(file: &StateFile) -> Result<()> {
     let mut state = file.load()?;
     let server = Server::new(&state.device.server)?;
     let pending_before = state.engine.pending_count();
+    let sent_before = state.engine.sent_count();
     let outcome = sync_and_save(file, &server, &mut state)?;
     if outcome.reset {
         println!(
@@ -26,6 +27,14 @@ pub fn run(file: &StateFile) -> Result<()> {
         outcome.rounds.len(),
         super::plural(outcome.rounds.len()),
     );
+    let deleted = state.engine.sent_count().saturating_sub(sent_before);
+    if deleted > 0 {
+        println!(
+            "{deleted} submitted response{} the server confirmed {} deleted from this device.",
+            super::plural(deleted),
+            if deleted == 1 { "was" } else { "were" }
+        );
+    }
     if outcome.withdrawn > 0 {
         println!(
             "The server was told of {} withdrawn response{}.",

@@ -28,10 +28,12 @@ fn saved_id(stdout: &str) -> Uuid {
     Uuid::parse_str(word).unwrap_or_else(|_| panic!("no id in {stdout:?}"))
 }
 
+/// An enrolled device that keeps what it sent, as the tests that look at sent responses need
+/// (`sent.rs` tests deleting them).
 pub fn enrolled(server: &TestServer, code: &str) -> Device {
     let device = Device::new();
     device
-        .run(&["enroll", "--server", &server.url, "--code", code])
+        .run(&["enroll", "--server", &server.url, "--code", code, "--keep-sent"])
         .ok();
     device
 }

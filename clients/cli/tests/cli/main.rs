@@ -5,5 +5,6 @@ mod busy_site;
 mod end_to_end;
 mod failures;
 mod loadtest;
+mod sent;
 mod support;
 mod withdrawn;
