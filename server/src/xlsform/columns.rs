@@ -42,7 +42,7 @@ pub fn split_header(header: &str) -> Result<Header, String> {
         Some((base, rest)) => (base, Some(rest.trim_start_matches(':').trim())),
         None => (header, None),
     };
-    let base = base.trim().split_whitespace().collect::<Vec<_>>().join("_");
+    let base = base.split_whitespace().collect::<Vec<_>>().join("_");
     let language = match language {
         None => None,
         Some(raw) => Some(language_tag(raw)?),
@@ -67,18 +67,32 @@ pub fn language_tag(raw: &str) -> Result<String, String> {
         })
 }
 
-/// Every language a sheet's headers name, in column order.
-pub fn languages(columns: &BTreeMap<u32, String>, into: &mut Vec<String>) {
+/// The columns whose language makes a form's languages; `media::image::English` or
+/// `constraint_message::English` add none.
+pub const TRANSLATED: &[&str] = &["label", "hint"];
+
+/// Every language a sheet's label and hint headers name, in column order; a header whose
+/// language cannot be read is returned with why.
+pub fn languages(columns: &BTreeMap<u32, String>, into: &mut Vec<String>) -> Vec<(String, String)> {
+    let mut unreadable = Vec::new();
     for header in columns.values() {
-        if let Ok(Header {
-            language: Some(language),
-            ..
-        }) = split_header(header)
-            && !into.contains(&language)
-        {
-            into.push(language);
+        let Some((base, _)) = header.split_once(':') else {
+            continue;
+        };
+        let base = base.split_whitespace().collect::<Vec<_>>().join("_");
+        if !TRANSLATED.contains(&base.as_str()) {
+            continue;
+        }
+        match split_header(header) {
+            Ok(Header {
+                language: Some(language),
+                ..
+            }) if !into.contains(&language) => into.push(language),
+            Ok(_) => {}
+            Err(why) => unreadable.push((header.clone(), why)),
         }
     }
+    unreadable
 }
 
 /// One text of a row in each language it is written in.
@@ -93,7 +107,7 @@ impl Texts {
     /// The texts of `base` (`label`, `hint`) in `row`; an unreadable cell gives its column.
     pub fn of(row: &Row, base: &str) -> Result<Texts, (String, &'static str)> {
         let mut texts = Texts::default();
-        for (header, _) in &row.cells {
+        for header in row.cells.keys() {
             let Ok(split) = split_header(header) else {
                 continue;
             };

@@ -125,7 +125,7 @@ pub fn convert(mut book: Workbook, defaults: &Defaults) -> Result<Imported, Impo
     converter.read_choices(&choices);
     converter.read_survey(&survey);
     let form = converter.assemble(settings_row);
-    converter.finish(form)
+    converter.finish(&form)
 }
 
 impl Converter<'_> {
@@ -191,14 +191,15 @@ impl Converter<'_> {
     /// in a named language, the first one; other languages become translations.
     fn read_languages(&mut self, survey: &Sheet, choices: &Sheet, settings: Option<&Row>) {
         for sheet in [survey, choices] {
-            for header in sheet.columns.values() {
-                if let Some((_, raw)) = header.split_once(':')
-                    && let Err(message) = language_tag(raw.trim_start_matches(':'))
-                {
-                    self.problem("bad_language", &sheet.name, Some(1), Some(header), message);
-                }
+            for (header, message) in languages(&sheet.columns, &mut self.languages) {
+                self.problem(
+                    "bad_language",
+                    &sheet.name,
+                    Some(sheet.header_row),
+                    Some(&header),
+                    message,
+                );
             }
-            languages(&sheet.columns, &mut self.languages);
         }
         let declared = settings.and_then(|row| self.text("settings", row, "default_language"));
         self.default_language = match declared {
@@ -753,7 +754,7 @@ impl Converter<'_> {
 
     /// Checks what needs the whole form (rules, identifying texts), then lets sync-core check
     /// the form as it checks every published one.
-    fn finish(mut self, form: Form) -> Result<Imported, ImportError> {
+    fn finish(mut self, form: &Form) -> Result<Imported, ImportError> {
         let mut earlier: Vec<&str> = Vec::new();
         let mut found = Vec::new();
         for &(item, row) in &self.items {
@@ -773,7 +774,7 @@ impl Converter<'_> {
                 found.push(("identifying_question", row, None, message));
             }
             if let Some(rule) = rule
-                && let Err(problem) = Expr::parse(rule).and_then(|expr| expr.check(&form, &earlier))
+                && let Err(problem) = Expr::parse(rule).and_then(|expr| expr.check(form, &earlier))
             {
                 found.push((
                     "bad_expression",
@@ -790,7 +791,7 @@ impl Converter<'_> {
             self.problem(code, "survey", Some(row), column, message);
         }
         if self.problems.is_empty() {
-            let value = serde_json::to_value(&form).map_err(|e| ImportError::NotWorkbook(e.to_string()))?;
+            let value = serde_json::to_value(form).map_err(|e| ImportError::NotWorkbook(e.to_string()))?;
             match Form::from_value(value) {
                 Ok(form) => {
                     return Ok(Imported {

@@ -613,6 +613,25 @@ fn a_decompression_bomb_is_refused_with_memory_bounded() {
     assert!(grew < 64 * 1024, "peak memory grew by {grew} KiB");
 }
 
+/// Empty shared strings are five bytes each in the archive and a String each in memory.
+#[test]
+fn a_flood_of_shared_strings_is_refused() {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("xl/sharedStrings.xml", options).expect("start");
+    zip.write_all(
+        br#"<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">"#,
+    )
+    .expect("write");
+    zip.write_all(&b"<si/>".repeat(300_000)).expect("write");
+    let flood = zip.finish().expect("finish").into_inner();
+    let result = convert(&flood, &defaults());
+    assert!(
+        matches!(result, Err(ImportError::TooLarge { what, .. }) if what.contains("shared strings")),
+        "{result:?}"
+    );
+}
+
 /// Two cells far apart make a dense reader fill in seventeen billion; a sparse one reads two.
 #[test]
 fn a_sheet_spanning_every_row_and_column_is_read_sparsely() {

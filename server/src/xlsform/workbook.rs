@@ -20,6 +20,9 @@ pub const MAX_INFLATED_BYTES: u64 = 32 << 20;
 const MAX_ENTRIES: usize = 500;
 /// Non-empty cells read over all sheets: a form of 500 questions in 40 columns is 20 000.
 pub const MAX_CELLS: usize = 100_000;
+/// Shared strings and cell formats, each read into memory whole by calamine: an empty `<si/>`
+/// is 5 bytes of XML and a few dozen in memory, so their number is bounded like cells'.
+const MAX_ELEMENTS: u64 = 200_000;
 /// Longer than any consent text.
 const MAX_CELL_CHARS: usize = 10_000;
 
@@ -39,6 +42,8 @@ pub struct Sheet {
     pub name: String,
     /// Header names by column index.
     pub columns: BTreeMap<u32, String>,
+    /// The 1-based row the headers are on: the first with anything in it.
+    pub header_row: u32,
     pub rows: Vec<Row>,
 }
 
@@ -110,14 +115,49 @@ fn check_inflated_size(bytes: &[u8]) -> Result<(), ImportError> {
         let entry = archive
             .by_index(index)
             .map_err(|e| not_a_workbook(&format!("unreadable zip entry: {e}")))?;
-        let read = std::io::copy(&mut entry.take(budget + 1), &mut std::io::sink())
+        let mut counter = ElementCounter::default();
+        let read = std::io::copy(&mut entry.take(budget + 1), &mut counter)
             .map_err(|e| not_a_workbook(&format!("unreadable zip entry: {e}")))?;
+        if counter.elements > MAX_ELEMENTS {
+            return Err(ImportError::TooLarge {
+                what: "the number of shared strings or cell formats",
+                limit: MAX_ELEMENTS,
+            });
+        }
         budget = budget.checked_sub(read).ok_or(ImportError::TooLarge {
             what: "the workbook, inflated",
             limit: MAX_INFLATED_BYTES,
         })?;
     }
     Ok(())
+}
+
+/// Counts the `<si` (shared string) and `<xf` (cell format) tags going through it, which
+/// calamine keeps in memory one by one, across the boundaries of the chunks it is given.
+#[derive(Default)]
+struct ElementCounter {
+    elements: u64,
+    tail: [u8; 2],
+}
+
+impl std::io::Write for ElementCounter {
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<usize> {
+        let mut joined = Vec::with_capacity(chunk.len() + 2);
+        joined.extend_from_slice(&self.tail);
+        joined.extend_from_slice(chunk);
+        self.elements += joined
+            .windows(3)
+            .filter(|w| w[0] == b'<' && ((w[1] == b's' && w[2] == b'i') || (w[1] == b'x' && w[2] == b'f')))
+            .count() as u64;
+        if let [.., a, b] = joined.as_slice() {
+            self.tail = [*a, *b];
+        }
+        Ok(chunk.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn read_sheet(xlsx: &mut Xlsx<Cursor<&[u8]>>, name: &str, cells: &mut usize) -> Result<Sheet, ImportError> {
@@ -152,6 +192,7 @@ fn read_sheet(xlsx: &mut Xlsx<Cursor<&[u8]>>, name: &str, cells: &mut usize) -> 
         // The first row with anything in it names the columns.
         if header_row.is_none_or(|header| header == row) {
             header_row = Some(row);
+            sheet.header_row = row.saturating_add(1);
             if let Cell::Text(header) = cell {
                 sheet.columns.insert(column, header.to_lowercase());
             }
