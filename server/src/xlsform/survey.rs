@@ -8,7 +8,7 @@ use sync_core::{
     identifying_request,
 };
 
-use super::columns::{Texts, language_tag, languages};
+use super::columns::{Texts, language_tag, languages, split_header};
 use super::workbook::{Row, Sheet, Workbook};
 use super::{Defaults, Dropped, ImportError, Imported, Note, Problem, Report};
 
@@ -428,6 +428,14 @@ impl Converter<'_> {
             self.problem("identifying_question", sheet, at, Some("type"), message);
             return;
         }
+        // Before anything else is said of the row: a `decimal` asking "Your phone number?"
+        // is refused for what it asks, not for its type.
+        if let Some(what) = identifying_request(&row_texts(row)) {
+            let message =
+                format!("the row asks for {what}; this platform never collects identifying information");
+            self.problem("identifying_question", sheet, at, None, message);
+            return;
+        }
         let Some(shape) = self.shape(sheet, row, kind) else {
             return;
         };
@@ -830,6 +838,21 @@ impl Converter<'_> {
         };
         self.names.get(id).copied()
     }
+}
+
+/// A row's name, labels and hints in every language, as the identifying checks read a
+/// question.
+fn row_texts(row: &Row) -> serde_json::Value {
+    let texts: Vec<&str> = row
+        .cells
+        .keys()
+        .filter(|header| {
+            let base = split_header(header).map(|h| h.base).unwrap_or_default();
+            ["name", "label", "hint"].contains(&base.as_str())
+        })
+        .filter_map(|header| row.text(header).ok().flatten())
+        .collect();
+    serde_json::json!({ "texts": texts })
 }
 
 /// XLSForm writes the answer being checked as `.`; the expression language names it.

@@ -282,6 +282,22 @@ fn location_media_and_contact_types_are_refused_by_row() {
     let rows: Vec<_> = problems.iter().map(|p| (p.code, p.row)).collect();
     let expected: Vec<_> = (3..=11).map(|r| ("identifying_question", Some(r))).collect();
     assert_eq!(rows, expected);
+
+    // Whatever the type, a row asking for contact details is refused for that first.
+    let problems = refused(&survey(&[
+        &["type", "name", "label", "label::Español (es)"],
+        &["decimal", "reach", "Your phone number?"],
+        &["select_one nowhere", "again", "Again", "Su número de teléfono"],
+        &["calculate", "respondent_name", ""],
+    ]));
+    assert_eq!(
+        at(&problems),
+        [
+            ("identifying_question", Some(2), None),
+            ("identifying_question", Some(3), None),
+            ("identifying_question", Some(4), None),
+        ]
+    );
 }
 
 #[test]
