@@ -368,14 +368,13 @@ impl Converter<'_> {
 
     /// The row's name, checked as an id and for uniqueness.
     fn name(&mut self, sheet: &str, row: &Row) -> Option<String> {
+        // An unreadable cell is reported as such, not again as a missing name.
+        let readable = row.text("name").is_ok();
         let Some(name) = self.text(sheet, row, "name") else {
-            self.problem(
-                "bad_name",
-                sheet,
-                Some(row.number),
-                Some("name"),
-                "the row has no name".into(),
-            );
+            if readable {
+                let message = "the row has no name".to_owned();
+                self.problem("bad_name", sheet, Some(row.number), Some("name"), message);
+            }
             return None;
         };
         if let Err(e) = check_identifier("name", name) {
