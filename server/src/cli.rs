@@ -1,5 +1,5 @@
 //! The command line (DESIGN section 4): `serve`, `token create|list|revoke`, `migrate`,
-//! `demo reset`, `bench-ingest`.
+//! `demo reset`, `form import`, `bench-ingest`.
 
 use std::future::Future;
 use std::io::Write as _;
@@ -38,6 +38,9 @@ pub enum Command {
     /// Manage demo datasets.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Manage forms.
+    #[command(subcommand)]
+    Form(FormCommand),
     /// Measure ingest without HTTP: the load test's workload through the sync step and the
     /// storage layer in this process.
     BenchIngest(crate::bench_ingest::BenchIngestArgs),
@@ -53,6 +56,25 @@ pub enum DemoCommand {
         seed: u64,
         #[arg(long, default_value_t = 2_000)]
         responses: u64,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FormCommand {
+    /// Publish an XLSForm workbook (.xlsx) as a new form version, and print what the import
+    /// dropped; a refused workbook prints every problem with its sheet and row.
+    Import {
+        #[arg(long)]
+        dataset: Uuid,
+        /// Where the form is used, comma-separated; else the settings sheet's `areas` column.
+        #[arg(long, value_delimiter = ',')]
+        areas: Vec<String>,
+        /// Used when the settings sheet has no `form_id` [default: the file's name].
+        #[arg(long)]
+        form_id: Option<String>,
+        file: PathBuf,
         #[command(flatten)]
         database: DatabaseArg,
     },
@@ -187,6 +209,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             responses,
             database,
         }) => demo_reset_command(&database.database, dataset, seed, responses).await,
+        Command::Form(command) => form_command(command).await,
         Command::BenchIngest(args) => crate::bench_ingest::run(args).await,
         Command::Token(command) => token_command(command).await,
     }
@@ -246,6 +269,81 @@ async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
             storage.revoke_token(id, retention::today(), &audit).await?;
             println!("revoked token {id} ({}, {:?})", token.role.as_str(), token.name);
         }
+    }
+    Ok(())
+}
+
+async fn form_command(command: FormCommand) -> anyhow::Result<()> {
+    let FormCommand::Import {
+        dataset,
+        areas,
+        form_id,
+        file,
+        database,
+    } = command;
+    let size = std::fs::metadata(&file)?.len();
+    if size > crate::xlsform::MAX_WORKBOOK_BYTES as u64 {
+        anyhow::bail!(
+            "{} is {size} bytes; a workbook may have {} at most",
+            file.display(),
+            crate::xlsform::MAX_WORKBOOK_BYTES
+        );
+    }
+    let bytes = std::fs::read(&file)?;
+    let defaults = crate::xlsform::Defaults {
+        form_id: form_id.or_else(|| {
+            let stem = file.file_stem()?.to_str()?.to_lowercase();
+            sync_core::check_identifier("form id", &stem).ok().map(|()| stem)
+        }),
+        areas,
+    };
+    let imported = match crate::xlsform::convert(&bytes, &defaults) {
+        Ok(imported) => imported,
+        Err(refusal) => {
+            for problem in refusal.problems() {
+                let row = problem.row.map_or_else(String::new, |r| format!(" row {r}"));
+                let column = problem
+                    .column
+                    .as_ref()
+                    .map_or_else(String::new, |c| format!(" column {c}"));
+                eprintln!(
+                    "{}{row}{column}: {} ({})",
+                    problem.sheet, problem.message, problem.code
+                );
+            }
+            anyhow::bail!("{} was not imported: {refusal}", file.display());
+        }
+    };
+    let state = AppState::new(
+        storage::connect(&database.database).await?,
+        SyncSettings::default(),
+    );
+    crate::handlers::forms::ensure_dataset(&state, dataset)
+        .await
+        .map_err(|_| anyhow::anyhow!("there is no dataset {dataset}"))?;
+    let definition = serde_json::to_value(&imported.form)?;
+    let audit = command_line("publish_form".into(), Some(dataset));
+    let form = crate::handlers::forms::publish_definition(&state, dataset, &definition, &audit).await?;
+    println!(
+        "published form {} version {}: {} questions in {} sections",
+        form.id,
+        form.version,
+        form.questions.len(),
+        form.sections.len()
+    );
+    for dropped in &imported.report.dropped {
+        println!(
+            "dropped {} row {}: {} {:?}: {}",
+            dropped.sheet, dropped.row, dropped.kind, dropped.name, dropped.reason
+        );
+    }
+    for note in &imported.report.notes {
+        let row = note.row.map_or_else(String::new, |r| format!(" row {r}"));
+        let column = note
+            .column
+            .as_ref()
+            .map_or_else(String::new, |c| format!(" column {c}"));
+        println!("note {}{row}{column}: {}", note.sheet, note.message);
     }
     Ok(())
 }

@@ -36,6 +36,9 @@ pub enum ApiError {
     QueryBudget(i64),
     #[error(transparent)]
     Core(#[from] sync_core::Error),
+    /// An XLSForm workbook that did not convert, with every problem found in it.
+    #[error(transparent)]
+    Import(#[from] crate::xlsform::ImportError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migrations: {0}")]
@@ -50,6 +53,8 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 struct ErrorBody<'a> {
     error: &'a str,
     message: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    problems: &'a [crate::xlsform::Problem],
 }
 
 impl ApiError {
@@ -76,6 +81,8 @@ impl ApiError {
             ApiError::QueryBudget(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Core(e) if e.code() == "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Core(_) => StatusCode::BAD_REQUEST,
+            ApiError::Import(crate::xlsform::ImportError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Import(_) => StatusCode::BAD_REQUEST,
             ApiError::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Migrate(_) | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -97,6 +104,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::QueryBudget(_) => "query_budget",
             ApiError::Core(e) => e.code(),
+            ApiError::Import(e) => e.code(),
             ApiError::Database(sqlx::Error::PoolTimedOut) => "unavailable",
             ApiError::Database(_) | ApiError::Migrate(_) | ApiError::Internal(_) => "internal",
         }
@@ -112,9 +120,14 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
+        let problems = match &self {
+            ApiError::Import(e) => e.problems(),
+            _ => &[],
+        };
         let body = ErrorBody {
             error: self.code(),
             message,
+            problems,
         };
         let mut response = (status, Json(body)).into_response();
         if let ApiError::TooManyAttempts { retry_after } = self {

@@ -35,6 +35,7 @@ pub mod tallies;
 pub mod telemetry;
 pub mod token_expiry;
 pub mod usage;
+pub mod xlsform;
 
 pub use error::{ApiError, Result};
 pub use router::{AppState, app};

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::handlers::forms::XLSX;
 use crate::sync::CBOR;
 
 /// Every operation: method, path, roles allowed (empty: no token), summary.
@@ -50,7 +51,7 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "post",
         "/v1/datasets/{id}/forms",
         &["admin"],
-        "Publish a new form version",
+        "Publish a new form version: form JSON, or an XLSForm workbook (Content-Type: the .xlsx media type; ?areas=a,b&form_id when the settings sheet has none) answered with { form, report }; a refused workbook's error lists every problem with its sheet, row and column",
     ),
     (
         "get",
@@ -212,6 +213,11 @@ pub fn document() -> Value {
             let required = !path.ends_with("/revoke");
             operation["requestBody"] = json!({ "required": required, "content": { "application/json": { "schema": { "type": "object" } } } });
         }
+        if *method == "post" && path.ends_with("/forms") {
+            operation["requestBody"]["content"][XLSX] = json!({ "schema": { "type": "string", "format": "binary", "description": "an XLSForm workbook, 2 MiB at most" } });
+            operation["responses"]["201"] =
+                json!({ "description": "Published: the form JSON, or for a workbook { form, report }" });
+        }
         let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
         entry[*method] = operation;
     }
@@ -222,7 +228,10 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
             "schemas": {
-                "Error": { "type": "object", "required": ["error", "message"], "properties": { "error": { "type": "string" }, "message": { "type": "string" } } },
+                "Error": { "type": "object", "required": ["error", "message"], "properties": {
+                    "error": { "type": "string" }, "message": { "type": "string" },
+                    "problems": { "type": "array", "description": "a refused XLSForm workbook: every problem", "items": { "type": "object", "properties": {
+                        "code": { "type": "string" }, "sheet": { "type": "string" }, "row": { "type": "integer" }, "column": { "type": "string" }, "message": { "type": "string" } } } } } },
                 "DocEntry": { "type": "object", "properties": {
                     "id": { "type": "string", "format": "uuid" },
                     "kind": { "enum": ["response", "site", "form"] },

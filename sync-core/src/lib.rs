@@ -37,7 +37,10 @@ pub use document::{
 };
 pub use engine::{ClientEngine, LocalRejection, WITHDRAWN};
 pub use error::{Error, Result};
-pub use form::{Choice, Form, Question, QuestionKind, Score, ScoreMethod};
+pub use form::{
+    Choice, Compare, Expr, Form, Question, QuestionKind, Score, ScoreMethod, Section, Translation,
+    identifying_request,
+};
 pub use identifier::check_identifier;
 pub use merge::{LoadedDocument, MergeOutcome, MergedDocument, merge_incoming, merge_into};
 pub use protocol::{

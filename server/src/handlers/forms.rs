@@ -1,35 +1,90 @@
 use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
-use serde_json::Value;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
 use sync_core::{Form, form_doc};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::extract::{DatasetId, JsonBody};
+use crate::extract::DatasetId;
 use crate::router::AppState;
 use crate::storage::{AuditEntry, NewDocument, PublishedForm, Role, heads_bytes};
+use crate::xlsform::{self, Defaults};
 use crate::{ApiError, Result};
 
-/// Publishes a new version of a form. The definition is checked by sync-core (a form that asks
-/// for identifying information is refused) and stored as published; devices receive it as a
-/// form document through sync.
+/// The media type of an `.xlsx` workbook, as Excel and browsers send it.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// What an XLSForm import may add to the workbook: `?areas=north,south&form_id=outreach`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    areas: Option<String>,
+    form_id: Option<String>,
+}
+
+/// Publishes a new version of a form, written as JSON or as an XLSForm workbook. The definition
+/// is checked by sync-core (a form that asks for identifying information is refused) and stored
+/// as published; devices receive it as a form document through sync.
 pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,
     DatasetId(dataset): DatasetId,
-    JsonBody(definition): JsonBody<Value>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>)> {
     caller.require(&[Role::Admin])?;
     caller.require_dataset(dataset)?;
     ensure_dataset(&state, dataset).await?;
-    publish_definition(
-        &state,
-        dataset,
-        &definition,
-        &caller.audit("publish_form", Some(dataset)),
-    )
-    .await?;
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::bad_request("bad_body", rejection.body_text()),
+    })?;
+    let media_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|essence| essence.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let audit = caller.audit("publish_form", Some(dataset));
+    if media_type == XLSX {
+        let query: ImportQuery = serde_urlencoded::from_str(query.as_deref().unwrap_or_default())
+            .map_err(|e| ApiError::bad_request("bad_query", format!("the query string is malformed: {e}")))?;
+        let defaults = Defaults {
+            form_id: query.form_id,
+            areas: query
+                .areas
+                .iter()
+                .flat_map(|areas| areas.split(','))
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+        // Inflating and reading a workbook is CPU work of up to a second for the largest.
+        let imported = tokio::task::spawn_blocking(move || xlsform::convert(&body, &defaults))
+            .await
+            .map_err(|e| ApiError::Internal(format!("the import stopped: {e}")))??;
+        let definition = serde_json::to_value(&imported.form)
+            .map_err(|e| ApiError::Internal(format!("an imported form: {e}")))?;
+        publish_definition(&state, dataset, &definition, &audit).await?;
+        return Ok((
+            StatusCode::CREATED,
+            Json(json!({ "form": definition, "report": imported.report })),
+        ));
+    }
+    if !(media_type == "application/json" || media_type.ends_with("+json")) {
+        return Err(ApiError::UnsupportedMediaType(
+            "application/json, or an XLSForm workbook as application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ));
+    }
+    let axum::Json(definition) = axum::Json::<Value>::from_bytes(&body)?;
+    publish_definition(&state, dataset, &definition, &audit).await?;
     Ok((StatusCode::CREATED, Json(definition)))
 }
 

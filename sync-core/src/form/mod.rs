@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
-pub use expression::Expr;
+pub use expression::{Compare, Expr};
+pub use identifying::identifying_request;
 
 /// A published form definition. Forms are versioned: a new version is a new definition, and
 /// responses keep the version they were collected with.

@@ -313,3 +313,13 @@ fn reads_answers_from_json_and_scrubs_text() {
     assert!(crate::Answer::from_json(&form, "help", &json!("ngo")).is_err());
     assert!(crate::Answer::from_json(&form, "visit", &json!("2026-11-20T10:00:00Z")).is_err());
 }
+
+/// The example in `docs/forms.md` is a form this crate accepts, so the doc stays true.
+#[test]
+fn the_documented_example_form_is_valid() {
+    let doc = include_str!("../../../docs/forms.md");
+    let start = doc.find("```json\n").expect("a json example") + "```json\n".len();
+    let end = start + doc[start..].find("```").expect("its end");
+    let form = Form::from_json(&doc[start..end]).expect("the documented form");
+    assert_eq!(form.sections.len(), 2);
+}

@@ -31,3 +31,4 @@ mod sync_scenarios;
 mod tallies;
 mod tokens;
 mod withdrawal;
+mod xlsform;

@@ -43,21 +43,27 @@ pub(super) fn refuse_identifying_questions(form: &Value) -> Result<()> {
     // on the next page"), so both are read the way questions are.
     for question in items("questions").chain(items("sections")) {
         let id = question.get("id").and_then(Value::as_str).unwrap_or_default();
-        let refuse = |what| Error::IdentifyingQuestion {
-            question: id.chars().take(80).collect(),
-            what,
-        };
-        if let Some(kind) = question.get("type").and_then(Value::as_str) {
-            let kind = kind.to_ascii_lowercase();
-            if let Some(&(_, what)) = IDENTIFYING_TYPES.iter().find(|(k, _)| *k == kind) {
-                return Err(refuse(what));
-            }
-        }
-        if let Some(what) = asked_for(question, true) {
-            return Err(refuse(what));
+        if let Some(what) = identifying_request(question) {
+            return Err(Error::IdentifyingQuestion {
+                question: id.chars().take(80).collect(),
+                what,
+            });
         }
     }
     Ok(())
+}
+
+/// What one question or section, as form JSON, asks for, when it asks for identifying
+/// information: for callers that name every offending item (an XLSForm import lists each
+/// row), where publishing stops at the first.
+pub fn identifying_request(item: &Value) -> Option<&'static str> {
+    let kind = item
+        .get("type")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase);
+    kind.and_then(|kind| IDENTIFYING_TYPES.iter().find(|(k, _)| *k == kind))
+        .map(|&(_, what)| what)
+        .or_else(|| asked_for(item, true))
 }
 
 /// What a part of a question asks for, from every string in it. `alone` tells whether a
