@@ -22,6 +22,7 @@ mod extract;
 pub mod handlers;
 pub mod metrics;
 pub mod openapi;
+pub mod pause_points;
 pub mod qr;
 pub mod retention;
 pub mod router;

@@ -68,6 +68,9 @@ pub async fn reset_with_seed(
         .await
         .map_err(|e| ApiError::Internal(format!("demo generator: {e}")))?;
     state.aggregates.forget(dataset.id);
+    if written.is_ok() {
+        crate::pause_points::reached("reset-committed").await;
+    }
     written
 }
 

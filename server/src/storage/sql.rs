@@ -648,6 +648,7 @@ macro_rules! impl_storage {
                         _ => return Err($crate::ApiError::Internal("demo data reused an id or an actor".into())),
                     }
                     seeded += chunk.iter().filter(|w| w.kind == sync_core::DocKind::Response).count() as u64;
+                    $crate::pause_points::reached("reset-seeding").await;
                 }
                 audit_in(&mut tx, audit).await?;
                 tx.commit().await?;

@@ -183,6 +183,7 @@ pub async fn merge_and_store(
             // Everything answered already (reads, replays): no commit to wait for.
             return Ok(outcomes);
         }
+        crate::pause_points::reached("sync-merged").await;
         let committed = context.state.group_commit.submit(writes, context.epoch);
         let held = (attempt > 0).then_some(held);
         let (writes, outcome) = committed.await?;
