@@ -40,6 +40,8 @@ pub enum ApiError {
     Database(#[from] sqlx::Error),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the server took too long to answer")]
+    TimedOut,
     #[error("{0}")]
     Internal(String),
 }
@@ -76,7 +78,9 @@ impl ApiError {
             ApiError::QueryBudget(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Core(e) if e.code() == "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Core(_) => StatusCode::BAD_REQUEST,
-            ApiError::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Database(sqlx::Error::PoolTimedOut) | ApiError::TimedOut => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Database(_) | ApiError::Migrate(_) | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -97,7 +101,7 @@ impl ApiError {
             ApiError::TooManyAttempts { .. } => "too_many_attempts",
             ApiError::QueryBudget(_) => "query_budget",
             ApiError::Core(e) => e.code(),
-            ApiError::Database(sqlx::Error::PoolTimedOut) => "unavailable",
+            ApiError::Database(sqlx::Error::PoolTimedOut) | ApiError::TimedOut => "unavailable",
             ApiError::Database(_) | ApiError::Migrate(_) | ApiError::Internal(_) => "internal",
         }
     }
