@@ -261,8 +261,9 @@ async fn demo_reset_command(database: &str, dataset: Uuid, seed: u64, responses:
     let bar = tokio::spawn(demo::reset::show_progress(progress.clone(), responses));
     let outcome = demo::reset::reset_with_seed(&state, &target, seed, responses, &audit, progress).await;
     bar.abort();
+    // Dropped with its task; the bar leaves the cursor on the next line.
+    let _ = bar.await;
     let (epoch, written) = outcome?;
-    eprintln!();
     println!(
         "dataset {dataset}: epoch {epoch}, {written} responses in {:.1} s",
         started.elapsed().as_secs_f64()
