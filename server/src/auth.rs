@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for Caller {
                 ApiError::Unauthorized
             });
         };
-        if let Some(refusal) = TokenRefusal::of(&record, crate::handlers::unix_now()) {
+        if let Some(refusal) = TokenRefusal::of(&record, crate::clock::unix_now()) {
             return Err(ApiError::TokenRefused(refusal));
         }
         let today = crate::retention::today().to_string();

@@ -1,4 +1,4 @@
-//! The command line (DESIGN section 4): `serve`, `token create|list|revoke`, `migrate`,
+//! The command line (see `server/README.md`): `serve`, `token create|list|revoke`, `migrate`,
 //! `demo reset`, `bench-ingest`.
 
 use std::future::Future;

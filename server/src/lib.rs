@@ -1,4 +1,4 @@
-//! The survey platform's server: the v1 sync endpoint, the admin API and the command line,
+//! The survey platform's server: the sync endpoints, the admin API and the command line,
 //! over SQLite (default) or PostgreSQL.
 //!
 //! Layout: [`router`] holds the route table and middleware; `handlers` the JSON endpoints by
@@ -14,6 +14,7 @@ pub mod aggregates;
 pub mod auth;
 pub mod bench_ingest;
 pub mod cli;
+pub mod clock;
 pub mod demo;
 pub mod disclosure;
 pub mod enroll_attempts;

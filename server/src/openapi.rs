@@ -4,101 +4,102 @@
 
 use serde_json::{Value, json};
 
+use crate::storage::Role;
 use crate::sync::CBOR;
 
 /// Every operation: method, path, roles allowed (empty: no token), summary.
-pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
+pub const OPERATIONS: &[(&str, &str, &[Role], &str)] = &[
     ("get", "/healthz", &[], "Liveness"),
     ("get", "/openapi.json", &[], "This document"),
     (
         "post",
         "/v1/datasets",
-        &["admin"],
+        &[Role::Admin],
         "Create a dataset { name, mode: live|demo, k? }",
     ),
     (
         "get",
         "/v1/datasets",
-        &["admin", "analyst", "trainer"],
+        &[Role::Admin, Role::Analyst, Role::Trainer],
         "List datasets",
     ),
     (
         "delete",
         "/v1/datasets/{id}",
-        &["admin"],
+        &[Role::Admin],
         "Purge a dataset and everything in it (a live one: ?confirm=<its name>); its phones get 401 wiped",
     ),
     (
         "post",
         "/v1/datasets/{id}/forms",
-        &["admin"],
+        &[Role::Admin],
         "Publish a new form version",
     ),
     (
         "get",
         "/v1/datasets/{id}/forms",
-        &["admin", "analyst", "trainer"],
+        &[Role::Admin, Role::Analyst, Role::Trainer],
         "Latest version of each form, as published",
     ),
     (
         "post",
         "/v1/datasets/{id}/enrollments",
-        &["admin", "trainer"],
+        &[Role::Admin, Role::Trainer],
         "Issue an enrollment code { label, uses, expires_in_hours } (trainers: demo datasets only)",
     ),
     (
         "post",
         "/v1/datasets/{id}/reset",
-        &["admin", "trainer"],
+        &[Role::Admin, Role::Trainer],
         "Reset a demo dataset { seed, responses } (409 not_demo on a live one)",
     ),
     (
         "get",
         "/v1/datasets/{id}/aggregates",
-        &["admin", "analyst"],
+        &[Role::Admin, Role::Analyst],
         "Aggregates ?form&by&where&from&to&metric: every combination and its totals (key `*`), counts perturbed by cell key, those under k suppressed; at most 3 dimensions, filters and date windows together; 500 queries a token a day (429 query_budget); Accept: text/csv for CSV",
     ),
     (
         "get",
         "/v1/datasets/{id}/tallies",
-        &["admin", "analyst"],
+        &[Role::Admin, Role::Analyst],
         "Site tallies ?by=site,week|month&metric=contacts (default), protected like the aggregates; Accept: text/csv for CSV",
     ),
     (
         "get",
         "/v1/datasets/{id}/query-log",
-        &["admin"],
+        &[Role::Admin],
         "The aggregate and tally queries answered on the dataset, newest first: token name, role, route, query, time",
     ),
     ("get", "/analyst", &[], "The analyst dashboard page"),
     (
         "get",
         "/v1/datasets/{id}/quarantine",
-        &["admin"],
+        &[Role::Admin],
         "Documents refused by sync: code, size, SHA-256, day, and the message where kept",
     ),
     (
         "delete",
         "/v1/datasets/{id}/quarantine",
-        &["admin"],
+        &[Role::Admin],
         "Purge the dataset's quarantine records now; answers { purged }",
     ),
     (
         "delete",
         "/v1/datasets/{id}/responses/{response}",
-        &["admin", "device"],
+        &[Role::Admin, Role::Device],
         "Withdraw a response (devices: one they wrote): deleted everywhere, a later sync of it refused as withdrawn",
     ),
     (
         "get",
         "/v1/datasets/{id}/devices",
-        &["admin"],
+        &[Role::Admin],
         "The dataset's devices: id, label, enrolled_on, last_sync_on, documents sent, revoked_on, wipe",
     ),
     (
         "post",
         "/v1/devices/{id}/revoke",
-        &["admin"],
+        &[Role::Admin],
         "Withdraw a device { wipe? }: its tokens get 401 revoked, or 401 wiped (the phone deletes the dataset's documents)",
     ),
     (
@@ -110,37 +111,37 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
     (
         "post",
         "/v1/tokens",
-        &["admin"],
+        &[Role::Admin],
         "Issue an admin, analyst or trainer token { role, name, dataset?, expires_in_days? }",
     ),
     (
         "get",
         "/v1/tokens",
-        &["admin"],
+        &[Role::Admin],
         "List tokens without their secrets: id, name, role, dataset, device, created_on, expires_on, revoked_on, last_used_on",
     ),
     (
         "delete",
         "/v1/tokens/{id}",
-        &["admin"],
+        &[Role::Admin],
         "Revoke a token: its next request gets 401 revoked",
     ),
     (
         "get",
         "/v1/audit",
-        &["admin"],
+        &[Role::Admin],
         "The audit log, newest first ?dataset&limit: actor, role, action, dataset, day",
     ),
     (
         "post",
         "/v1/sync",
-        &["device"],
+        &[Role::Device],
         "Sync protocol v1 (CBOR both ways)",
     ),
     (
         "post",
         "/v2/sync",
-        &["device"],
+        &[Role::Device],
         "Sync protocol v2: v1, and a reply entry may carry the document saved whole as `state`",
     ),
 ];
@@ -150,7 +151,7 @@ pub fn document() -> Value {
     for (method, path, roles, summary) in OPERATIONS {
         let mut operation = json!({
             "summary": summary,
-            "x-roles": roles,
+            "x-roles": roles.iter().map(|role| role.as_str()).collect::<Vec<_>>(),
             "responses": {
                 "200": { "description": "Success" },
                 "4XX": { "description": "Client error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }

@@ -3,7 +3,6 @@
 //! is idempotent, and no replica needs to be told it is the one to run it.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use sync_core::Day;
 use tokio::time::MissedTickBehavior;
@@ -14,10 +13,7 @@ use crate::storage::Storage;
 
 /// Today in UTC: records subject to retention are dated by the day, never a finer time.
 pub fn today() -> Day {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Day::from_days(seconds.div_euclid(86_400))
+    Day::from_days(crate::clock::unix_now().div_euclid(86_400))
 }
 
 /// Deletes the quarantine records that came in more than `days` days before `today` (a record

@@ -35,7 +35,7 @@ pub use document::{
     ReviewState, SiteView, check_document, conflicts, form_doc, load_document, response, site,
 };
 pub use engine::{ClientEngine, LocalRejection, WITHDRAWN};
-pub use error::{Error, Result};
+pub use error::{Error, QUOTED_CHARS, Result, quoted};
 pub use form::{Choice, Form, Question, QuestionKind, Score, ScoreMethod};
 pub use identifier::check_identifier;
 pub use merge::{LoadedDocument, MergeOutcome, MergedDocument, merge_incoming, merge_into};

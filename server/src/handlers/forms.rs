@@ -22,7 +22,7 @@ pub async fn publish(
 ) -> Result<(StatusCode, Json<Value>)> {
     caller.require(&[Role::Admin])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     publish_definition(
         &state,
         dataset,
@@ -41,7 +41,7 @@ pub async fn list(
 ) -> Result<Json<Vec<Value>>> {
     caller.require(&[Role::Admin, Role::Analyst, Role::Trainer])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     let forms = state
         .storage
         .latest_forms(dataset)
@@ -76,12 +76,4 @@ pub async fn publish_definition(
     };
     state.storage.publish_form(&published, audit).await?;
     Ok(form)
-}
-
-pub async fn ensure_dataset(state: &AppState, dataset: Uuid) -> Result<crate::storage::Dataset> {
-    state
-        .storage
-        .dataset(dataset)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("dataset".into()))
 }

@@ -2,7 +2,6 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::forms::ensure_dataset;
 use crate::Result;
 use crate::auth::Caller;
 use crate::extract::DatasetId;
@@ -18,7 +17,7 @@ pub async fn list(
 ) -> Result<Json<Vec<QuarantineSummary>>> {
     caller.require(&[Role::Admin])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     Ok(Json(state.storage.quarantined(dataset).await?))
 }
 
@@ -32,7 +31,7 @@ pub async fn purge(
 ) -> Result<Json<Value>> {
     caller.require(&[Role::Admin])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     let audit = caller.audit("purge_quarantine", Some(dataset));
     let purged = state.storage.purge_quarantine(dataset, &audit).await?;
     Ok(Json(json!({ "purged": purged })))

@@ -44,6 +44,12 @@ pub trait Storage: Send + Sync {
     async fn create_dataset(&self, dataset: &Dataset, audit: &AuditEntry) -> Result<()>;
     async fn datasets(&self) -> Result<Vec<Dataset>>;
     async fn dataset(&self, id: Uuid) -> Result<Option<Dataset>>;
+    /// The dataset, or `not_found`.
+    async fn existing_dataset(&self, id: Uuid) -> Result<Dataset> {
+        self.dataset(id)
+            .await?
+            .ok_or_else(|| crate::ApiError::NotFound("dataset".into()))
+    }
     async fn dataset_by_name(&self, name: &str, mode: Mode) -> Result<Option<Dataset>>;
 
     // --- forms ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ macro_rules! impl_storage {
                 .bind(dataset.mode.as_str())
                 .bind(dataset.k)
                 .bind(dataset.epoch)
-                .bind($crate::storage::sql::now())
+                .bind($crate::clock::unix_now())
                 .execute(&mut *tx)
                 .await?;
                 audit_in(&mut tx, audit).await?;
@@ -576,7 +576,7 @@ macro_rules! impl_storage {
                 .bind(entry.route)
                 .bind(&entry.query)
                 .bind(&day)
-                .bind($crate::storage::sql::now())
+                .bind($crate::clock::unix_now())
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -708,7 +708,7 @@ macro_rules! impl_storage {
                 .bind(&audit.actor_role)
                 .bind(&audit.action)
                 .bind(audit.dataset)
-                .bind($crate::storage::sql::now())
+                .bind($crate::clock::unix_now())
                 .execute(&mut **tx)
                 .await?;
             Ok(())
@@ -728,10 +728,3 @@ macro_rules! impl_storage {
 }
 
 pub(super) use impl_storage;
-
-/// Unix seconds, for audit records.
-pub(super) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}

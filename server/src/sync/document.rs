@@ -1,6 +1,6 @@
 //! One document of a sync request: authorize, merge, validate, store.
 //!
-//! Who may do what (DESIGN section 4):
+//! Who may do what (`docs/protocol.md`):
 //! - a response document is its first writer's: no other device may read or change it;
 //! - a site document may be created, read and changed by every device of its dataset;
 //! - a form document is written by the server only and read by every device of its dataset;
@@ -558,7 +558,7 @@ async fn checked_write(
                 Some(form) => Some(form),
                 None => {
                     let err = CoreError::UnknownForm {
-                        form: form_id.chars().take(80).collect(),
+                        form: sync_core::quoted(&form_id),
                         version,
                     };
                     return Ok(Err(err.into()));

@@ -44,7 +44,7 @@ pub(super) fn refuse_identifying_questions(form: &Value) -> Result<()> {
     for question in items("questions").chain(items("sections")) {
         let id = question.get("id").and_then(Value::as_str).unwrap_or_default();
         let refuse = |what| Error::IdentifyingQuestion {
-            question: id.chars().take(80).collect(),
+            question: crate::quoted(id),
             what,
         };
         if let Some(kind) = question.get("type").and_then(Value::as_str) {
