@@ -11,8 +11,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::router::AppState;
 use crate::secret::{Secret, SecretHash};
+use crate::state::AppState;
 use crate::storage::{AuditEntry, Role, TokenRecord};
 use crate::{ApiError, Result};
 

@@ -23,9 +23,9 @@ use uuid::Uuid;
 use crate::auth::{Caller, DeviceCaller};
 use crate::clock::unix_now;
 use crate::handlers::{datasets, enrollments, forms};
-use crate::router::AppState;
 use crate::secret::Secret;
 use crate::settings::SyncSettings;
+use crate::state::AppState;
 use crate::storage::{self, Mode, Role};
 
 /// Changes per request, as the CLI and the web app send them.

@@ -12,8 +12,9 @@ use tokio::net::TcpListener;
 use uuid::Uuid;
 
 use crate::enroll_attempts::EnrollAttempts;
-use crate::router::{AppState, app, metrics_app};
+use crate::router::{app, metrics_app};
 use crate::settings::{DEFAULT_MAX_BODY_BYTES, DEFAULT_QUARANTINE_DAYS, RetentionSettings, SyncSettings};
+use crate::state::AppState;
 use crate::storage::{self, AuditEntry, Role};
 use crate::{demo, handlers::tokens, retention, token_expiry, usage};
 

@@ -30,6 +30,7 @@ pub mod router;
 pub mod secret;
 mod security_headers;
 pub mod settings;
+pub mod state;
 pub mod storage;
 pub mod sync;
 pub mod tallies;
@@ -38,5 +39,6 @@ pub mod token_expiry;
 pub mod usage;
 
 pub use error::{ApiError, Result};
-pub use router::{AppState, app};
+pub use router::app;
 pub use settings::{RetentionSettings, SyncSettings};
+pub use state::AppState;

@@ -1,8 +1,6 @@
 //! The route table and the middleware stack.
 
 use std::any::Any;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -18,15 +16,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{Predicate, SizeAbove};
 
-use crate::enroll_attempts::EnrollAttempts;
 use crate::handlers::{
     audit, datasets, devices, enrollments, field_app, forms, ops, quarantine, query_log, responses, tokens,
 };
-use crate::metrics::Metrics;
-use crate::settings::{RetentionSettings, SyncSettings};
-use crate::storage::Storage;
-use crate::storage::group_commit::GroupCommit;
-use crate::usage::Usage;
+use crate::state::AppState;
 use crate::{ApiError, metrics, security_headers, sync, telemetry};
 
 /// How long an API request may take, its body included. The admin and analyst calls answer in
@@ -42,47 +35,6 @@ const SYNC_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 /// Answers below this many bytes are sent as they are: they fit in a packet or two either way.
 const COMPRESS_ABOVE: u16 = 512;
-
-/// What every handler can reach. The server keeps no session state: everything lives in the
-/// database, so any number of replicas can serve one device.
-#[derive(Clone)]
-pub struct AppState {
-    pub storage: Arc<dyn Storage>,
-    pub metrics: Arc<Metrics>,
-    pub sync: SyncSettings,
-    pub retention: RetentionSettings,
-    pub aggregates: Arc<crate::aggregates::cache::AggregateCache>,
-    /// How aggregate and tally counts are protected; always cell-key perturbation outside
-    /// tests (no flag or setting changes it).
-    pub disclosure: crate::disclosure::Disclosure,
-    pub site_locks: Arc<sync::site_locks::SiteLocks>,
-    pub hot_sites: Arc<sync::hot_sites::HotSites>,
-    pub group_commit: Arc<GroupCommit>,
-    /// The field app's files (`clients/web`).
-    pub web_root: Arc<PathBuf>,
-    /// Days tokens were used and devices synced, waiting to be written.
-    pub usage: Arc<Usage>,
-    pub enroll_attempts: Arc<EnrollAttempts>,
-}
-
-impl AppState {
-    pub fn new(storage: Arc<dyn Storage>, sync: SyncSettings) -> AppState {
-        AppState {
-            group_commit: Arc::new(GroupCommit::new(storage.clone())),
-            storage,
-            metrics: Arc::new(Metrics::default()),
-            sync,
-            retention: RetentionSettings::default(),
-            aggregates: Arc::default(),
-            disclosure: crate::disclosure::Disclosure::CellKey,
-            site_locks: Arc::default(),
-            hot_sites: Arc::default(),
-            web_root: Arc::new(field_app::default_web_root()),
-            usage: Arc::default(),
-            enroll_attempts: Arc::default(),
-        }
-    }
-}
 
 /// A timeout for the routes added so far, answered as [`ApiError::TimedOut`] (503
 /// `unavailable`, like a database too busy to lend a connection: the client tries again later).

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::Caller;
 use crate::disclosure::query_log;
 use crate::extract::DatasetId;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::Role;
 use crate::{ApiError, Result};
 

@@ -13,7 +13,7 @@ use sync_core::Form;
 
 use super::generator::{BUILT_IN_FORMS, Generator};
 use crate::handlers::forms;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{AuditEntry, Dataset, DocumentWrite};
 use crate::{ApiError, Result};
 

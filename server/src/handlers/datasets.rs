@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::check_label;
 use crate::auth::Caller;
 use crate::extract::{DatasetId, JsonBody};
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{Dataset, Mode, Role};
 use crate::{ApiError, Result};
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::extract::{DatasetId, DeviceId, OptionalJsonBody};
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{DeviceSummary, Role};
 use crate::{ApiError, Result, retention};
 

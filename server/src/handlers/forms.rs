@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::extract::{DatasetId, JsonBody};
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{AuditEntry, NewDocument, PublishedForm, Role, heads_bytes};
 use crate::{ApiError, Result};
 

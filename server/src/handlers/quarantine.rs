@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::Result;
 use crate::auth::Caller;
 use crate::extract::DatasetId;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{QuarantineSummary, Role};
 
 /// What sync refused for a dataset, for an admin to look into: code, size, hash and day of

@@ -5,7 +5,7 @@ use crate::Result;
 use crate::auth::Caller;
 use crate::disclosure::query_log::LISTED;
 use crate::extract::DatasetId;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{QueryLogRecord, Role};
 
 /// The aggregate and tally queries answered on a dataset, newest first: who asked what, and

@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::check_label;
 use crate::auth::Caller;
 use crate::extract::{JsonBody, TokenId};
-use crate::router::AppState;
 use crate::secret::Secret;
+use crate::state::AppState;
 use crate::storage::{AuditEntry, NewToken, Role, Storage, TokenSummary};
 use crate::{ApiError, Result, retention, token_expiry};
 

@@ -26,7 +26,7 @@ use super::materialize::{conflict_rows, rows_of};
 use super::{FormCache, quarantine};
 use crate::auth::DeviceCaller;
 use crate::disclosure::record_key;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{BatchOutcome, DocumentWrite, StoredDocument, head_hashes, heads_bytes, new_version};
 use crate::{ApiError, Result, retention};
 

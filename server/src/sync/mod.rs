@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use sync_core::{DocEntry, Form, Limits, SyncRequest, SyncResponse, decode_request, encode_response};
 
 use crate::auth::DeviceCaller;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::Dataset;
 use crate::{ApiError, Result};
 

@@ -16,7 +16,7 @@ use crate::aggregates::{AggregateError, AggregateTable, OutputCell, TOTAL, query
 use crate::auth::Caller;
 use crate::disclosure::{Disclosure, query_log};
 use crate::extract::DatasetId;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::Role;
 use crate::{ApiError, Result};
 use source::SiteCount;
