@@ -11,8 +11,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::router::AppState;
 use crate::secret::{Secret, SecretHash};
+use crate::state::AppState;
 use crate::storage::{AuditEntry, Role, TokenRecord};
 use crate::{ApiError, Result};
 
@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for Caller {
                 ApiError::Unauthorized
             });
         };
-        if let Some(refusal) = TokenRefusal::of(&record, crate::handlers::unix_now()) {
+        if let Some(refusal) = TokenRefusal::of(&record, crate::clock::unix_now()) {
             return Err(ApiError::TokenRefused(refusal));
         }
         let today = crate::retention::today().to_string();

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -21,10 +21,11 @@ use sync_core::{ClientEngine, DocKind, SyncResponse};
 use uuid::Uuid;
 
 use crate::auth::{Caller, DeviceCaller};
+use crate::clock::unix_now;
 use crate::handlers::{datasets, enrollments, forms};
-use crate::router::AppState;
 use crate::secret::Secret;
 use crate::settings::SyncSettings;
+use crate::state::AppState;
 use crate::storage::{self, Mode, Role};
 
 /// Changes per request, as the CLI and the web app send them.
@@ -184,7 +185,7 @@ async fn enroll(state: &AppState, code: &str) -> anyhow::Result<Phone> {
         .storage
         .enroll_device(
             &Secret::code(code).hash(),
-            unix_now() as i64,
+            unix_now(),
             &enrollments::device_enrollment(Uuid::new_v4(), false, &token),
         )
         .await?
@@ -279,10 +280,4 @@ fn tallies_add_up(engine: &ClientEngine, expected: &Bumps) -> bool {
         .filter(|(_, total)| *total != 0)
         .collect();
     &seen == expected
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

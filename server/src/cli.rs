@@ -1,4 +1,4 @@
-//! The command line (DESIGN section 4): `serve`, `token create|list|revoke`, `migrate`,
+//! The command line (see `server/README.md`): `serve`, `token create|list|revoke`, `migrate`,
 //! `demo reset`, `form import`, `bench-ingest`.
 
 use std::future::Future;
@@ -12,8 +12,9 @@ use tokio::net::TcpListener;
 use uuid::Uuid;
 
 use crate::enroll_attempts::EnrollAttempts;
-use crate::router::{AppState, app, metrics_app};
+use crate::router::{app, metrics_app};
 use crate::settings::{DEFAULT_MAX_BODY_BYTES, DEFAULT_QUARANTINE_DAYS, RetentionSettings, SyncSettings};
+use crate::state::AppState;
 use crate::storage::{self, AuditEntry, Role};
 use crate::{demo, handlers::tokens, retention, token_expiry, usage};
 
@@ -318,7 +319,9 @@ async fn form_command(command: FormCommand) -> anyhow::Result<()> {
         storage::connect(&database.database).await?,
         SyncSettings::default(),
     );
-    crate::handlers::forms::ensure_dataset(&state, dataset)
+    state
+        .storage
+        .existing_dataset(dataset)
         .await
         .map_err(|_| anyhow::anyhow!("there is no dataset {dataset}"))?;
     let definition = serde_json::to_value(&imported.form)?;
@@ -361,8 +364,9 @@ async fn demo_reset_command(database: &str, dataset: Uuid, seed: u64, responses:
     let bar = tokio::spawn(demo::reset::show_progress(progress.clone(), responses));
     let outcome = demo::reset::reset_with_seed(&state, &target, seed, responses, &audit, progress).await;
     bar.abort();
+    // Dropped with its task; the bar leaves the cursor on the next line.
+    let _ = bar.await;
     let (epoch, written) = outcome?;
-    eprintln!();
     println!(
         "dataset {dataset}: epoch {epoch}, {written} responses in {:.1} s",
         started.elapsed().as_secs_f64()

@@ -1,9 +1,10 @@
-//! The day the server lives in. Retention measures ages in days the server itself dated
-//! (`docs/privacy.md`, "Retention"), and tests must be able to say which day it is without
+//! The server's clock, read in one place. Retention measures ages in days the server itself
+//! dated (`docs/privacy.md`, "Retention"), and tests must be able to say which day it is without
 //! waiting for one to pass: a [`Clock`] is the system's UTC day, or one set by hand.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use sync_core::Day;
 
@@ -39,4 +40,11 @@ impl Clock {
             None => crate::retention::today(),
         }
     }
+}
+
+/// Unix seconds now (0 on a clock set before 1970).
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

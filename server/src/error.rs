@@ -43,6 +43,8 @@ pub enum ApiError {
     Database(#[from] sqlx::Error),
     #[error("migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the server took too long to answer")]
+    TimedOut,
     #[error("{0}")]
     Internal(String),
 }
@@ -83,7 +85,9 @@ impl ApiError {
             ApiError::Core(_) => StatusCode::BAD_REQUEST,
             ApiError::Import(crate::xlsform::ImportError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Import(_) => StatusCode::BAD_REQUEST,
-            ApiError::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Database(sqlx::Error::PoolTimedOut) | ApiError::TimedOut => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Database(_) | ApiError::Migrate(_) | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -105,7 +109,7 @@ impl ApiError {
             ApiError::QueryBudget(_) => "query_budget",
             ApiError::Core(e) => e.code(),
             ApiError::Import(e) => e.code(),
-            ApiError::Database(sqlx::Error::PoolTimedOut) => "unavailable",
+            ApiError::Database(sqlx::Error::PoolTimedOut) | ApiError::TimedOut => "unavailable",
             ApiError::Database(_) | ApiError::Migrate(_) | ApiError::Internal(_) => "internal",
         }
     }

@@ -1,4 +1,4 @@
-//! The survey platform's server: the v1 sync endpoint, the admin API and the command line,
+//! The survey platform's server: the sync endpoints, the admin API and the command line,
 //! over SQLite (default) or PostgreSQL.
 //!
 //! Layout: [`router`] holds the route table and middleware; `handlers` the JSON endpoints by
@@ -23,12 +23,14 @@ mod extract;
 pub mod handlers;
 pub mod metrics;
 pub mod openapi;
+pub mod pause_points;
 pub mod qr;
 pub mod retention;
 pub mod router;
 pub mod secret;
 mod security_headers;
 pub mod settings;
+pub mod state;
 pub mod storage;
 pub mod sync;
 pub mod tallies;
@@ -38,5 +40,6 @@ pub mod usage;
 pub mod xlsform;
 
 pub use error::{ApiError, Result};
-pub use router::{AppState, app};
+pub use router::app;
 pub use settings::{RetentionSettings, SyncSettings};
+pub use state::AppState;

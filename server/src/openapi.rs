@@ -5,88 +5,89 @@
 use serde_json::{Value, json};
 
 use crate::handlers::forms::XLSX;
+use crate::storage::Role;
 use crate::sync::CBOR;
 
 /// Every operation: method, path, roles allowed (empty: no token), summary.
-pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
+pub const OPERATIONS: &[(&str, &str, &[Role], &str)] = &[
     ("get", "/healthz", &[], "Liveness"),
     ("get", "/openapi.json", &[], "This document"),
     (
         "post",
         "/v1/datasets",
-        &["admin"],
+        &[Role::Admin],
         "Create a dataset { name, mode: live|demo, k?, retention_days? } (retention_days: null or left out keeps responses)",
     ),
     (
         "get",
         "/v1/datasets",
-        &["admin", "analyst", "trainer", "supervisor"],
+        &[Role::Admin, Role::Analyst, Role::Trainer, Role::Supervisor],
         "List datasets",
     ),
     (
         "delete",
         "/v1/datasets/{id}",
-        &["admin"],
+        &[Role::Admin],
         "Purge a dataset and everything in it (a live one: ?confirm=<its name>); its phones get 401 wiped",
     ),
     (
         "get",
         "/v1/datasets/{id}/retention",
-        &["admin"],
+        &[Role::Admin],
         "Retention dry run ?days: the setting { days }, and how many submitted responses it (or ?days) would purge now { counted_for, oldest_kept, due }; deletes nothing",
     ),
     (
         "put",
         "/v1/datasets/{id}/retention",
-        &["admin"],
+        &[Role::Admin],
         "Set how many days submitted responses are kept after the day they were received { days: 1..36500 | null }; a background task purges them after that",
     ),
     (
         "get",
         "/v1/datasets/{id}/form-versions",
-        &["admin"],
+        &[Role::Admin],
         "Every published version of each form: form, version, title, questions",
     ),
     (
         "post",
         "/v1/datasets/{id}/forms",
-        &["admin"],
+        &[Role::Admin],
         "Publish a new form version: form JSON, or an XLSForm workbook (Content-Type: the .xlsx media type; ?areas=a,b&form_id when the settings sheet has none) answered with { form, report }; a refused workbook's error lists every problem with its sheet, row and column",
     ),
     (
         "get",
         "/v1/datasets/{id}/forms",
-        &["admin", "analyst", "trainer", "supervisor"],
+        &[Role::Admin, Role::Analyst, Role::Trainer, Role::Supervisor],
         "Latest version of each form, as published",
     ),
     (
         "post",
         "/v1/datasets/{id}/enrollments",
-        &["admin", "trainer"],
+        &[Role::Admin, Role::Trainer],
         "Issue an enrollment code { label, uses, expires_in_hours } (trainers: demo datasets only)",
     ),
     (
         "post",
         "/v1/datasets/{id}/reset",
-        &["admin", "trainer"],
+        &[Role::Admin, Role::Trainer],
         "Reset a demo dataset { seed, responses } (409 not_demo on a live one)",
     ),
     (
         "get",
         "/v1/datasets/{id}/aggregates",
-        &["admin", "analyst"],
+        &[Role::Admin, Role::Analyst],
         "Aggregates ?form&by&where&from&to&metric&review=approved: every combination and its totals (key `*`), counts perturbed by cell key, those under k suppressed; at most 3 dimensions, filters, date windows and review=approved (only responses a supervisor approved) together; 500 queries a token a day (429 query_budget); Accept: text/csv for CSV",
     ),
     (
         "get",
         "/v1/datasets/{id}/tallies",
-        &["admin", "analyst"],
+        &[Role::Admin, Role::Analyst],
         "Site tallies ?by=site,week|month&metric=contacts (default), protected like the aggregates; Accept: text/csv for CSV",
     ),
     (
         "get",
         "/v1/datasets/{id}/query-log",
-        &["admin"],
+        &[Role::Admin],
         "The aggregate and tally queries answered on the dataset, newest first: token name, role, route, query, time",
     ),
     ("get", "/analyst", &[], "The analyst dashboard page"),
@@ -94,49 +95,49 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
     (
         "get",
         "/v1/datasets/{id}/quarantine",
-        &["admin"],
+        &[Role::Admin],
         "Documents refused by sync: code, size, SHA-256, day, and the message where kept",
     ),
     (
         "delete",
         "/v1/datasets/{id}/quarantine",
-        &["admin"],
+        &[Role::Admin],
         "Purge the dataset's quarantine records now; answers { purged }",
     ),
     (
         "delete",
         "/v1/datasets/{id}/responses/{response}",
-        &["admin", "device"],
+        &[Role::Admin, Role::Device],
         "Withdraw a response (devices: one they wrote): deleted everywhere, a later sync of it refused as withdrawn",
     ),
     (
         "put",
         "/v1/datasets/{id}/responses/{response}/review",
-        &["admin", "supervisor"],
+        &[Role::Admin, Role::Supervisor],
         "Review a submitted response { state: approved|flagged, note? (scrubbed, at most 500 characters) }; answers { id, review, verdict, edited_since_review }",
     ),
     (
         "get",
         "/v1/datasets/{id}/responses/{response}/review",
-        &["admin", "supervisor"],
+        &[Role::Admin, Role::Supervisor],
         "Where a response's review stands, and the response as a supervisor sees it: form, version, status, area, ISO week, device (no answers)",
     ),
     (
         "get",
         "/v1/datasets/{id}/reviews",
-        &["admin", "supervisor"],
+        &[Role::Admin, Role::Supervisor],
         "Submitted responses by review standing ?state=pending (default)|approved|flagged&form&after&limit: { responses, next }",
     ),
     (
         "get",
         "/v1/datasets/{id}/devices",
-        &["admin"],
+        &[Role::Admin],
         "The dataset's devices: id, label, enrolled_on, last_sync_on, documents sent, revoked_on, wipe",
     ),
     (
         "post",
         "/v1/devices/{id}/revoke",
-        &["admin"],
+        &[Role::Admin],
         "Withdraw a device { wipe? }: its tokens get 401 revoked, or 401 wiped (the phone deletes the dataset's documents)",
     ),
     (
@@ -148,37 +149,37 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
     (
         "post",
         "/v1/tokens",
-        &["admin"],
+        &[Role::Admin],
         "Issue an admin, analyst, trainer or supervisor token { role, name, dataset?, expires_in_days? }",
     ),
     (
         "get",
         "/v1/tokens",
-        &["admin"],
+        &[Role::Admin],
         "List tokens without their secrets: id, name, role, dataset, device, created_on, expires_on, revoked_on, last_used_on",
     ),
     (
         "delete",
         "/v1/tokens/{id}",
-        &["admin"],
+        &[Role::Admin],
         "Revoke a token: its next request gets 401 revoked",
     ),
     (
         "get",
         "/v1/audit",
-        &["admin"],
+        &[Role::Admin],
         "The audit log, newest first ?dataset&limit: actor, role, action, dataset, day",
     ),
     (
         "post",
         "/v1/sync",
-        &["device"],
+        &[Role::Device],
         "Sync protocol v1 (CBOR both ways)",
     ),
     (
         "post",
         "/v2/sync",
-        &["device"],
+        &[Role::Device],
         "Sync protocol v2: v1, and a reply entry may carry the document saved whole as `state`",
     ),
 ];
@@ -188,7 +189,7 @@ pub fn document() -> Value {
     for (method, path, roles, summary) in OPERATIONS {
         let mut operation = json!({
             "summary": summary,
-            "x-roles": roles,
+            "x-roles": roles.iter().map(|role| role.as_str()).collect::<Vec<_>>(),
             "responses": {
                 "200": { "description": "Success" },
                 "4XX": { "description": "Client error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }

@@ -9,14 +9,12 @@
 //!
 //! Every purge that deletes something logs it in the audit log, per dataset, without content.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use sync_core::Day;
 use tokio::time::MissedTickBehavior;
 
 use crate::Result;
 use crate::aggregates::cache::AggregateCache;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{AuditEntry, Storage};
 
 /// Responses purged per transaction, so that the one SQLite writer is never held for long.
@@ -24,10 +22,7 @@ const PURGE_CHUNK: i64 = 2000;
 
 /// Today in UTC: records subject to retention are dated by the day, never a finer time.
 pub fn today() -> Day {
-    let seconds = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Day::from_days(seconds.div_euclid(86_400))
+    Day::from_days(crate::clock::unix_now().div_euclid(86_400))
 }
 
 /// The first day a record kept `days` days is still kept on, `today`: a record of day D is

@@ -1,71 +1,52 @@
 //! The route table and the middleware stack.
 
 use std::any::Any;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
-use axum::http::Response;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{Extensions, HeaderMap, Response, StatusCode, Version};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
 
-use crate::enroll_attempts::EnrollAttempts;
 use crate::handlers::{
     audit, datasets, devices, enrollments, field_app, form_versions, forms, ops, quarantine, query_log,
     responses, retention, reviews, tokens,
 };
-use crate::metrics::Metrics;
-use crate::settings::{RetentionSettings, SyncSettings};
-use crate::storage::Storage;
-use crate::storage::group_commit::GroupCommit;
-use crate::usage::Usage;
-use crate::{ApiError, security_headers, sync, telemetry};
+use crate::state::AppState;
+use crate::{ApiError, metrics, security_headers, sync, telemetry};
 
-/// What every handler can reach. The server keeps no session state: everything lives in the
-/// database, so any number of replicas can serve one device.
-#[derive(Clone)]
-pub struct AppState {
-    pub storage: Arc<dyn Storage>,
-    pub metrics: Arc<Metrics>,
-    pub sync: SyncSettings,
-    pub retention: RetentionSettings,
-    /// The day responses are received on and retention measures from.
-    pub clock: crate::clock::Clock,
-    pub aggregates: Arc<crate::aggregates::cache::AggregateCache>,
-    /// How aggregate and tally counts are protected; always cell-key perturbation outside
-    /// tests (no flag or setting changes it).
-    pub disclosure: crate::disclosure::Disclosure,
-    pub site_locks: Arc<sync::site_locks::SiteLocks>,
-    pub hot_sites: Arc<sync::hot_sites::HotSites>,
-    pub group_commit: Arc<GroupCommit>,
-    /// The field app's files (`clients/web`).
-    pub web_root: Arc<PathBuf>,
-    /// Days tokens were used and devices synced, waiting to be written.
-    pub usage: Arc<Usage>,
-    pub enroll_attempts: Arc<EnrollAttempts>,
-}
+/// How long an API request may take, its body included. The admin and analyst calls answer in
+/// milliseconds (a cross-tab of a million responses in about 10 ms); a minute leaves room for
+/// a database under load, after which the client is better told to try again.
+const API_TIMEOUT: Duration = Duration::from_secs(60);
 
-impl AppState {
-    pub fn new(storage: Arc<dyn Storage>, sync: SyncSettings) -> AppState {
-        AppState {
-            group_commit: Arc::new(GroupCommit::new(storage.clone())),
-            storage,
-            metrics: Arc::new(Metrics::default()),
-            sync,
-            retention: RetentionSettings::default(),
-            clock: crate::clock::Clock::system(),
-            aggregates: Arc::default(),
-            disclosure: crate::disclosure::Disclosure::CellKey,
-            site_locks: Arc::default(),
-            hot_sites: Arc::default(),
-            web_root: Arc::new(field_app::default_web_root()),
-            usage: Arc::default(),
-            enroll_attempts: Arc::default(),
-        }
-    }
+/// How long a sync request may take. Its body (up to `--max-body-bytes`, 8 MiB by default)
+/// comes from a phone, often on a slow mobile link: 8 MiB at 128 kbit/s, about what EDGE gives
+/// far from towns, takes nine minutes. A shorter limit would turn such a device's every
+/// attempt into a timeout and keep its backlog from ever arriving.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// Answers below this many bytes are sent as they are: they fit in a packet or two either way.
+const COMPRESS_ABOVE: u16 = 512;
+
+/// A timeout for the routes added so far, answered as [`ApiError::TimedOut`] (503
+/// `unavailable`, like a database too busy to lend a connection: the client tries again later).
+macro_rules! time_limit {
+    ($limit:expr) => {
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+                ApiError::TimedOut
+            }))
+            .timeout($limit)
+    };
 }
 
 pub fn app(state: AppState) -> Router {
@@ -94,7 +75,6 @@ pub fn app(state: AppState) -> Router {
             get(retention::dry_run).put(retention::set),
         )
         .route("/v1/datasets/{id}/enrollments", post(enrollments::create))
-        .route("/v1/datasets/{id}/reset", post(datasets::reset))
         .route("/v1/datasets/{id}/aggregates", get(crate::aggregates::aggregates))
         .route("/v1/datasets/{id}/tallies", get(crate::tallies::tallies))
         .route("/v1/datasets/{id}/query-log", get(query_log::list))
@@ -117,17 +97,25 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/tokens", post(tokens::create).get(tokens::list))
         .route("/v1/tokens/{id}", delete(tokens::revoke))
         .route("/v1/audit", get(audit::list))
+        .layer(time_limit!(API_TIMEOUT))
         .route("/v1/sync", post(sync::sync::<1>))
         .route("/v2/sync", post(sync::sync::<2>))
+        .layer(time_limit!(SYNC_TIMEOUT))
+        // No time limit: a demo reset holds one transaction for as long as seeding takes
+        // (minutes for a million responses, which `demo::reset::MAX_RESPONSES` bounds), and
+        // cutting it off would only roll it back.
+        .route("/v1/datasets/{id}/reset", post(datasets::reset))
         .fallback(|| async { ApiError::NotFound("route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.sync.max_body_bytes))
+        .layer(CompressionLayer::new().compress_when(SizeAbove::new(COMPRESS_ABOVE).and(json_or_csv)))
         // Inside the logger, so a panic still gets its log line (as a 500).
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            telemetry::log_requests,
-        ));
+            metrics::observe_requests,
+        ))
+        .layer(telemetry::request_log());
     // Outermost, so panics and every error get them too.
     security_headers::add(routes).with_state(state)
 }
@@ -142,7 +130,41 @@ pub fn metrics_app(state: AppState) -> Router {
     security_headers::add(routes).with_state(state)
 }
 
+/// Gzip for JSON and CSV answers only: the field app's WebAssembly engine and the pages are
+/// static files a proxy or the browser cache serves better, and CBOR sync replies are mostly
+/// Automerge changes, compressed already.
+fn json_or_csv(_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json") || value.starts_with("text/csv"))
+}
+
 /// A bug must not take the connection down with it, nor tell the client more than "internal".
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response<axum::body::Body> {
     ApiError::Internal("a handler panicked".into()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_past_its_time_limit_is_answered_503_unavailable() {
+        let app: Router = Router::new()
+            .route("/never", get(std::future::pending::<()>))
+            .layer(time_limit!(Duration::from_millis(1)));
+        let request = Request::get("/never").body(Body::empty()).expect("request");
+        let response = app.oneshot(request).await.expect("infallible");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 10)
+            .await
+            .expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body["error"], "unavailable");
+    }
 }

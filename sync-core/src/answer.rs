@@ -74,7 +74,7 @@ impl Form {
         };
         let unknown = |option: &str| Error::UnknownOption {
             question: q.id.clone(),
-            option: option.chars().take(80).collect(),
+            option: crate::quoted(option),
         };
         match (&q.kind, answer) {
             (QuestionKind::Single { options }, Answer::Single(id)) => options

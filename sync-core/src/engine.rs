@@ -154,7 +154,7 @@ impl ClientEngine {
             .filter(|f| f.id == id && version.is_none_or(|v| v == f.version))
             .max_by_key(|f| f.version)
             .ok_or_else(|| Error::UnknownForm {
-                form: id.chars().take(80).collect(),
+                form: crate::quoted(id),
                 version: version.unwrap_or(0),
             })
     }

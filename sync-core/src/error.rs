@@ -202,3 +202,12 @@ impl From<automerge::AutomergeError> for Error {
         Error::Automerge(err.to_string())
     }
 }
+
+/// How much of a value from outside an error message quotes: enough to recognise it, never a
+/// whole long text.
+pub const QUOTED_CHARS: usize = 80;
+
+/// The first [`QUOTED_CHARS`] characters of `text`, for an error message.
+pub fn quoted(text: &str) -> String {
+    text.chars().take(QUOTED_CHARS).collect()
+}

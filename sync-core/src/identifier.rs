@@ -15,7 +15,7 @@ pub fn check_identifier(what: &'static str, value: &str) -> Result<()> {
     } else {
         Err(Error::BadIdentifier {
             what,
-            value: value.chars().take(80).collect(),
+            value: crate::quoted(value),
         })
     }
 }

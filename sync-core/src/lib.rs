@@ -36,7 +36,7 @@ pub use document::{
     response, review, site,
 };
 pub use engine::{ClientEngine, LocalRejection, WITHDRAWN};
-pub use error::{Error, Result};
+pub use error::{Error, QUOTED_CHARS, Result, quoted};
 pub use form::{
     Choice, Compare, Expr, Form, Question, QuestionKind, Score, ScoreMethod, Section, Translation,
     identifying_request,

@@ -1,4 +1,4 @@
-//! Sync protocols v1 (DESIGN section 4) and v2: one stateless CBOR round trip per sync.
+//! Sync protocols v1 and v2 (`docs/protocol.md`): one stateless CBOR round trip per sync.
 //!
 //! v2 is v1 with one addition in replies: an entry may carry `state`, the document saved whole
 //! (an Automerge document chunk with every change of the state the entry's heads name),

@@ -1,4 +1,4 @@
-//! The admin and enrollment calls of the server's JSON API (DESIGN section 4) that the load
+//! The admin and enrollment calls of the server's JSON API (`server/README.md`) that the load
 //! generator and the tests drive: datasets, forms, enrollment codes, enrollment, aggregates.
 
 use serde::{Deserialize, Serialize};

@@ -13,6 +13,7 @@ pub mod commands;
 mod error;
 pub mod http;
 pub mod loadtest;
+pub mod pause_points;
 pub mod state;
 pub mod sync;
 

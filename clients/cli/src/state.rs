@@ -210,10 +210,12 @@ impl StateFile {
             let _ = fs::remove_file(&temp);
             return Err(io("write")(source));
         }
+        crate::pause_points::reached("state-written");
         if let Err(source) = fs::rename(&temp, &self.path) {
             let _ = fs::remove_file(&temp);
             return Err(io("replace")(source));
         }
+        crate::pause_points::reached("state-replaced");
         self.sync_folder().map_err(io("flush the folder of"))
     }
 }

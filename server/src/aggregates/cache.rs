@@ -118,9 +118,7 @@ impl AggregateCache {
             .iter()
             .filter_map(|json| Form::from_published(json).ok())
             .find(|f| f.id == form_id)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("form {:?}", form_id.chars().take(80).collect::<String>()))
-            })?;
+            .ok_or_else(|| ApiError::NotFound(format!("form {:?}", sync_core::quoted(form_id))))?;
         let query = AggregateQuery::parse(&form, pairs)?;
         let store = {
             let mut stores = self.stores.lock().expect("cache lock");

@@ -1,4 +1,4 @@
-//! Analyst aggregates (DESIGN section 6): counts and means by up to three dimensions, every
+//! Analyst aggregates (`docs/privacy.md`, Aggregates): counts and means by up to three dimensions, every
 //! cell perturbed by its cell key and small ones suppressed (`crate::disclosure`), as JSON or
 //! CSV.
 //!
@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::Caller;
 use crate::disclosure::query_log;
 use crate::extract::DatasetId;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::Role;
 use crate::{ApiError, Result};
 
@@ -67,11 +67,7 @@ pub async fn aggregates(
 ) -> Result<Response> {
     caller.require(&[Role::Admin, Role::Analyst])?;
     caller.require_dataset(id)?;
-    let dataset = state
-        .storage
-        .dataset(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("dataset".into()))?;
+    let dataset = state.storage.existing_dataset(id).await?;
     let raw = raw.unwrap_or_default();
     let pairs = query_pairs(&raw)?;
     let form_id = pairs

@@ -106,7 +106,7 @@ impl AggregateQuery {
                 other => {
                     return Err(AggregateError::BadQuery(format!(
                         "unknown parameter {:?}",
-                        clip(other)
+                        sync_core::quoted(other)
                     )));
                 }
             }
@@ -143,10 +143,10 @@ fn dimension(form: &Form, name: &str) -> Result<Dimension, AggregateError> {
         _ => {
             let question = form
                 .question(name)
-                .map_err(|_| AggregateError::UnknownDimension(clip(name)))?;
+                .map_err(|_| AggregateError::UnknownDimension(sync_core::quoted(name)))?;
             match question.kind {
-                QuestionKind::Text { .. } => return Err(AggregateError::FreeText(clip(name))),
-                QuestionKind::Date => return Err(AggregateError::UnknownDimension(clip(name))),
+                QuestionKind::Text { .. } => return Err(AggregateError::FreeText(sync_core::quoted(name))),
+                QuestionKind::Date => return Err(AggregateError::UnknownDimension(sync_core::quoted(name))),
                 _ => Dimension::Question(name.to_owned()),
             }
         }
@@ -158,22 +158,18 @@ fn parse_metric(form: &Form, text: &str) -> Result<Metric, AggregateError> {
         return Ok(Metric::Count);
     }
     let Some(name) = text.strip_prefix("mean:") else {
-        return Err(AggregateError::UnknownMetric(clip(text)));
+        return Err(AggregateError::UnknownMetric(sync_core::quoted(text)));
     };
     if form.score(name).is_some() {
         return Ok(Metric::Mean(name.to_owned()));
     }
     match form.question(name).map(|q| &q.kind) {
         Ok(QuestionKind::Likert { .. }) => Ok(Metric::Mean(name.to_owned())),
-        Ok(QuestionKind::Text { .. }) => Err(AggregateError::FreeText(clip(name))),
-        _ => Err(AggregateError::UnknownMetric(clip(text))),
+        Ok(QuestionKind::Text { .. }) => Err(AggregateError::FreeText(sync_core::quoted(name))),
+        _ => Err(AggregateError::UnknownMetric(sync_core::quoted(text))),
     }
 }
 
 fn day(text: &str) -> Result<Day, AggregateError> {
     Day::parse(text).map_err(|e| AggregateError::BadQuery(e.to_string()))
-}
-
-fn clip(text: &str) -> String {
-    text.chars().take(80).collect()
 }

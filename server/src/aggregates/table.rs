@@ -235,7 +235,7 @@ fn predicate<'a>(
             AggregateError::UnknownValue(format!(
                 "{}={}",
                 filter.dimension.name(),
-                filter.value.chars().take(80).collect::<String>()
+                sync_core::quoted(&filter.value)
             ))
         })?;
     Ok(Predicate::Code(axis, code as u32))

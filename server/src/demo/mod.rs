@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::Result;
 use crate::handlers::{datasets, enrollments, tokens};
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{AuditEntry, Dataset, Mode, Role};
 
 const DEMO_NAME: &str = "Demo";

@@ -7,12 +7,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use serde_json::Value;
 use sync_core::Form;
 
 use super::generator::{BUILT_IN_FORMS, Generator};
 use crate::handlers::forms;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{AuditEntry, Dataset, DocumentWrite};
 use crate::{ApiError, Result};
 
@@ -68,6 +69,9 @@ pub async fn reset_with_seed(
         .await
         .map_err(|e| ApiError::Internal(format!("demo generator: {e}")))?;
     state.aggregates.forget(dataset.id);
+    if written.is_ok() {
+        crate::pause_points::reached("reset-committed").await;
+    }
     written
 }
 
@@ -109,16 +113,20 @@ fn generate(
     });
 }
 
-/// Redraws a one-line progress bar on stderr until aborted: a million-response reset takes
-/// minutes and a trainer should see it move.
+/// Shows a progress bar on stderr until aborted (left as it last was): a million-response
+/// reset takes minutes and a trainer should see it move. Hidden when stderr is not a terminal,
+/// so logs and scripts get no redraws.
 pub async fn show_progress(progress: Arc<AtomicU64>, total: u64) {
-    const WIDTH: u64 = 40;
+    let style = ProgressStyle::with_template("[{bar:40}] {pos}/{len} responses, {eta} left")
+        .expect("a valid template")
+        .progress_chars("#>.");
+    // Dropped as it stands: a failed reset must not show a full bar.
+    let bar = ProgressBar::new(total)
+        .with_style(style)
+        .with_finish(ProgressFinish::Abandon);
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
     loop {
         tick.tick().await;
-        let done = progress.load(Ordering::Relaxed).min(total);
-        let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
-        let bar: String = (0..WIDTH).map(|i| if i < filled { '#' } else { '.' }).collect();
-        eprint!("\r[{bar}] {done}/{total} responses");
+        bar.set_position(progress.load(Ordering::Relaxed).min(total));
     }
 }

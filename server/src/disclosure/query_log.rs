@@ -7,7 +7,7 @@
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::QueryLogEntry;
 use crate::{ApiError, Result, retention};
 

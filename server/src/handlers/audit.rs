@@ -7,7 +7,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{AuditRecord, Role};
 use crate::{ApiError, Result};
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::check_label;
 use crate::auth::Caller;
 use crate::extract::{DatasetId, JsonBody};
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{Dataset, Mode, Role};
 use crate::{ApiError, Result};
 
@@ -87,9 +87,8 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
 }
 
 /// Resets a demo dataset: its response and site documents go, its epoch moves on so trainee
-/// phones drop what they hold. The body (`{ seed, responses }`) must be a JSON object; seeding
-/// synthetic responses from it arrives with the demo generator, until then `responses` in the
-/// answer is 0.
+/// phones drop what they hold, and `responses` synthetic responses generated from `seed` take
+/// their place (`crate::demo`). The body (`{ seed, responses }`) must be a JSON object.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResetRequest {
@@ -105,11 +104,7 @@ pub async fn reset(
 ) -> Result<Json<Value>> {
     caller.require(&[Role::Admin, Role::Trainer])?;
     caller.require_dataset(id)?;
-    let dataset = state
-        .storage
-        .dataset(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("dataset".into()))?;
+    let dataset = state.storage.existing_dataset(id).await?;
     if dataset.mode != Mode::Demo {
         return Err(ApiError::Conflict {
             code: "not_demo",
@@ -149,11 +144,7 @@ pub async fn purge(
     caller.require_dataset(id)?;
     let query: PurgeQuery = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::bad_request("bad_query", format!("the query string is malformed: {e}")))?;
-    let dataset = state
-        .storage
-        .dataset(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("dataset".into()))?;
+    let dataset = state.storage.existing_dataset(id).await?;
     if dataset.mode == Mode::Live && query.confirm.as_deref() != Some(dataset.name.as_str()) {
         return Err(ApiError::bad_request(
             "confirm_name",

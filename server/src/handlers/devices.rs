@@ -6,10 +6,9 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::forms::ensure_dataset;
 use crate::auth::Caller;
 use crate::extract::{DatasetId, DeviceId, OptionalJsonBody};
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{DeviceSummary, Role};
 use crate::{ApiError, Result, retention};
 
@@ -21,7 +20,7 @@ pub async fn list(
 ) -> Result<Json<Vec<DeviceSummary>>> {
     caller.require(&[Role::Admin])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     state.usage.flush(state.storage.as_ref()).await?;
     Ok(Json(state.storage.devices(dataset).await?))
 }

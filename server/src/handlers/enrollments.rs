@@ -4,12 +4,13 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::check_label;
 use super::tokens::new_token;
-use super::{check_label, forms::ensure_dataset, unix_now};
 use crate::auth::Caller;
+use crate::clock::unix_now;
 use crate::extract::{DatasetId, JsonBody};
-use crate::router::AppState;
 use crate::secret::Secret;
+use crate::state::AppState;
 use crate::storage::{AuditEntry, DeviceEnrollment, Enrolled, Mode, NewEnrollment, Role};
 use crate::token_expiry;
 use crate::{ApiError, Result};
@@ -44,7 +45,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<IssuedCode>)> {
     caller.require(&[Role::Admin, Role::Trainer])?;
     caller.require_dataset(dataset)?;
-    let found = ensure_dataset(&state, dataset).await?;
+    let found = state.storage.existing_dataset(dataset).await?;
     if caller.role == Role::Trainer && found.mode != Mode::Demo {
         return Err(ApiError::Forbidden(
             "trainers enroll devices on demo datasets only".into(),

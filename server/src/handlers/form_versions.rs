@@ -1,11 +1,10 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::forms::ensure_dataset;
 use crate::Result;
 use crate::auth::Caller;
 use crate::extract::DatasetId;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{FormVersion, Role};
 
 /// `GET /v1/datasets/{id}/form-versions`: every version ever published of each form (id,
@@ -18,6 +17,6 @@ pub async fn list(
 ) -> Result<Json<Vec<FormVersion>>> {
     caller.require(&[Role::Admin])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     Ok(Json(state.storage.form_versions(dataset).await?))
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::extract::DatasetId;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{AuditEntry, NewDocument, PublishedForm, Role, heads_bytes};
 use crate::xlsform::{self, Defaults};
 use crate::{ApiError, Result};
@@ -40,7 +40,7 @@ pub async fn publish(
 ) -> Result<(StatusCode, Json<Value>)> {
     caller.require(&[Role::Admin])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     let body = body.map_err(|rejection| match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
         _ => ApiError::bad_request("bad_body", rejection.body_text()),
@@ -96,7 +96,7 @@ pub async fn list(
 ) -> Result<Json<Vec<Value>>> {
     caller.require(&[Role::Admin, Role::Analyst, Role::Trainer, Role::Supervisor])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     let forms = state
         .storage
         .latest_forms(dataset)
@@ -131,12 +131,4 @@ pub async fn publish_definition(
     };
     state.storage.publish_form(&published, audit).await?;
     Ok(form)
-}
-
-pub async fn ensure_dataset(state: &AppState, dataset: Uuid) -> Result<crate::storage::Dataset> {
-    state
-        .storage
-        .dataset(dataset)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("dataset".into()))
 }

@@ -42,10 +42,3 @@ fn check_label(field: &'static str, text: &str, max_chars: usize) -> Result<()> 
     }
     Ok(())
 }
-
-/// Unix seconds now.
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}

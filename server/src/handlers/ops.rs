@@ -5,7 +5,7 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use crate::openapi;
-use crate::router::AppState;
+use crate::state::AppState;
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))

@@ -2,11 +2,10 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::forms::ensure_dataset;
 use crate::Result;
 use crate::auth::Caller;
 use crate::extract::DatasetId;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{QuarantineSummary, Role};
 
 /// What sync refused for a dataset, for an admin to look into: code, size, hash and day of
@@ -18,7 +17,7 @@ pub async fn list(
 ) -> Result<Json<Vec<QuarantineSummary>>> {
     caller.require(&[Role::Admin])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     Ok(Json(state.storage.quarantined(dataset).await?))
 }
 
@@ -32,7 +31,7 @@ pub async fn purge(
 ) -> Result<Json<Value>> {
     caller.require(&[Role::Admin])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     let audit = caller.audit("purge_quarantine", Some(dataset));
     let purged = state.storage.purge_quarantine(dataset, &audit).await?;
     Ok(Json(json!({ "purged": purged })))

@@ -1,12 +1,11 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::forms::ensure_dataset;
 use crate::Result;
 use crate::auth::Caller;
 use crate::disclosure::query_log::LISTED;
 use crate::extract::DatasetId;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{QueryLogRecord, Role};
 
 /// The aggregate and tally queries answered on a dataset, newest first: who asked what, and
@@ -19,6 +18,6 @@ pub async fn list(
 ) -> Result<Json<Vec<QueryLogRecord>>> {
     caller.require(&[Role::Admin])?;
     caller.require_dataset(dataset)?;
-    ensure_dataset(&state, dataset).await?;
+    state.storage.existing_dataset(dataset).await?;
     Ok(Json(state.storage.query_log(dataset, LISTED).await?))
 }

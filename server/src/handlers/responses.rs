@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Caller;
 use crate::extract::DatasetResponseIds;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{Role, Withdrawal};
 use crate::{Result, retention};
 

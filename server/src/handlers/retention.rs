@@ -7,11 +7,10 @@ use axum::extract::{RawQuery, State};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::forms::ensure_dataset;
 use crate::auth::Caller;
 use crate::extract::{DatasetId, JsonBody};
 use crate::retention::oldest_kept;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{Dataset, Role};
 use crate::{ApiError, Result};
 
@@ -67,7 +66,7 @@ pub async fn dry_run(
     caller.require_dataset(dataset)?;
     let query: DryRunQuery = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::bad_request("bad_query", format!("the query string is malformed: {e}")))?;
-    let found = ensure_dataset(&state, dataset).await?;
+    let found = state.storage.existing_dataset(dataset).await?;
     let counted_for = match query.days {
         None => found.retention_days,
         Some(text) => match text.parse::<i64>() {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::extract::{DatasetId, DatasetResponseIds, JsonBody};
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{ReviewFilter, ReviewSummary, ReviewWrite, Role, StoredDocument, new_version};
 use crate::{ApiError, Result};
 

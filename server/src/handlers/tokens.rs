@@ -5,11 +5,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{check_label, forms::ensure_dataset};
+use super::check_label;
 use crate::auth::Caller;
 use crate::extract::{JsonBody, TokenId};
-use crate::router::AppState;
 use crate::secret::Secret;
+use crate::state::AppState;
 use crate::storage::{AuditEntry, NewToken, Role, Storage, TokenSummary};
 use crate::{ApiError, Result, retention, token_expiry};
 
@@ -37,7 +37,7 @@ pub async fn create(
         ));
     }
     if let Some(dataset) = request.dataset {
-        ensure_dataset(&state, dataset).await?;
+        state.storage.existing_dataset(dataset).await?;
     }
     let audit = caller.audit(format!("create_token:{}", request.role.as_str()), request.dataset);
     let (token, record) = issue_token(

@@ -45,6 +45,12 @@ pub trait Storage: Send + Sync {
     async fn create_dataset(&self, dataset: &Dataset, audit: &AuditEntry) -> Result<()>;
     async fn datasets(&self) -> Result<Vec<Dataset>>;
     async fn dataset(&self, id: Uuid) -> Result<Option<Dataset>>;
+    /// The dataset, or `not_found`.
+    async fn existing_dataset(&self, id: Uuid) -> Result<Dataset> {
+        self.dataset(id)
+            .await?
+            .ok_or_else(|| crate::ApiError::NotFound("dataset".into()))
+    }
     async fn dataset_by_name(&self, name: &str, mode: Mode) -> Result<Option<Dataset>>;
     /// Sets how long the dataset's submitted responses are kept (`None`: until withdrawn) and
     /// logs `audit`; `None` when there is no such dataset.

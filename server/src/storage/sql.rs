@@ -27,7 +27,7 @@ macro_rules! impl_storage {
                 .bind(dataset.k)
                 .bind(dataset.epoch)
                 .bind(dataset.retention_days)
-                .bind($crate::storage::sql::now())
+                .bind($crate::clock::unix_now())
                 .execute(&mut *tx)
                 .await?;
                 audit_in(&mut tx, audit).await?;
@@ -658,7 +658,7 @@ macro_rules! impl_storage {
                 .bind(entry.route)
                 .bind(&entry.query)
                 .bind(&day)
-                .bind($crate::storage::sql::now())
+                .bind($crate::clock::unix_now())
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -762,6 +762,7 @@ macro_rules! impl_storage {
                         _ => return Err($crate::ApiError::Internal("demo data reused an id or an actor".into())),
                     }
                     seeded += chunk.iter().filter(|w| w.kind == sync_core::DocKind::Response).count() as u64;
+                    $crate::pause_points::reached("reset-seeding").await;
                 }
                 audit_in(&mut tx, audit).await?;
                 tx.commit().await?;
@@ -823,7 +824,7 @@ macro_rules! impl_storage {
                 .bind(&audit.actor_role)
                 .bind(&audit.action)
                 .bind(audit.dataset)
-                .bind($crate::storage::sql::now())
+                .bind($crate::clock::unix_now())
                 .execute(&mut **tx)
                 .await?;
             Ok(())
@@ -844,10 +845,3 @@ macro_rules! impl_storage {
 }
 
 pub(super) use impl_storage;
-
-/// Unix seconds, for audit records.
-pub(super) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}

@@ -1,6 +1,6 @@
 //! One document of a sync request: authorize, merge, validate, store.
 //!
-//! Who may do what (DESIGN section 4):
+//! Who may do what (`docs/protocol.md`):
 //! - a response document is its first writer's: no other device may read or change it;
 //! - a site document may be created, read and changed by every device of its dataset;
 //! - a form document is written by the server only and read by every device of its dataset;
@@ -26,7 +26,7 @@ use super::materialize::{conflict_rows, rows_of};
 use super::{FormCache, quarantine};
 use crate::auth::DeviceCaller;
 use crate::disclosure::record_key;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::{BatchOutcome, DocumentWrite, StoredDocument, head_hashes, heads_bytes, new_version};
 use crate::{ApiError, Result};
 
@@ -183,6 +183,7 @@ pub async fn merge_and_store(
             // Everything answered already (reads, replays): no commit to wait for.
             return Ok(outcomes);
         }
+        crate::pause_points::reached("sync-merged").await;
         let committed = context.state.group_commit.submit(writes, context.epoch);
         let held = (attempt > 0).then_some(held);
         let (writes, outcome) = committed.await?;
@@ -557,7 +558,7 @@ async fn checked_write(
                 Some(form) => Some(form),
                 None => {
                     let err = CoreError::UnknownForm {
-                        form: form_id.chars().take(80).collect(),
+                        form: sync_core::quoted(&form_id),
                         version,
                     };
                     return Ok(Err(err.into()));

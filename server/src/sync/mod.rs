@@ -1,4 +1,4 @@
-//! `POST /v1/sync` and `POST /v2/sync`, protocols v1 (DESIGN section 4) and v2 (v1, plus a
+//! `POST /v1/sync` and `POST /v2/sync`, protocols v1 and v2 (`docs/protocol.md`) (v1, plus a
 //! reply entry may carry the document saved whole, see sync-core's `protocol`): one stateless
 //! CBOR round trip.
 //!
@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use sync_core::{DocEntry, Form, Limits, SyncRequest, SyncResponse, decode_request, encode_response};
 
 use crate::auth::DeviceCaller;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::Dataset;
 use crate::{ApiError, Result};
 
@@ -65,11 +65,7 @@ pub async fn answer(state: &AppState, device: &DeviceCaller, request: &SyncReque
             "this device is enrolled in another dataset".into(),
         ));
     }
-    let dataset = state
-        .storage
-        .dataset(device.dataset)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("dataset".into()))?;
+    let dataset = state.storage.existing_dataset(device.dataset).await?;
     if request.epoch == epoch_of(&dataset) {
         exchange(state, device, &dataset, request).await
     } else {

@@ -16,7 +16,7 @@ use crate::aggregates::{AggregateError, AggregateTable, OutputCell, TOTAL, query
 use crate::auth::Caller;
 use crate::disclosure::{Disclosure, query_log};
 use crate::extract::DatasetId;
-use crate::router::AppState;
+use crate::state::AppState;
 use crate::storage::Role;
 use crate::{ApiError, Result};
 use source::SiteCount;
@@ -39,7 +39,7 @@ impl TallyDimension {
             "area" => Err(AggregateError::BadQuery(
                 "site documents (survey.site/1) carry no area, so tallies cannot be counted by area".into(),
             )),
-            other => Err(AggregateError::UnknownDimension(other.chars().take(80).collect())),
+            other => Err(AggregateError::UnknownDimension(sync_core::quoted(other))),
         }
     }
 
@@ -62,11 +62,7 @@ pub async fn tallies(
 ) -> Result<Response> {
     caller.require(&[Role::Admin, Role::Analyst])?;
     caller.require_dataset(id)?;
-    let dataset = state
-        .storage
-        .dataset(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("dataset".into()))?;
+    let dataset = state.storage.existing_dataset(id).await?;
     let raw = raw.unwrap_or_default();
     let (by, metric) = parse(&query_pairs(&raw)?)?;
     let counts = source::site_counts(state.storage.as_ref(), id).await?;
@@ -78,7 +74,7 @@ pub async fn tallies(
             "unknown_metric",
             format!(
                 "no tally {:?} in this dataset; its tallies: {}",
-                metric.chars().take(80).collect::<String>(),
+                sync_core::quoted(&metric),
                 known.into_iter().collect::<Vec<_>>().join(", ")
             ),
         ));
@@ -116,7 +112,7 @@ fn parse(pairs: &[(String, String)]) -> Result<(Vec<TallyDimension>, String), Ag
             other => {
                 return Err(AggregateError::BadQuery(format!(
                     "unknown parameter {:?}",
-                    other.chars().take(80).collect::<String>()
+                    sync_core::quoted(other)
                 )));
             }
         }

@@ -88,7 +88,7 @@ pub(crate) fn check_content(doc: &AutoCommit, form: Option<&Form>) -> Result<Che
         .find(|k| k.schema() == schema)
         .ok_or_else(|| Error::Schema {
             expected: "a known schema",
-            found: schema.chars().take(80).collect(),
+            found: crate::quoted(&schema),
         })?;
     Ok(match kind {
         DocKind::Response => {
@@ -97,7 +97,7 @@ pub(crate) fn check_content(doc: &AutoCommit, form: Option<&Form>) -> Result<Che
                 None => {
                     let (id, version) = response::form_ref(doc)?;
                     return Err(Error::UnknownForm {
-                        form: id.chars().take(80).collect(),
+                        form: crate::quoted(&id),
                         version,
                     });
                 }

@@ -31,13 +31,7 @@ pub fn create(dataset: Uuid, form: &Form) -> Result<AutoCommit> {
 pub fn read(doc: &AutoCommit) -> Result<FormDoc> {
     let root = Fields::of(doc, &ROOT);
     root.only("", FIELDS)?;
-    let schema = root.string("schema")?;
-    if schema != SCHEMA {
-        return Err(Error::Schema {
-            expected: SCHEMA,
-            found: schema.chars().take(80).collect(),
-        });
-    }
+    root.schema_is(SCHEMA)?;
     let form = Form::from_published(root.string("definition")?)?;
     if form.id != root.string("form")? || form.version != root.int("version")? {
         return Err(Error::FieldType {

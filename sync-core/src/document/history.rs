@@ -46,11 +46,10 @@ enum Field {
 
 impl Field {
     fn name(&self) -> String {
-        let cut = |s: &str| s.chars().take(80).collect::<String>();
         match self {
-            Field::Root(key) => cut(key),
-            Field::Answer(q) | Field::Choice(q) => format!("answers.{}", cut(q)),
-            Field::Review(key) => format!("review.{}", cut(key)),
+            Field::Root(key) => crate::quoted(key),
+            Field::Answer(q) | Field::Choice(q) => format!("answers.{}", crate::quoted(q)),
+            Field::Review(key) => format!("review.{}", crate::quoted(key)),
         }
     }
 }
@@ -235,12 +234,12 @@ impl History<'_> {
             let count = match self.doc.get_at(&tallies, metric.as_str(), &[*change])? {
                 Some((automerge::Value::Scalar(value), _)) => match value.as_ref() {
                     ScalarValue::Counter(c) => i64::from(c),
-                    _ => return Err(Error::NotACounter(metric.chars().take(80).collect())),
+                    _ => return Err(Error::NotACounter(crate::quoted(metric))),
                 },
-                _ => return Err(Error::NotACounter(metric.chars().take(80).collect())),
+                _ => return Err(Error::NotACounter(crate::quoted(metric))),
             };
             if count < 0 {
-                return Err(Error::NegativeTally(metric.chars().take(80).collect()));
+                return Err(Error::NegativeTally(crate::quoted(metric)));
             }
         }
         Ok(())
@@ -308,10 +307,7 @@ impl History<'_> {
                 Slot::Tallies => "tallies.",
                 _ => "",
             };
-            Err(Error::UndeclaredField(format!(
-                "{prefix}{}",
-                key.chars().take(80).collect::<String>()
-            )))
+            Err(Error::UndeclaredField(format!("{prefix}{}", crate::quoted(key))))
         }
     }
 
@@ -367,7 +363,7 @@ impl History<'_> {
         };
         match value {
             ScalarValue::Counter(start) if creating => site::check_start(&metric, i64::from(start)),
-            _ => Err(Error::NotACounter(metric.chars().take(80).collect())),
+            _ => Err(Error::NotACounter(crate::quoted(&metric))),
         }
     }
 
@@ -414,7 +410,7 @@ impl History<'_> {
                 } else {
                     Err(Error::Schema {
                         expected: kind.schema(),
-                        found: text.chars().take(80).collect(),
+                        found: crate::quoted(text),
                     })
                 }
             }

@@ -1,4 +1,4 @@
-//! Typed access to the three kinds of Automerge documents (DESIGN section 3). Every writer goes
+//! Typed access to the three kinds of Automerge documents (`docs/protocol.md`). Every writer goes
 //! through these modules, so every change is committed the same private way.
 
 mod check;

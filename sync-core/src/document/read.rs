@@ -39,12 +39,22 @@ impl Fields {
     /// does not define.
     pub(crate) fn only(&self, prefix: &str, allowed: &[&str]) -> Result<()> {
         match self.keys().find(|k| !allowed.contains(k)) {
-            Some(key) => Err(Error::UndeclaredField(format!(
-                "{prefix}{}",
-                key.chars().take(80).collect::<String>()
-            ))),
+            Some(key) => Err(Error::UndeclaredField(format!("{prefix}{}", crate::quoted(key)))),
             None => Ok(()),
         }
+    }
+
+    /// Checks that the map's `schema` is `expected`: a document of another kind or version is
+    /// refused before anything else of it is read.
+    pub(crate) fn schema_is(&self, expected: &'static str) -> Result<()> {
+        let found = self.string("schema")?;
+        if found != expected {
+            return Err(Error::Schema {
+                expected,
+                found: crate::quoted(found),
+            });
+        }
+        Ok(())
     }
 
     fn get(&self, key: &str) -> Option<&(String, Value<'static>, Option<ObjId>)> {

@@ -95,7 +95,7 @@ impl ResponseEdit {
             .keys()
             .find(|k| !["area", "collected_on", "answers", "cleared", "submit"].contains(&k.as_str()))
         {
-            return Err(Error::UndeclaredField(key.chars().take(80).collect()));
+            return Err(Error::UndeclaredField(crate::quoted(key)));
         }
         let text = |key: &str| -> Result<Option<String>> {
             match object.get(key) {
@@ -313,17 +313,11 @@ pub fn status(doc: &AutoCommit) -> Result<ResponseStatus> {
 pub fn read(doc: &AutoCommit, form: &Form) -> Result<ResponseView> {
     let root = Fields::of(doc, &ROOT);
     root.only("", FIELDS)?;
-    let schema = root.string("schema")?;
-    if schema != SCHEMA {
-        return Err(Error::Schema {
-            expected: SCHEMA,
-            found: schema.chars().take(80).collect(),
-        });
-    }
+    root.schema_is(SCHEMA)?;
     let (form_id, form_version) = (root.string("form")?, root.int("form_version")?);
     if form_id != form.id || form_version != form.version {
         return Err(Error::UnknownForm {
-            form: form_id.chars().take(80).collect(),
+            form: crate::quoted(form_id),
             version: form_version,
         });
     }
@@ -370,9 +364,9 @@ fn read_answers(doc: &AutoCommit, answers: &ObjId, form: &Form) -> Result<BTreeM
     let fields = Fields::of(doc, answers);
     let mut out = BTreeMap::new();
     for key in fields.keys() {
-        let question = form.question(key).map_err(|_| {
-            Error::UndeclaredField(format!("answers.{}", key.chars().take(80).collect::<String>()))
-        })?;
+        let question = form
+            .question(key)
+            .map_err(|_| Error::UndeclaredField(format!("answers.{}", crate::quoted(key))))?;
         let answer = match &question.kind {
             QuestionKind::Multi { .. } => {
                 let list = fields.required_object(key, ObjType::List)?;

@@ -80,12 +80,12 @@ pub fn increment(doc: &mut AutoCommit, metric: &str, by: i64) -> Result<()> {
     let count = match doc.get(&tallies, metric)? {
         Some((Value::Scalar(v), _)) => match v.as_ref() {
             ScalarValue::Counter(c) => i64::from(c),
-            _ => return Err(Error::NotACounter(metric.chars().take(80).collect())),
+            _ => return Err(Error::NotACounter(crate::quoted(metric))),
         },
-        _ => return Err(Error::NotACounter(metric.chars().take(80).collect())),
+        _ => return Err(Error::NotACounter(crate::quoted(metric))),
     };
     if count.checked_add(by).is_none_or(|total| total < 0) {
-        return Err(Error::NegativeTally(metric.chars().take(80).collect()));
+        return Err(Error::NegativeTally(crate::quoted(metric)));
     }
     doc.increment(&tallies, metric, by)?;
     commit_private(doc);
@@ -98,7 +98,7 @@ pub(super) fn check_step(metric: &str, by: i64) -> Result<()> {
         Ok(())
     } else {
         Err(Error::TallyStep {
-            metric: metric.chars().take(80).collect(),
+            metric: crate::quoted(metric),
             by,
             limit: MAX_TALLY_STEP,
         })
@@ -111,7 +111,7 @@ pub(super) fn check_start(metric: &str, start: i64) -> Result<()> {
         Ok(())
     } else {
         Err(Error::TallyStep {
-            metric: metric.chars().take(80).collect(),
+            metric: crate::quoted(metric),
             by: start,
             limit: MAX_TALLY_STEP,
         })
@@ -129,13 +129,7 @@ pub fn rename(doc: &mut AutoCommit, name: &str) -> Result<()> {
 pub fn read(doc: &AutoCommit) -> Result<SiteView> {
     let root = Fields::of(doc, &ROOT);
     root.only("", FIELDS)?;
-    let schema = root.string("schema")?;
-    if schema != SCHEMA {
-        return Err(Error::Schema {
-            expected: SCHEMA,
-            found: schema.chars().take(80).collect(),
-        });
-    }
+    root.schema_is(SCHEMA)?;
     let site = root.string("site")?;
     check_identifier("site code", site)?;
     let name = root.string("name")?;

@@ -211,7 +211,7 @@ impl Form {
             .find(|q| q.id == id)
             .ok_or_else(|| Error::UnknownQuestion {
                 form: self.id.clone(),
-                question: id.chars().take(80).collect(),
+                question: crate::quoted(id),
             })
     }
 
@@ -225,7 +225,7 @@ impl Form {
         } else {
             Err(Error::UnknownArea {
                 form: self.id.clone(),
-                area: area.chars().take(80).collect(),
+                area: crate::quoted(area),
             })
         }
     }

@@ -6,8 +6,8 @@ use sync_core::DocKind;
 use uuid::Uuid;
 
 use crate::on_both_backends;
-use crate::support::process::ServerProcess;
-use crate::support::{Api, Backend, Device, Rng, TestDb, TestServer};
+use crate::support::process::{Pauses, ServerProcess};
+use crate::support::{Api, Backend, Device, TestDb, TestServer};
 use crate::sync_scenarios::edit;
 
 on_both_backends!(
@@ -145,50 +145,46 @@ async fn live_datasets_are_never_reset(backend: Backend) {
     );
 }
 
-/// A large reset is started over HTTP and the server is SIGKILLed at a random moment, several
-/// times; after each restart the dataset holds either the whole old state or the whole new one.
+/// A reset is started over HTTP and the server SIGKILLed at a known step of it: while it is
+/// writing the new documents (half of them written), the dataset must hold the whole old state
+/// after the restart; once it has committed (the reply not sent yet), the whole new one.
 async fn a_reset_killed_midway_leaves_old_or_new_never_a_mix(backend: Backend) {
     let db = TestDb::create(&backend).await;
-    let mut rng = Rng::from_env();
-    let mut server = ServerProcess::start(&db.url);
+    let pauses = Pauses::new();
+    let mut server = ServerProcess::start_pausable(&db.url, &pauses);
     let admin = crate::support::process::run(&["token", "create", "--role", "admin", "--database", &db.url])
         .1
         .trim()
         .to_owned();
     let demo = server.api.create_dataset(&admin, "kill-me", "demo").await;
     reset(&server.api, &admin, demo, 1, 50).await;
-    let mut expected = (epoch(&db, demo).await, 50);
-    for _ in 0..4 {
+    let old = (epoch(&db, demo).await, 50);
+
+    for (step, expected) in [("reset-seeding", old), ("reset-committed", (old.0 + 1, 3000))] {
+        pauses.arm(step);
         let api = server.api.clone();
         let token = admin.clone();
         let pending = tokio::spawn(async move {
-            api.post_json(
-                &format!("/v1/datasets/{demo}/reset"),
+            let body = json!({ "seed": 2, "responses": 3000 }).to_string().into_bytes();
+            let path = format!("/v1/datasets/{demo}/reset");
+            api.send(
+                reqwest::Method::POST,
+                &path,
                 Some(&token),
-                &json!({ "seed": 2, "responses": 3000 }),
+                Some("application/json"),
+                body,
             )
             .await
         });
-        tokio::time::sleep(std::time::Duration::from_millis(100 + rng.below(1500))).await;
+        pauses.wait_until_paused(step).await;
         server.kill();
-        let finished = pending.await.map(|r| r.status == 200).unwrap_or(false);
-        server = ServerProcess::start(&db.url);
-        let (epoch_now, responses) = (
-            epoch(&db, demo).await,
-            db.count("SELECT count(*) FROM responses WHERE dataset = $1", demo)
-                .await,
-        );
-        if epoch_now == expected.0 {
-            assert!(!finished, "an acknowledged reset must survive");
-            assert_eq!(responses, expected.1, "the old state, whole");
-        } else {
-            assert_eq!(
-                (epoch_now, responses),
-                (expected.0 + 1, 3000),
-                "the new state, whole"
-            );
-            expected = (epoch_now, 3000);
-        }
+        let answer = pending.await.expect("request task");
+        assert!(answer.is_err(), "{step}: the reset was never acknowledged");
+        server = ServerProcess::start_pausable(&db.url, &pauses);
+        let responses = db
+            .count("SELECT count(*) FROM responses WHERE dataset = $1", demo)
+            .await;
+        assert_eq!((epoch(&db, demo).await, responses), expected, "killed at {step}");
         let documents = db
             .count(
                 "SELECT count(*) FROM documents WHERE dataset = $1 AND kind = 'response'",

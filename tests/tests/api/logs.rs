@@ -85,6 +85,10 @@ async fn logs_carry_no_address_token_id_or_payload() {
         .await;
     api.post_json("/v1/enroll", None, &json!({ "code": "SECRET-CODE-1234" }))
         .await;
+    // A query string, and an answer gzipped on the way out.
+    let query = format!("/v1/datasets/{dataset}/aggregates?form=outreach&by=QUERY-STRING-NEEDLE");
+    api.get_with(&query, Some(&admin), &[("accept-encoding", "gzip")])
+        .await;
     let device_tokens: Vec<String> = devices.iter().map(|d| d.token.clone()).collect();
     server.stop().await;
 
@@ -92,6 +96,10 @@ async fn logs_carry_no_address_token_id_or_payload() {
         String::from_utf8(captured.0.lock().unwrap_or_else(PoisonError::into_inner).clone()).expect("utf-8");
     assert!(
         logs.contains("route=/v2/sync") && logs.contains("status=200"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("method=GET route=/v1/datasets/{id}/aggregates"),
         "{logs}"
     );
     assert!(logs.contains("status=401") && logs.contains("status=400"));
@@ -103,6 +111,7 @@ async fn logs_carry_no_address_token_id_or_payload() {
         dataset.to_string(),
         site.to_string(),
         "SECRET".into(),
+        "QUERY-STRING-NEEDLE".into(),
         "DROP TABLE".into(),
         "Clinic".into(),
         "gave 5 kits".into(),

@@ -9,6 +9,7 @@ mod aggregates_attacks;
 mod audit;
 mod bad_input;
 mod bench_ingest;
+mod compression;
 mod crash;
 mod demo;
 mod devices;

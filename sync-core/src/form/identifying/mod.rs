@@ -45,7 +45,7 @@ pub(super) fn refuse_identifying_questions(form: &Value) -> Result<()> {
         let id = question.get("id").and_then(Value::as_str).unwrap_or_default();
         if let Some(what) = identifying_request(question) {
             return Err(Error::IdentifyingQuestion {
-                question: id.chars().take(80).collect(),
+                question: crate::quoted(id),
                 what,
             });
         }

@@ -93,10 +93,15 @@ impl Api {
 
     /// A GET asking for another representation (e.g. `text/csv`).
     pub async fn get_as(&self, path: &str, token: Option<&str>, accept: &str) -> Reply {
-        let mut request = self
-            .client
-            .get(format!("{}{}", self.base, path))
-            .header("accept", accept);
+        self.get_with(path, token, &[("accept", accept)]).await
+    }
+
+    /// A GET with extra request headers.
+    pub async fn get_with(&self, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.client.get(format!("{}{}", self.base, path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

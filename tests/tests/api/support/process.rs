@@ -1,7 +1,11 @@
 //! The server binary as a child process, for crash and multi-process tests.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use tempfile::TempDir;
 
 use super::Api;
 
@@ -28,7 +32,20 @@ impl ServerProcess {
     /// Like [`ServerProcess::start`] with extra `serve` arguments; also returns what the
     /// server printed before "listening on".
     pub fn start_with(database: &str, extra: &[&str]) -> (ServerProcess, Vec<String>) {
-        let mut child = Command::new(binary())
+        ServerProcess::spawn(database, extra, None)
+    }
+
+    /// Like [`ServerProcess::start`], with the server's pause points under `pauses`' control.
+    pub fn start_pausable(database: &str, pauses: &Pauses) -> ServerProcess {
+        ServerProcess::spawn(database, &[], Some(pauses.folder.path())).0
+    }
+
+    fn spawn(database: &str, extra: &[&str], pauses: Option<&Path>) -> (ServerProcess, Vec<String>) {
+        let mut command = Command::new(binary());
+        if let Some(folder) = pauses {
+            command.env("SURVEY_PAUSE_DIR", folder);
+        }
+        let mut child = command
             .args(["serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"])
             .args(["--database", database])
             .args(extra)
@@ -105,4 +122,40 @@ pub fn run(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// The pause points of server processes (`survey_server::pause_points`): a step armed here
+/// stops the next request that reaches it until [`Pauses::resume`], or until the process is
+/// killed there.
+pub struct Pauses {
+    folder: TempDir,
+}
+
+impl Pauses {
+    pub fn new() -> Pauses {
+        Pauses {
+            folder: tempfile::tempdir().expect("pause folder"),
+        }
+    }
+
+    pub fn arm(&self, step: &str) {
+        std::fs::write(self.folder.path().join(step), b"").expect("arm a pause point");
+    }
+
+    /// Waits until a request has stopped at `step`.
+    pub async fn wait_until_paused(&self, step: &str) {
+        let reached = self.folder.path().join(format!("{step}.reached"));
+        // A guard against a hang only: a step that is reached at all is reached in seconds.
+        for _ in 0..60_000 {
+            if reached.exists() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("no request reached the pause point {step}");
+    }
+
+    pub fn resume(&self, step: &str) {
+        std::fs::remove_file(self.folder.path().join(format!("{step}.reached"))).expect("resume");
+    }
 }

@@ -94,19 +94,33 @@ impl Device {
         }
     }
 
-    /// Starts a command and SIGKILLs it after `after`, like a battery pulled mid-command.
-    pub fn kill_during(&self, args: &[&str], after: std::time::Duration) {
+    /// Runs a command with its pause point `step` armed (`survey_cli::pause_points`), waits
+    /// until it stops there and SIGKILLs it: a battery pulled at a known moment. Panics if the
+    /// command ends without reaching the step.
+    pub fn kill_at(&self, args: &[&str], step: &str) {
+        let pauses = tempfile::tempdir().expect("pause folder");
+        std::fs::write(pauses.path().join(step), b"").expect("arm the pause point");
         let mut child = Command::new(binary())
             .arg("--state")
             .arg(self.state_path())
             .args(args)
+            .env("SURVEY_PAUSE_DIR", pauses.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn survey");
-        std::thread::sleep(after);
-        let _ = child.kill();
+        let reached = pauses.path().join(format!("{step}.reached"));
+        while !reached.exists() {
+            if let Some(status) = child.try_wait().expect("wait") {
+                panic!(
+                    "`survey {}` ended ({status}) before reaching {step}",
+                    args.join(" ")
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        child.kill().expect("SIGKILL");
         child.wait().expect("reap");
     }
 
