@@ -4,17 +4,20 @@
 //! alone: phones never receive it and never write a review. Were the verdict a change to the
 //! response document itself, a phone would hold it and send it back after a server restore
 //! from backup, and the server could not tell that change from a phone approving its own
-//! work. Each review is one change putting `state`, `note` (empty for none) and `reviewed`
-//! (the heads of the response it looked at), always in that order, so two concurrent reviews
-//! resolve every key to the same one of them: Automerge's rule for concurrent puts picks the
-//! change with the greater actor id, on every replica and whatever order they merged in.
+//! work. Each review is one change putting a new map at `verdict` holding `state`, `note`
+//! (empty for none) and `reviewed` (the heads of the response it looked at). Two concurrent
+//! reviews are two concurrent puts of `verdict`, and Automerge keeps one of them whole (the
+//! greater operation id) on every replica, whatever order they merged in. Putting the three
+//! keys at the root would not do: Automerge makes no operation for a put of the value a key
+//! already holds, so a review repeating the standing state would race only on its note, and
+//! the note of one review could stand beside the state of another.
 //!
 //! A review covers the response as it was when it was made. A change to the response it did
 //! not see (a phone's late edit, made offline before the review, or one made after) leaves
 //! the verdict readable but reopens it: [`ReviewStanding::state`] is `pending` until a
 //! supervisor reviews again.
 
-use automerge::{ActorId, AutoCommit, ROOT, transaction::Transactable};
+use automerge::{ActorId, AutoCommit, ObjType, ROOT, transaction::Transactable};
 use uuid::Uuid;
 
 use super::commit_private;
@@ -24,7 +27,8 @@ use crate::answer::check_free_text;
 use crate::{ChangeHash, Error, Result, scrub_free_text};
 
 pub const SCHEMA: &str = "survey.review/1";
-const FIELDS: &[&str] = &["schema", "response", "state", "note", "reviewed"];
+const FIELDS: &[&str] = &["schema", "response", "verdict"];
+const VERDICT_FIELDS: &[&str] = &["state", "note", "reviewed"];
 
 /// What a review document says: the winning review and the response heads it looked at.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,9 +110,10 @@ pub fn record(doc: &mut AutoCommit, review: &Review, reviewed: &[ChangeHash]) ->
         .map(ChangeHash::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    doc.put(ROOT, "state", state.as_str())?;
-    doc.put(ROOT, "note", note)?;
-    doc.put(ROOT, "reviewed", heads)?;
+    let verdict = doc.put_object(ROOT, "verdict", ObjType::Map)?;
+    doc.put(&verdict, "state", state.as_str())?;
+    doc.put(&verdict, "note", note)?;
+    doc.put(&verdict, "reviewed", heads)?;
     commit_private(doc);
     Ok(())
 }
@@ -125,16 +130,18 @@ pub fn read(doc: &AutoCommit) -> Result<ReviewRecord> {
         });
     }
     let response = root.uuid("response")?;
-    if root.scalar("state")?.is_none() {
+    let Some(verdict) = root.object("verdict", ObjType::Map)? else {
         return Ok(ReviewRecord {
             response,
             review: Review::default(),
             reviewed: Vec::new(),
         });
-    }
-    let note = root.string("note")?;
+    };
+    let verdict = Fields::of(doc, verdict);
+    verdict.only("verdict.", VERDICT_FIELDS)?;
+    let note = verdict.string("note")?;
     check_free_text("review note", note, REVIEW_NOTE_MAX)?;
-    let reviewed = root
+    let reviewed = verdict
         .string("reviewed")?
         .split(',')
         .filter(|h| !h.is_empty())
@@ -148,7 +155,7 @@ pub fn read(doc: &AutoCommit) -> Result<ReviewRecord> {
     Ok(ReviewRecord {
         response,
         review: Review {
-            state: Some(parse_review_state(root.string("state")?)?),
+            state: Some(parse_review_state(verdict.string("state")?)?),
             note: (!note.is_empty()).then(|| note.to_owned()),
         },
         reviewed,

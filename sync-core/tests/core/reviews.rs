@@ -139,7 +139,31 @@ fn concurrent_reviews_converge_on_one_whole_review() {
             "{pair:?}"
         );
         let paths: Vec<String> = sync_core::conflicts(&a).into_iter().map(|c| c.path).collect();
-        assert_eq!(paths, ["note", "reviewed", "state"], "the race is there to see");
+        assert_eq!(paths, ["verdict"], "the race is there to see");
+    }
+}
+
+#[test]
+fn a_review_repeating_the_standing_state_does_not_mix_with_a_concurrent_one() {
+    let response = submitted().get_heads();
+    for _ in 0..20 {
+        let mut origin = review::create(Uuid::new_v4()).expect("review doc");
+        let mut first = load_document(&origin.save()).expect("copy");
+        let mut second = load_document(&origin.save()).expect("copy");
+        review::record(&mut first, &verdict(ReviewState::Approved, "first"), &response).expect("record");
+        // `second` reviews twice; the second time it repeats its own standing state and only
+        // its note differs.
+        review::record(&mut second, &verdict(ReviewState::Flagged, "second"), &response).expect("record");
+        review::record(&mut second, &verdict(ReviewState::Flagged, "again"), &response).expect("record");
+        let mut merged = first.fork();
+        merged.merge(&mut second.clone()).expect("merge");
+        let read = review::read(&merged).expect("read");
+        let pair = (read.review.state, read.review.note.as_deref());
+        assert!(
+            pair == (Some(ReviewState::Approved), Some("first"))
+                || pair == (Some(ReviewState::Flagged), Some("again")),
+            "{pair:?}"
+        );
     }
 }
 
