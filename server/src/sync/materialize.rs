@@ -6,12 +6,13 @@ use uuid::Uuid;
 
 use crate::storage::{AnswerRow, ConflictRow, Materialized, ResponseRow, SiteRow};
 
-/// `None` for form documents, which only the server writes and which have no rows.
+/// `None` for form documents, which only the server writes and which have no rows, and for
+/// tally documents, which this server does not take yet.
 pub fn rows_of(checked: &CheckedDocument, owner: Uuid) -> Option<Materialized> {
     match checked {
         CheckedDocument::Response(view) => Some(Materialized::Response(response_row(view, owner))),
         CheckedDocument::Site(view) => Some(Materialized::Site(site_row(view))),
-        CheckedDocument::Form(_) => None,
+        CheckedDocument::Form(_) | CheckedDocument::Tally(_) => None,
     }
 }
 

@@ -152,6 +152,7 @@ fn reply(version: u64, dataset: &Dataset, reset: bool) -> SyncResponse {
         rejected: Vec::new(),
         need_all: Vec::new(),
         more: false,
+        totals: Vec::new(),
     }
 }
 

@@ -8,3 +8,4 @@ mod js_defaults;
 mod js_fixture;
 mod protocol;
 mod support;
+mod tallies;
