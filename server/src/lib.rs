@@ -25,6 +25,7 @@ pub mod router;
 pub mod secret;
 mod security_headers;
 pub mod settings;
+pub mod site_totals;
 pub mod storage;
 pub mod sync;
 pub mod telemetry;

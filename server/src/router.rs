@@ -77,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/tokens", post(tokens::create))
         .route("/v1/sync", post(sync::sync::<1>))
         .route("/v2/sync", post(sync::sync::<2>))
+        .route("/v3/sync", post(sync::sync::<3>))
         .fallback(|| async { ApiError::NotFound("route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.sync.max_body_bytes))

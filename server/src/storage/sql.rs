@@ -364,6 +364,103 @@ macro_rules! impl_storage {
                     .collect()
             }
 
+            async fn site_metrics(
+                &self,
+                ids: &[uuid::Uuid],
+            ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::SiteMetrics>> {
+                use sqlx::Row as _;
+                let mut found: std::collections::HashMap<uuid::Uuid, $crate::storage::SiteMetrics> =
+                    std::collections::HashMap::new();
+                for chunk in ids.chunks($crate::storage::write::MAX_BINDS) {
+                    let rows = of_documents("SELECT document, dataset, metric FROM site_tallies", "document", chunk)
+                        .build()
+                        .persistent(false)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    for row in &rows {
+                        let dataset = row.try_get(1)?;
+                        found
+                            .entry(row.try_get(0)?)
+                            .or_insert_with(|| $crate::storage::SiteMetrics {
+                                dataset,
+                                metrics: Vec::new(),
+                            })
+                            .metrics
+                            .push(row.try_get(2)?);
+                    }
+                }
+                for site in found.values_mut() {
+                    site.metrics.sort();
+                }
+                Ok(found)
+            }
+
+            async fn site_totals(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<$crate::site_totals::SiteTotal>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT t.document, t.site, t.metric, t.total - COALESCE(s.folded, 0) + COALESCE(s.devices, 0)
+                     FROM site_tallies t LEFT JOIN site_totals s ON s.site = t.document AND s.metric = t.metric
+                     WHERE t.dataset = $1 ORDER BY t.site, t.document, t.metric",
+                )
+                .bind(dataset)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut totals: Vec<$crate::site_totals::SiteTotal> = Vec::new();
+                for row in &rows {
+                    let document: uuid::Uuid = row.try_get(0)?;
+                    if totals.last().is_none_or(|t| t.document != document) {
+                        totals.push($crate::site_totals::SiteTotal {
+                            document,
+                            site: row.try_get(1)?,
+                            tallies: std::collections::BTreeMap::new(),
+                        });
+                    }
+                    if let Some(site) = totals.last_mut() {
+                        site.tallies.insert(row.try_get(2)?, row.try_get(3)?);
+                    }
+                }
+                Ok(totals)
+            }
+
+            async fn device_tallies(&self, device: uuid::Uuid) -> $crate::Result<Vec<(uuid::Uuid, String, i64)>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT site, metric, CAST(SUM(total) AS BIGINT) FROM device_tallies WHERE device = $1 GROUP BY site, metric",
+                )
+                .bind(device)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+                    .collect()
+            }
+
+            async fn sites_to_fold(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<uuid::Uuid>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT DISTINCT site FROM site_totals WHERE dataset = $1 AND devices <> folded ORDER BY site",
+                )
+                .bind(dataset)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn fold_state(&self, site: uuid::Uuid) -> $crate::Result<Vec<$crate::storage::FoldState>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query("SELECT metric, devices, folded FROM site_totals WHERE site = $1 ORDER BY metric")
+                    .bind(site)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::storage::FoldState {
+                            metric: row.try_get(0)?,
+                            devices: row.try_get(1)?,
+                            folded: row.try_get(2)?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn quarantine(&self, entry: &$crate::storage::QuarantineEntry) -> $crate::Result<()> {
                 let payload = entry.payload.as_ref();
                 sqlx::query(
@@ -554,6 +651,8 @@ macro_rules! impl_storage {
                     "DELETE FROM answers WHERE dataset = $1",
                     "DELETE FROM responses WHERE dataset = $1",
                     "DELETE FROM site_tallies WHERE dataset = $1",
+                    "DELETE FROM device_tallies WHERE dataset = $1",
+                    "DELETE FROM site_totals WHERE dataset = $1",
                     "DELETE FROM conflicts WHERE document IN (SELECT id FROM documents WHERE dataset = $1 AND kind <> 'form')",
                     "DELETE FROM doc_actors WHERE document IN (SELECT id FROM documents WHERE dataset = $1 AND kind <> 'form')",
                     "DELETE FROM quarantine WHERE dataset = $1",

@@ -79,6 +79,7 @@ macro_rules! document_writes {
                     rewritten.push(last);
                 }
             }
+            let counted_before = device_tallies_in(tx, &rewritten).await?;
             clear_contents_in(tx, &rewritten).await?;
             let new: Vec<&DocumentWrite> = ordered
                 .iter()
@@ -158,7 +159,7 @@ macro_rules! document_writes {
                 .iter()
                 .filter_map(|&(w, _)| match &w.rows {
                     Materialized::Response(r) => Some((w, r)),
-                    Materialized::Site(_) => None,
+                    Materialized::Site(_) | Materialized::Tally(_) => None,
                 })
                 .collect();
             insert_rows(
@@ -205,7 +206,7 @@ macro_rules! document_writes {
                 .iter()
                 .filter_map(|&(w, _)| match &w.rows {
                     Materialized::Site(site) => Some(site.tallies.iter().map(move |t| (w, site.site.as_str(), t))),
-                    Materialized::Response(_) => None,
+                    Materialized::Response(_) | Materialized::Tally(_) => None,
                 })
                 .flatten()
                 .collect();
@@ -221,6 +222,78 @@ macro_rules! document_writes {
                         .push_bind(*site)
                         .push_bind(metric)
                         .push_bind(*total);
+                },
+            )
+            .await?;
+            let device_tallies: Vec<_> = live
+                .iter()
+                .filter_map(|&(w, _)| match &w.rows {
+                    Materialized::Tally(tally) => Some(tally.tallies.iter().map(move |t| (w, tally, t))),
+                    Materialized::Response(_) | Materialized::Site(_) => None,
+                })
+                .flatten()
+                .collect();
+            insert_rows(
+                tx,
+                "INSERT INTO device_tallies (document, dataset, device, site, metric, total) ",
+                "",
+                &device_tallies,
+                6,
+                |mut row, (write, tally, (metric, total))| {
+                    row.push_bind(write.id)
+                        .push_bind(write.dataset)
+                        .push_bind(tally.device)
+                        .push_bind(tally.site)
+                        .push_bind(metric)
+                        .push_bind(*total);
+                },
+            )
+            .await?;
+            // The running sums move by what each tally document counts now less what it
+            // counted before this write.
+            let mut moved: std::collections::BTreeMap<(uuid::Uuid, &str), (uuid::Uuid, i64)> =
+                std::collections::BTreeMap::new();
+            for (write, tally, (metric, total)) in &device_tallies {
+                moved.entry((tally.site, metric.as_str())).or_insert((write.dataset, 0)).1 += total;
+            }
+            for (site, dataset, metric, total) in &counted_before {
+                moved.entry((*site, metric.as_str())).or_insert((*dataset, 0)).1 -= total;
+            }
+            let moved: Vec<_> = moved.into_iter().filter(|(_, (_, delta))| *delta != 0).collect();
+            insert_rows(
+                tx,
+                "INSERT INTO site_totals (site, dataset, metric, devices) ",
+                " ON CONFLICT (site, metric) DO UPDATE SET devices = site_totals.devices + excluded.devices",
+                &moved,
+                4,
+                |mut row, ((site, metric), (dataset, delta))| {
+                    row.push_bind(*site).push_bind(*dataset).push_bind(*metric).push_bind(*delta);
+                },
+            )
+            .await?;
+            // What a write that added device tallies to a site left the site carrying.
+            let folded: Vec<_> = live
+                .iter()
+                .filter_map(|&(last, chain)| {
+                    let folded = chain.iter().rev().find_map(|&at| match &write_at(at).rows {
+                        Materialized::Site(site) => site.folded.as_ref(),
+                        _ => None,
+                    })?;
+                    Some(folded.iter().map(move |(metric, n)| (last, metric, n)))
+                })
+                .flatten()
+                .collect();
+            insert_rows(
+                tx,
+                "INSERT INTO site_totals (site, dataset, metric, folded) ",
+                " ON CONFLICT (site, metric) DO UPDATE SET folded = excluded.folded",
+                &folded,
+                4,
+                |mut row, (write, metric, folded)| {
+                    row.push_bind(write.id)
+                        .push_bind(write.dataset)
+                        .push_bind(*metric)
+                        .push_bind(**folded);
                 },
             )
             .await?;
@@ -307,20 +380,50 @@ macro_rules! document_writes {
             Ok((linked, stored))
         }
 
+        /// What the tally documents among `writes` counted before they are rewritten: (site,
+        /// dataset, metric, total).
+        async fn device_tallies_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            writes: &[&$crate::storage::DocumentWrite],
+        ) -> $crate::Result<Vec<(uuid::Uuid, uuid::Uuid, String, i64)>> {
+            use sqlx::Row as _;
+            let ids: Vec<uuid::Uuid> = writes
+                .iter()
+                .filter(|w| matches!(w.rows, $crate::storage::Materialized::Tally(_)))
+                .map(|w| w.id)
+                .collect();
+            let mut counted = Vec::new();
+            for chunk in ids.chunks($crate::storage::write::MAX_BINDS) {
+                let rows = of_documents("SELECT site, dataset, metric, total FROM device_tallies", "document", chunk)
+                    .build()
+                    .persistent(false)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for row in &rows {
+                    counted.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?));
+                }
+            }
+            Ok(counted)
+        }
+
         /// Drops the materialized rows of stored documents about to be rewritten.
         async fn clear_contents_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
         ) -> $crate::Result<()> {
             use $crate::storage::Materialized;
-            let (responses, sites): (Vec<&$crate::storage::DocumentWrite>, Vec<_>) =
-                writes.iter().partition(|w| matches!(w.rows, Materialized::Response(_)));
-            let ids = |writes: &[&$crate::storage::DocumentWrite]| writes.iter().map(|w| w.id).collect::<Vec<_>>();
-            let (responses, sites, all) = (ids(&responses), ids(&sites), ids(writes));
+            let ids = |is: fn(&Materialized) -> bool| {
+                writes.iter().filter(|w| is(&w.rows)).map(|w| w.id).collect::<Vec<_>>()
+            };
+            let responses = ids(|rows| matches!(rows, Materialized::Response(_)));
+            let sites = ids(|rows| matches!(rows, Materialized::Site(_)));
+            let tallies = ids(|rows| matches!(rows, Materialized::Tally(_)));
+            let all = ids(|_| true);
             for (table, documents) in [
                 ("DELETE FROM answers", &responses),
                 ("DELETE FROM responses", &responses),
                 ("DELETE FROM site_tallies", &sites),
+                ("DELETE FROM device_tallies", &tallies),
                 ("DELETE FROM conflicts", &all),
             ] {
                 for chunk in documents.chunks($crate::storage::write::MAX_BINDS) {

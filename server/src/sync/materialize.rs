@@ -1,18 +1,18 @@
 //! The rows a valid document contributes to the SQL tables that aggregates read. Free text is
 //! never materialized: it stays inside the document, which no analyst query can reach.
 
-use sync_core::{Answer, CheckedDocument, Conflict, ResponseView, SiteView};
+use sync_core::{Answer, CheckedDocument, Conflict, ResponseView, SiteView, TallyView};
 use uuid::Uuid;
 
-use crate::storage::{AnswerRow, ConflictRow, Materialized, ResponseRow, SiteRow};
+use crate::storage::{AnswerRow, ConflictRow, Materialized, ResponseRow, SiteRow, TallyRow};
 
-/// `None` for form documents, which only the server writes and which have no rows, and for
-/// tally documents, which this server does not take yet.
+/// `None` for form documents, which only the server writes and which have no rows.
 pub fn rows_of(checked: &CheckedDocument, owner: Uuid) -> Option<Materialized> {
     match checked {
         CheckedDocument::Response(view) => Some(Materialized::Response(response_row(view, owner))),
         CheckedDocument::Site(view) => Some(Materialized::Site(site_row(view))),
-        CheckedDocument::Form(_) | CheckedDocument::Tally(_) => None,
+        CheckedDocument::Tally(view) => Some(Materialized::Tally(tally_row(view, owner))),
+        CheckedDocument::Form(_) => None,
     }
 }
 
@@ -53,9 +53,20 @@ fn answer_rows(question: &str, answer: &Answer) -> Vec<AnswerRow> {
     }
 }
 
-fn site_row(view: &SiteView) -> SiteRow {
+/// A site's counts as its document holds them. A write that adds device tallies to the site
+/// sets `folded` itself.
+pub fn site_row(view: &SiteView) -> SiteRow {
     SiteRow {
         site: view.site.clone(),
+        tallies: view.tallies.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        folded: None,
+    }
+}
+
+fn tally_row(view: &TallyView, device: Uuid) -> TallyRow {
+    TallyRow {
+        device,
+        site: view.site,
         tallies: view.tallies.iter().map(|(k, v)| (k.clone(), *v)).collect(),
     }
 }

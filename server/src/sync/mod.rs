@@ -1,5 +1,6 @@
-//! `POST /v1/sync` and `POST /v2/sync`, protocols v1 (DESIGN section 4) and v2 (v1, plus a
-//! reply entry may carry the document saved whole, see sync-core's `protocol`): one stateless
+//! `POST /v1/sync`, `POST /v2/sync` and `POST /v3/sync`, protocols v1 (DESIGN section 4), v2
+//! (v1, plus a reply entry may carry the document saved whole) and v3 (v2 with tally documents
+//! and totals instead of the shared sites' history; see sync-core's `protocol`): one stateless
 //! CBOR round trip.
 //!
 //! The request is decoded and bounded by sync-core, then every mentioned document is
@@ -8,13 +9,20 @@
 //! moment ([`document::merge_and_store`], [`crate::storage::group_commit`]). Documents the
 //! device may read but did not mention are added, paged by a byte budget. The reply is encoded
 //! only after every write has committed, so whatever it acknowledges survives a crash.
+//!
+//! A v3 device's reads of the forms and sites it holds are answered by nothing (they do not
+//! change for it) and its reply carries the sites' totals ([`totals`]); before a v1 or v2
+//! device is answered, what tally documents counted since is added to the shared sites it
+//! reads ([`fold`]).
 
 mod document;
+mod fold;
 pub mod hot_sites;
 pub(crate) mod materialize;
 mod quarantine;
 mod shared;
 pub(crate) mod site_locks;
+mod totals;
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,11 +31,15 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use sync_core::{DocEntry, Form, Limits, SyncRequest, SyncResponse, decode_request, encode_response};
+use sync_core::{
+    DocEntry, DocKind, Form, Limits, SyncRequest, SyncResponse, TALLY_DOCUMENTS_SINCE, decode_request,
+    encode_response,
+};
+use uuid::Uuid;
 
 use crate::auth::DeviceCaller;
 use crate::router::AppState;
-use crate::storage::Dataset;
+use crate::storage::{Dataset, SiteMetrics};
 use crate::{ApiError, Result};
 
 pub const CBOR: &str = "application/cbor";
@@ -115,11 +127,29 @@ async fn exchange(
         epoch: dataset.epoch,
         protocol: request.v,
         forms: HashMap::new(),
+        sites: HashMap::new(),
     };
+    let v3 = request.v >= TALLY_DOCUMENTS_SINCE;
+    if !v3 {
+        fold::add_device_tallies_to_sites(&context).await?;
+    }
+    let shared = state.storage.shared_documents(dataset.id).await?;
     let mut answer = reply(request.v, dataset, false);
     let mut mentioned = HashSet::with_capacity(request.docs.len());
     // The same document twice in one request: the first mention is answered.
-    let unique: Vec<&DocEntry> = request.docs.iter().filter(|e| mentioned.insert(e.id)).collect();
+    let mut unique: Vec<&DocEntry> = request.docs.iter().filter(|e| mentioned.insert(e.id)).collect();
+    if v3 {
+        // Forms never change and a v3 device counts sites from totals: a read of one it holds
+        // needs no answer, unless the server lacks it.
+        let held: HashSet<Uuid> = shared.iter().map(|s| s.id).collect();
+        unique.retain(|entry| {
+            let shared_read = entry.changes.is_empty() && matches!(entry.kind, DocKind::Form | DocKind::Site);
+            if shared_read && !held.contains(&entry.id) {
+                answer.need_all.push(entry.id);
+            }
+            !shared_read
+        });
+    }
     let outcomes = document::merge_and_store(&mut context, unique).await?;
     for outcome in outcomes {
         match outcome {
@@ -137,9 +167,12 @@ async fn exchange(
             }
         }
     }
-    let (unmentioned, more) = shared::unmentioned_documents(&context, &mentioned).await?;
+    let (unmentioned, more) = shared::unmentioned_documents(&context, &shared, &mentioned).await?;
     answer.docs.extend(unmentioned);
     answer.more = more;
+    if v3 {
+        answer.totals = totals::for_device(&context).await?;
+    }
     Ok(answer)
 }
 
@@ -162,3 +195,6 @@ fn epoch_of(dataset: &Dataset) -> u64 {
 
 /// Form versions parsed once per request, by (form id, version); `None` when not published.
 type FormCache = HashMap<(String, i64), Option<Form>>;
+
+/// Sites tally documents count for, looked up once per request; `None` when not stored.
+type SiteCache = HashMap<Uuid, Option<SiteMetrics>>;

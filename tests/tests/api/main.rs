@@ -15,6 +15,7 @@ mod headers;
 mod hostile_clients;
 mod logs;
 mod protocol_v2;
+mod protocol_v3;
 mod quarantine;
 mod refusals;
 mod replicas;
