@@ -21,10 +21,12 @@ pub struct Report {
     pub devices: u32,
     pub responses_per_device: u32,
     pub site_bumps_per_device: u32,
+    /// Days the responses and bumps were spread over, each ending with every phone's sync.
+    pub days: u32,
     pub concurrency: u32,
     pub protocol: u64,
     pub sync_rounds: usize,
-    pub failed_devices: usize,
+    pub failed_syncs: usize,
     pub setup_s: f64,
     pub sync_s: f64,
     pub total_s: f64,
@@ -38,10 +40,11 @@ impl Report {
             |mb| format!("{mb:.1} MiB"),
         );
         println!(
-            "workload: {} devices x {} responses (30 questions), {} site bumps each, {} at once, protocol v{}",
+            "workload: {} devices x {} responses (30 questions), {} site bumps each, over {} days, {} at once, protocol v{}",
             self.devices,
             self.responses_per_device,
             self.site_bumps_per_device,
+            self.days,
             self.concurrency,
             self.protocol
         );
@@ -68,7 +71,7 @@ impl Report {
             ms(self.phones_cpu_ms_per_response)
         );
         println!(
-            "verified: {} responses exactly once; site tallies {}",
+            "verified: {} responses exactly once; site tallies {} on every phone",
             self.responses_verified,
             if self.tallies_verified {
                 "add up"
