@@ -1,4 +1,4 @@
-//! The command line (DESIGN section 4): `serve`, `token create`, `migrate`.
+//! The command line (DESIGN section 4): `serve`, `token create`, `migrate`, `tallies`.
 
 use std::future::Future;
 use std::io::Write as _;
@@ -39,6 +39,21 @@ pub enum Command {
     /// Measure ingest without HTTP: the load test's workload through the sync step and the
     /// storage layer in this process.
     BenchIngest(crate::bench_ingest::BenchIngestArgs),
+    /// Print each site's tallies as analysts count them, one JSON object per line; or check
+    /// them against what a load test's phones added.
+    Tallies(TalliesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TalliesArgs {
+    #[arg(long, required_unless_present = "check")]
+    pub dataset: Option<Uuid>,
+    /// A `survey loadtest --json` report (its last line is read): exit 1 unless every site of
+    /// its dataset counts exactly what its phones added.
+    #[arg(long)]
+    pub check: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: DatabaseArg,
 }
 
 #[derive(Subcommand, Debug)]
@@ -139,6 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database,
         }) => demo_reset_command(&database.database, dataset, seed, responses).await,
         Command::BenchIngest(args) => crate::bench_ingest::run(args).await,
+        Command::Tallies(args) => tallies_command(args).await,
         Command::Token(TokenCommand::Create {
             role,
             name,
@@ -158,6 +174,55 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn tallies_command(args: TalliesArgs) -> anyhow::Result<()> {
+    let storage = storage::connect(&args.database.database).await?;
+    let Some(report) = args.check else {
+        let dataset = args
+            .dataset
+            .ok_or_else(|| anyhow::anyhow!("--dataset or --check"))?;
+        for site in crate::site_totals::site_totals(storage.as_ref(), dataset).await? {
+            println!("{}", serde_json::to_string(&site)?);
+        }
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&report)?;
+    let last = text.lines().last().unwrap_or_default();
+    let report: serde_json::Value = serde_json::from_str(last).map_err(|e| {
+        anyhow::anyhow!(
+            "{} does not end with a load test's JSON report: {e}",
+            report.display()
+        )
+    })?;
+    let dataset: Uuid = report["dataset"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("the report names no dataset"))?;
+    let expected = &report["expected_tallies"];
+    let counted = crate::site_totals::site_totals(storage.as_ref(), dataset).await?;
+    let mut sites = 0;
+    for site in &counted {
+        let Some(want) = expected[&site.site].as_object() else {
+            continue;
+        };
+        for (metric, total) in &site.tallies {
+            let want = want.get(metric).and_then(serde_json::Value::as_i64).unwrap_or(0);
+            if *total != want {
+                anyhow::bail!(
+                    "site {:?} tally {metric:?}: the analysts' total is {total}, the phones added {want}",
+                    site.site
+                );
+            }
+        }
+        sites += 1;
+    }
+    let named = expected.as_object().map_or(0, serde_json::Map::len);
+    if sites != named {
+        anyhow::bail!("{named} sites in the report, {sites} of them counted for analysts");
+    }
+    println!("analysts' site totals: exact at all {sites} sites");
+    Ok(())
 }
 
 async fn demo_reset_command(database: &str, dataset: Uuid, seed: u64, responses: u64) -> anyhow::Result<()> {

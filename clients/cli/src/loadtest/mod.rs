@@ -162,6 +162,19 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
         sync_s: timed.seconds,
         total_s: started.elapsed().as_secs_f64(),
         dataset: dataset.id.to_string(),
+        expected_tallies: workload::SITES
+            .iter()
+            .map(|site| {
+                let tallies = workload::METRICS
+                    .iter()
+                    .map(|metric| {
+                        let key = ((*site).to_owned(), (*metric).to_owned());
+                        ((*metric).to_owned(), expected.get(&key).copied().unwrap_or(0))
+                    })
+                    .collect();
+                ((*site).to_owned(), tallies)
+            })
+            .collect(),
     };
     report.print_human();
     if args.json {

@@ -2,6 +2,8 @@
 //! peak memory, and the CPU the server and the phones spend per response while syncing, printed
 //! for people and as one JSON object for scripts.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -31,6 +33,9 @@ pub struct Report {
     pub sync_s: f64,
     pub total_s: f64,
     pub dataset: String,
+    /// Site code -> metric -> what the phones added, for checking the analysts' totals
+    /// (`survey-server tallies --check`).
+    pub expected_tallies: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 impl Report {
