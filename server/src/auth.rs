@@ -1,6 +1,10 @@
 //! Bearer-token authentication as extractors: a handler that takes a [`Caller`] or a
 //! [`DeviceCaller`] cannot run without a valid token, and checks the role it needs with
 //! [`Caller::require`].
+//!
+//! Every request reads its token from the database: nothing is cached, so a revocation stops
+//! the token on every replica at its next request. An expired, revoked or withdrawn token is
+//! told apart from an unknown one ([`TokenRefusal`]), so a phone can say what to do next.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -8,8 +12,8 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 use crate::router::AppState;
-use crate::secret::Secret;
-use crate::storage::{AuditEntry, Role};
+use crate::secret::{Secret, SecretHash};
+use crate::storage::{AuditEntry, Role, TokenRecord};
 use crate::{ApiError, Result};
 
 /// Longer than any token this server issues; longer headers are refused before hashing.
@@ -23,6 +27,8 @@ pub struct Caller {
     pub dataset: Option<Uuid>,
     pub device: Option<Uuid>,
     pub name: String,
+    /// The hash of the token presented; `None` for the server's own actions.
+    pub token: Option<SecretHash>,
 }
 
 /// A caller holding a device token.
@@ -45,19 +51,90 @@ impl FromRequestParts<AppState> for Caller {
             .map(|(_, token)| token)
             .filter(|token| token.len() <= MAX_TOKEN_LEN)
             .ok_or(ApiError::Unauthorized)?;
-        let record = state
-            .storage
-            .token(&Secret::token(token).hash())
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let hash = Secret::token(token).hash();
+        let Some(record) = state.storage.token(&hash).await? else {
+            // A device of a purged dataset: its token is gone, but the phone must still wipe.
+            return Err(if state.storage.token_wiped(&hash).await? {
+                ApiError::TokenRefused(TokenRefusal::Wiped)
+            } else {
+                ApiError::Unauthorized
+            });
+        };
+        if let Some(refusal) = TokenRefusal::of(&record, crate::handlers::unix_now()) {
+            return Err(ApiError::TokenRefused(refusal));
+        }
+        let today = crate::retention::today().to_string();
+        if record.last_used_on.as_deref() != Some(today.as_str()) {
+            state.usage.token_used(record.id);
+        }
+        let device_synced_today = record
+            .device
+            .as_ref()
+            .is_some_and(|d| d.last_sync_on.as_deref() == Some(today.as_str()));
+        if record.device.is_some() && !device_synced_today {
+            parts.extensions.insert(NotSyncedToday);
+        }
         Ok(Caller {
             role: record.role,
             dataset: record.dataset,
-            device: record.device,
+            device: record.device.map(|d| d.id),
             name: record.name,
+            token: Some(hash),
         })
     }
 }
+
+/// Why a token the server knows no longer opens the door (401, with this code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// Past its expiry: a device enrolls again with a new code and keeps its work.
+    Expired,
+    /// Revoked, or its device was withdrawn.
+    Revoked,
+    /// Its device was withdrawn with a wipe: the client deletes every document it holds of
+    /// its dataset (docs/protocol.md).
+    Wiped,
+}
+
+impl TokenRefusal {
+    fn of(record: &TokenRecord, now: i64) -> Option<TokenRefusal> {
+        let device = record.device.as_ref();
+        if device.is_some_and(|d| d.wipe) {
+            Some(TokenRefusal::Wiped)
+        } else if record.revoked || device.is_some_and(|d| d.revoked) {
+            Some(TokenRefusal::Revoked)
+        } else if now >= record.expires_at {
+            Some(TokenRefusal::Expired)
+        } else {
+            None
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            TokenRefusal::Expired => "expired",
+            TokenRefusal::Revoked => "revoked",
+            TokenRefusal::Wiped => "wiped",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            TokenRefusal::Expired => {
+                "this token has expired: a device enrolls again with a new code and keeps its work; a person asks an admin for a new token"
+            }
+            TokenRefusal::Revoked => "this token was revoked",
+            TokenRefusal::Wiped => {
+                "this device was withdrawn: delete every document of this dataset it holds"
+            }
+        }
+    }
+}
+
+/// Left by the [`Caller`] extractor on a device's request when the database does not date its
+/// last sync today yet.
+#[derive(Clone, Copy)]
+struct NotSyncedToday;
 
 impl FromRequestParts<AppState> for DeviceCaller {
     type Rejection = ApiError;
@@ -65,7 +142,12 @@ impl FromRequestParts<AppState> for DeviceCaller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<DeviceCaller> {
         let caller = Caller::from_request_parts(parts, state).await?;
         match (caller.role, caller.device, caller.dataset) {
-            (Role::Device, Some(device), Some(dataset)) => Ok(DeviceCaller { device, dataset }),
+            (Role::Device, Some(device), Some(dataset)) => {
+                if parts.extensions.remove::<NotSyncedToday>().is_some() {
+                    state.usage.device_synced(device);
+                }
+                Ok(DeviceCaller { device, dataset })
+            }
             _ => Err(ApiError::Forbidden(
                 "this endpoint is for enrolled devices".into(),
             )),

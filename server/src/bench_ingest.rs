@@ -87,6 +87,7 @@ pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
         dataset: None,
         device: None,
         name: "bench-ingest".into(),
+        token: None,
     };
 
     let name = format!("bench-ingest {}", unix_now());
@@ -184,8 +185,7 @@ async fn enroll(state: &AppState, code: &str) -> anyhow::Result<Phone> {
         .enroll_device(
             &Secret::code(code).hash(),
             unix_now() as i64,
-            Uuid::new_v4(),
-            &token.hash(),
+            &enrollments::device_enrollment(Uuid::new_v4(), false, &token),
         )
         .await?
         .context("the enrollment code ran out")?;

@@ -1,5 +1,7 @@
-//! The command line (DESIGN section 4): `serve`, `token create`, `migrate`, `tallies`.
+//! The command line (DESIGN section 4): `serve`, `token create|list|revoke`, `migrate`,
+//! `demo reset`, `bench-ingest`, `tallies`.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -10,10 +12,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
-use crate::router::{AppState, app};
+use crate::enroll_attempts::EnrollAttempts;
+use crate::router::{AppState, app, metrics_app};
 use crate::settings::{DEFAULT_MAX_BODY_BYTES, DEFAULT_QUARANTINE_DAYS, RetentionSettings, SyncSettings};
 use crate::storage::{self, AuditEntry, Role};
-use crate::{demo, handlers::tokens, retention};
+use crate::{demo, handlers::tokens, retention, token_expiry, usage};
 
 pub const DEFAULT_DATABASE: &str = "sqlite://data/survey.db";
 
@@ -39,8 +42,8 @@ pub enum Command {
     /// Measure ingest without HTTP: the load test's workload through the sync step and the
     /// storage layer in this process.
     BenchIngest(crate::bench_ingest::BenchIngestArgs),
-    /// Print each site's tallies as analysts count them, one JSON object per line; or check
-    /// them against what a load test's phones added.
+    /// Print each site's exact tallies (what the analysts' tallies route perturbs), one JSON
+    /// object per line; or check them against what a load test's phones added.
     Tallies(TalliesArgs),
 }
 
@@ -103,6 +106,35 @@ pub struct ServeArgs {
     /// `/`. Defaults to the source tree this binary was built from.
     #[arg(long, env = "SURVEY_WEB_ROOT")]
     pub web_root: Option<PathBuf>,
+    /// Where `/metrics` is served, apart from the API: request counts by hour tell when teams
+    /// are out, so keep it on loopback or a private network. `off` serves none.
+    #[arg(long, env = "SURVEY_METRICS_ADDR", default_value = "127.0.0.1:9464")]
+    pub metrics_addr: MetricsAddr,
+    /// Wrong enrollment codes accepted per minute (and at once), per process; past that,
+    /// `POST /v1/enroll` answers 429. Right codes never count.
+    #[arg(
+        long,
+        env = "SURVEY_ENROLL_ATTEMPTS_PER_MINUTE",
+        default_value_t = crate::enroll_attempts::DEFAULT_PER_MINUTE,
+        value_parser = clap::value_parser!(u32).range(1..=100_000)
+    )]
+    pub enroll_attempts_per_minute: u32,
+}
+
+/// `--metrics-addr`: an address, or `off`.
+#[derive(Clone, Copy, Debug)]
+pub struct MetricsAddr(pub Option<SocketAddr>);
+
+impl std::str::FromStr for MetricsAddr {
+    type Err = std::net::AddrParseError;
+
+    fn from_str(text: &str) -> Result<MetricsAddr, Self::Err> {
+        if text == "off" {
+            Ok(MetricsAddr(None))
+        } else {
+            text.parse().map(|addr| MetricsAddr(Some(addr)))
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -116,6 +148,22 @@ pub enum TokenCommand {
         /// Limit the token to one dataset.
         #[arg(long)]
         dataset: Option<Uuid>,
+        /// Days the token works [default: 30].
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=i64::from(token_expiry::MAX_DAYS)))]
+        expires_in: Option<u32>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// List every token (never its secret): id, role, name, dataset, days made, expiring,
+    /// revoked and last used.
+    List {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Revoke a token at once (its id from `token list`).
+    Revoke {
+        #[arg(long)]
+        id: Uuid,
         #[command(flatten)]
         database: DatabaseArg,
     },
@@ -155,25 +203,66 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => demo_reset_command(&database.database, dataset, seed, responses).await,
         Command::BenchIngest(args) => crate::bench_ingest::run(args).await,
         Command::Tallies(args) => tallies_command(args).await,
-        Command::Token(TokenCommand::Create {
+        Command::Token(command) => token_command(command).await,
+    }
+}
+
+/// What the command line does is logged as done by "command line", as an admin.
+fn command_line(action: String, dataset: Option<Uuid>) -> AuditEntry {
+    AuditEntry {
+        actor_name: "command line".into(),
+        actor_role: "admin".into(),
+        action,
+        dataset,
+    }
+}
+
+async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Create {
             role,
             name,
             dataset,
+            expires_in,
             database,
-        }) => {
+        } => {
             let storage = storage::connect(&database.database).await?;
             let role = Role::from(role);
-            let audit = AuditEntry {
-                actor_name: "command line".into(),
-                actor_role: "admin".into(),
-                action: format!("create_token:{}", role.as_str()),
-                dataset,
-            };
-            let token = tokens::issue_token(storage.as_ref(), role, &name, dataset, &audit).await?;
+            let audit = command_line(format!("create_token:{}", role.as_str()), dataset);
+            let (token, _) =
+                tokens::issue_token(storage.as_ref(), role, &name, dataset, expires_in, &audit).await?;
             println!("{}", token.expose());
-            Ok(())
+        }
+        TokenCommand::List { database } => {
+            let storage = storage::connect(&database.database).await?;
+            println!("id\trole\tname\tdataset\tcreated\texpires\trevoked\tlast used");
+            for token in storage.tokens(None).await? {
+                let or_dash = |day: Option<String>| day.unwrap_or_else(|| "-".into());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    token.id,
+                    token.role.as_str(),
+                    token.name,
+                    token.dataset.map_or_else(|| "-".into(), |d| d.to_string()),
+                    token.created_on,
+                    token.expires_on,
+                    or_dash(token.revoked_on),
+                    or_dash(token.last_used_on),
+                );
+            }
+        }
+        TokenCommand::Revoke { id, database } => {
+            let storage = storage::connect(&database.database).await?;
+            let token = storage
+                .token_by_id(id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no token {id}"))?;
+            let audit = command_line(format!("revoke_token:{}", token.role.as_str()), token.dataset);
+            storage.revoke_token(id, retention::today(), &audit).await?;
+            println!("revoked token {id} ({}, {:?})", token.role.as_str(), token.name);
         }
     }
+    Ok(())
 }
 
 async fn tallies_command(args: TalliesArgs) -> anyhow::Result<()> {
@@ -200,28 +289,53 @@ async fn tallies_command(args: TalliesArgs) -> anyhow::Result<()> {
         .and_then(|d| d.parse().ok())
         .ok_or_else(|| anyhow::anyhow!("the report names no dataset"))?;
     let expected = &report["expected_tallies"];
-    let counted = crate::site_totals::site_totals(storage.as_ref(), dataset).await?;
+    // Both what replies and analysts' totals read (the running sums) and what the tallies
+    // route perturbs (the growth per day) must add up to what the phones added.
+    let sums: Vec<_> = crate::site_totals::site_totals(storage.as_ref(), dataset)
+        .await?
+        .into_iter()
+        .map(|site| (site.site, site.tallies))
+        .collect();
+    let mut by_day: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for count in crate::tallies::source::site_counts(storage.as_ref(), dataset).await? {
+        *by_day
+            .entry(count.site)
+            .or_default()
+            .entry(count.metric)
+            .or_default() += count.amount;
+    }
+    for (what, counted) in [("running sums", sums), ("days", by_day.into_iter().collect())] {
+        check_tallies(what, expected, &counted)?;
+    }
+    Ok(())
+}
+
+fn check_tallies(
+    what: &str,
+    expected: &serde_json::Value,
+    counted: &[(String, BTreeMap<String, i64>)],
+) -> anyhow::Result<()> {
+    let named = expected.as_object().map_or(0, serde_json::Map::len);
     let mut sites = 0;
-    for site in &counted {
-        let Some(want) = expected[&site.site].as_object() else {
+    for (site, tallies) in counted {
+        let Some(want) = expected[site].as_object() else {
             continue;
         };
-        for (metric, total) in &site.tallies {
-            let want = want.get(metric).and_then(serde_json::Value::as_i64).unwrap_or(0);
-            if *total != want {
+        for (metric, want) in want {
+            let want = want.as_i64().unwrap_or(0);
+            let total = tallies.get(metric).copied().unwrap_or(0);
+            if total != want {
                 anyhow::bail!(
-                    "site {:?} tally {metric:?}: the analysts' total is {total}, the phones added {want}",
-                    site.site
+                    "site {site:?} tally {metric:?}: the {what} say {total}, the phones added {want}"
                 );
             }
         }
         sites += 1;
     }
-    let named = expected.as_object().map_or(0, serde_json::Map::len);
     if sites != named {
-        anyhow::bail!("{named} sites in the report, {sites} of them counted for analysts");
+        anyhow::bail!("{named} sites in the report, {sites} of them in the {what}");
     }
-    println!("analysts' site totals: exact at all {sites} sites");
+    println!("site tallies ({what}): exact at all {sites} sites");
     Ok(())
 }
 
@@ -232,12 +346,7 @@ async fn demo_reset_command(database: &str, dataset: Uuid, seed: u64, responses:
         .dataset(dataset)
         .await?
         .ok_or_else(|| anyhow::anyhow!("there is no dataset {dataset}"))?;
-    let audit = AuditEntry {
-        actor_name: "command line".into(),
-        actor_role: "admin".into(),
-        action: "reset".into(),
-        dataset: Some(dataset),
-    };
+    let audit = command_line("reset".into(), Some(dataset));
     let progress = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let started = std::time::Instant::now();
     let bar = tokio::spawn(demo::reset::show_progress(progress.clone(), responses));
@@ -266,6 +375,7 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(root) = args.web_root {
         state.web_root = Arc::new(root);
     }
+    state.enroll_attempts = Arc::new(EnrollAttempts::per_minute(args.enroll_attempts_per_minute));
     if !state.web_root.join("pkg/survey_wasm_bg.wasm").exists() {
         tracing::warn!(
             web_root = %state.web_root.display(),
@@ -282,31 +392,61 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
         println!("trainer token:   {}", access.trainer_token);
         println!("enrollment code: {}", access.enrollment_code);
     }
+    let metrics = match args.metrics_addr.0 {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr).await.map_err(|e| {
+                anyhow::anyhow!("cannot serve metrics on {addr} ({e}): choose another --metrics-addr, or off")
+            })?;
+            println!("metrics on http://{}/metrics", listener.local_addr()?);
+            Some(listener)
+        }
+        None => None,
+    };
     let listener = TcpListener::bind(args.addr).await?;
     // On stdout, not in the log: tools (and the crash test) read the port from here.
     println!("listening on http://{}", listener.local_addr()?);
     std::io::stdout().flush()?;
-    serve(listener, state, shutdown_signal()).await?;
+    serve(listener, metrics, state, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Serves until `shutdown` completes, then lets in-flight requests finish: a sync that began
-/// commits (or not) as a whole, and its device gets its answer. Expired quarantine records are
-/// purged in the background meanwhile.
+/// Serves the API on `listener` (and `/metrics` on `metrics`) until `shutdown` completes, then
+/// lets in-flight requests finish: a sync that began commits (or not) as a whole, and its
+/// device gets its answer. Expired quarantine records are purged and the days tokens were used
+/// written in the background meanwhile.
 pub async fn serve(
     listener: TcpListener,
+    metrics: Option<TcpListener>,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let purge = tokio::spawn(retention::purge_periodically(
-        state.storage.clone(),
-        state.retention,
-    ));
-    let served = axum::serve(listener, app(state))
+    let background = [
+        tokio::spawn(retention::purge_periodically(
+            state.storage.clone(),
+            state.retention,
+        )),
+        tokio::spawn(usage::flush_periodically(
+            state.usage.clone(),
+            state.storage.clone(),
+        )),
+    ];
+    let metrics = metrics.map(|listener| {
+        let app = metrics_app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await })
+    });
+    let served = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await;
-    purge.abort();
+    for task in &background {
+        task.abort();
+    }
+    if let Some(task) = metrics {
+        task.abort();
+    }
+    if let Err(err) = state.usage.flush(state.storage.as_ref()).await {
+        tracing::warn!(error = %err, "the days tokens were last used could not be written at shutdown");
+    }
     served
 }
 
@@ -332,4 +472,37 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_served_on_loopback_unless_told_otherwise() {
+        let cli = Cli::try_parse_from(["survey-server", "serve"]).expect("defaults");
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        let addr = args.metrics_addr.0.expect("on by default");
+        assert!(addr.ip().is_loopback(), "{addr}");
+        for (given, expected) in [("off", None), ("127.0.0.2:9000", Some("127.0.0.2:9000"))] {
+            let cli =
+                Cli::try_parse_from(["survey-server", "serve", "--metrics-addr", given]).expect("parses");
+            let Command::Serve(args) = cli.command else {
+                panic!("not serve")
+            };
+            assert_eq!(args.metrics_addr.0.map(|a| a.to_string()).as_deref(), expected);
+        }
+        for bad in ["", "nonsense", "127.0.0.1", "on"] {
+            assert!(
+                Cli::try_parse_from(["survey-server", "serve", "--metrics-addr", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        for bad in ["0", "-1", "many"] {
+            let args = ["survey-server", "serve", "--enroll-attempts-per-minute", bad];
+            assert!(Cli::try_parse_from(args).is_err(), "{bad}");
+        }
+    }
 }

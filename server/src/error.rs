@@ -1,6 +1,7 @@
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -11,6 +12,8 @@ use serde::Serialize;
 pub enum ApiError {
     #[error("a valid bearer token is required")]
     Unauthorized,
+    #[error("{}", .0.message())]
+    TokenRefused(crate::auth::TokenRefusal),
     #[error("the enrollment code is unknown, used up or expired")]
     InvalidCode,
     #[error("{0}")]
@@ -27,6 +30,10 @@ pub enum ApiError {
     UnsupportedMediaType(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed,
+    #[error("too many wrong enrollment codes: try again in {} s", .retry_after.as_secs())]
+    TooManyAttempts { retry_after: std::time::Duration },
+    #[error("this token has used its {0} aggregate queries for today (UTC); ask again tomorrow")]
+    QueryBudget(i64),
     #[error(transparent)]
     Core(#[from] sync_core::Error),
     #[error("database: {0}")]
@@ -55,7 +62,9 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized | ApiError::InvalidCode => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::TokenRefused(_) | ApiError::InvalidCode => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -63,6 +72,8 @@ impl ApiError {
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::QueryBudget(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Core(e) if e.code() == "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Core(_) => StatusCode::BAD_REQUEST,
             ApiError::Database(sqlx::Error::PoolTimedOut) => StatusCode::SERVICE_UNAVAILABLE,
@@ -75,6 +86,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthorized => "unauthorized",
+            ApiError::TokenRefused(refusal) => refusal.code(),
             ApiError::InvalidCode => "invalid_code",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -82,6 +94,8 @@ impl ApiError {
             ApiError::TooLarge => "too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::TooManyAttempts { .. } => "too_many_attempts",
+            ApiError::QueryBudget(_) => "query_budget",
             ApiError::Core(e) => e.code(),
             ApiError::Database(sqlx::Error::PoolTimedOut) => "unavailable",
             ApiError::Database(_) | ApiError::Migrate(_) | ApiError::Internal(_) => "internal",
@@ -102,7 +116,13 @@ impl IntoResponse for ApiError {
             error: self.code(),
             message,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::TooManyAttempts { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after.as_secs()));
+        }
+        response
     }
 }
 

@@ -15,6 +15,8 @@ pub struct Metrics {
     sync_requests: AtomicU64,
     documents_merged: AtomicU64,
     merge_retries: AtomicU64,
+    wrong_codes: AtomicU64,
+    throttled_enrollments: AtomicU64,
     rejections: Mutex<BTreeMap<String, u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
 }
@@ -38,6 +40,16 @@ impl Metrics {
     /// Another writer stored the document between our read and our write; the merge is redone.
     pub fn count_merge_retry(&self) {
         self.merge_retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `POST /v1/enroll` with a code that is unknown, used up or expired.
+    pub fn count_wrong_code(&self) {
+        self.wrong_codes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `POST /v1/enroll` answered 429: the budget of wrong codes was spent.
+    pub fn count_throttled_enrollment(&self) {
+        self.throttled_enrollments.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn count_rejection(&self, code: &str) {
@@ -79,6 +91,16 @@ impl Metrics {
             "survey_sync_merge_retries_total",
             "Merges redone because another writer stored the document first.",
             &self.merge_retries,
+        );
+        counter(
+            "survey_enroll_wrong_codes_total",
+            "Enrollment attempts with a code that is unknown, used up or expired.",
+            &self.wrong_codes,
+        );
+        counter(
+            "survey_enroll_throttled_total",
+            "Enrollment attempts refused with 429 while wrong codes had spent the budget.",
+            &self.throttled_enrollments,
         );
         let _ = writeln!(
             out,

@@ -9,12 +9,6 @@ use crate::sync::CBOR;
 /// Every operation: method, path, roles allowed (empty: no token), summary.
 pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
     ("get", "/healthz", &[], "Liveness"),
-    (
-        "get",
-        "/metrics",
-        &[],
-        "Prometheus metrics (counts by route and rejection code only)",
-    ),
     ("get", "/openapi.json", &[], "This document"),
     (
         "post",
@@ -27,6 +21,12 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "/v1/datasets",
         &["admin", "analyst", "trainer"],
         "List datasets",
+    ),
+    (
+        "delete",
+        "/v1/datasets/{id}",
+        &["admin"],
+        "Purge a dataset and everything in it (a live one: ?confirm=<its name>); its phones get 401 wiped",
     ),
     (
         "post",
@@ -56,7 +56,19 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "get",
         "/v1/datasets/{id}/aggregates",
         &["admin", "analyst"],
-        "Aggregates ?form&by&where&from&to&metric, small cells suppressed; Accept: text/csv for CSV",
+        "Aggregates ?form&by&where&from&to&metric: every combination and its totals (key `*`), counts perturbed by cell key, those under k suppressed; at most 3 dimensions, filters and date windows together; 500 queries a token a day (429 query_budget); Accept: text/csv for CSV",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/tallies",
+        &["admin", "analyst"],
+        "Site tallies ?by=site,week|month&metric=contacts (default), protected like the aggregates; Accept: text/csv for CSV",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/query-log",
+        &["admin"],
+        "The aggregate and tally queries answered on the dataset, newest first: token name, role, route, query, time",
     ),
     ("get", "/analyst", &[], "The analyst dashboard page"),
     (
@@ -72,16 +84,52 @@ pub const OPERATIONS: &[(&str, &str, &[&str], &str)] = &[
         "Purge the dataset's quarantine records now; answers { purged }",
     ),
     (
+        "delete",
+        "/v1/datasets/{id}/responses/{response}",
+        &["admin", "device"],
+        "Withdraw a response (devices: one they wrote): deleted everywhere, a later sync of it refused as withdrawn",
+    ),
+    (
+        "get",
+        "/v1/datasets/{id}/devices",
+        &["admin"],
+        "The dataset's devices: id, label, enrolled_on, last_sync_on, documents sent, revoked_on, wipe",
+    ),
+    (
+        "post",
+        "/v1/devices/{id}/revoke",
+        &["admin"],
+        "Withdraw a device { wipe? }: its tokens get 401 revoked, or 401 wiped (the phone deletes the dataset's documents)",
+    ),
+    (
         "post",
         "/v1/enroll",
         &[],
-        "Trade an enrollment code for a device token { code }",
+        "Trade an enrollment code for a device token { code, device_token? } (device_token: enroll again as the same device); 429 too_many_attempts after too many wrong codes",
     ),
     (
         "post",
         "/v1/tokens",
         &["admin"],
-        "Issue an admin, analyst or trainer token { role, name, dataset? }",
+        "Issue an admin, analyst or trainer token { role, name, dataset?, expires_in_days? }",
+    ),
+    (
+        "get",
+        "/v1/tokens",
+        &["admin"],
+        "List tokens without their secrets: id, name, role, dataset, device, created_on, expires_on, revoked_on, last_used_on",
+    ),
+    (
+        "delete",
+        "/v1/tokens/{id}",
+        &["admin"],
+        "Revoke a token: its next request gets 401 revoked",
+    ),
+    (
+        "get",
+        "/v1/audit",
+        &["admin"],
+        "The audit log, newest first ?dataset&limit: actor, role, action, dataset, day",
     ),
     (
         "post",
@@ -117,14 +165,21 @@ pub fn document() -> Value {
         if !roles.is_empty() {
             operation["security"] = json!([{ "bearer": [] }]);
         }
-        if path.contains("{id}") {
-            operation["parameters"] = json!([{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }]);
+        let ids: Vec<Value> = ["id", "response"]
+            .iter()
+            .filter(|name| path.contains(&format!("{{{name}}}")))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }))
+            .collect();
+        if !ids.is_empty() {
+            operation["parameters"] = Value::Array(ids);
         }
         if path.ends_with("/sync") {
             operation["requestBody"] = json!({ "required": true, "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncRequest" } } } });
             operation["responses"]["200"] = json!({ "description": "Sync response", "content": { CBOR: { "schema": { "$ref": "#/components/schemas/SyncResponse" } } } });
         } else if *method == "post" {
-            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } });
+            // A revocation's body ({ wipe }) may be left out.
+            let required = !path.ends_with("/revoke");
+            operation["requestBody"] = json!({ "required": required, "content": { "application/json": { "schema": { "type": "object" } } } });
         }
         let entry = paths.entry((*path).to_owned()).or_insert_with(|| json!({}));
         entry[*method] = operation;

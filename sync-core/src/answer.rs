@@ -47,6 +47,7 @@ impl Answer {
             QuestionKind::Text { .. } => {
                 Answer::Text(scrub_free_text(value.as_str().ok_or_else(|| wrong("text"))?))
             }
+            QuestionKind::Note => return Err(wrong(expected_for(&q.kind))),
         };
         form.check_answer(question, &answer)?;
         Ok(answer)
@@ -142,5 +143,6 @@ fn expected_for(kind: &QuestionKind) -> &'static str {
         QuestionKind::Likert { .. } | QuestionKind::Integer { .. } => "a whole number",
         QuestionKind::Date => "a day written YYYY-MM-DD",
         QuestionKind::Text { .. } => "text",
+        QuestionKind::Note => "no answer: it is a note",
     }
 }

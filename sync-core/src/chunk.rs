@@ -8,7 +8,7 @@
 
 use std::io::Read;
 
-use flate2::read::DeflateDecoder;
+use flate2::bufread::DeflateDecoder;
 
 use crate::{Error, Result};
 
@@ -153,19 +153,57 @@ mod tests {
         );
     }
 
-    #[test]
-    fn inflation_stops_at_the_budget() {
+    /// A compressed change chunk of 64 MiB of zeros: 64 KiB on the wire.
+    fn bomb() -> Vec<u8> {
         let mut deflate = DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-        deflate.write_all(&vec![0u8; 8 << 20]).expect("deflate");
+        deflate.write_all(&vec![0u8; 64 << 20]).expect("deflate");
         let body = deflate.finish().expect("deflate");
         let mut bomb = MAGIC.to_vec();
         bomb.extend_from_slice(&[0, 0, 0, 0, COMPRESSED_CHANGE]);
         write_uleb128(&mut bomb, body.len());
         bomb.extend_from_slice(&body);
+        bomb
+    }
+
+    #[test]
+    fn inflation_stops_at_the_budget() {
         let mut budget = InflateBudget::new(1 << 20);
         assert!(matches!(
-            open_change(&bomb, &mut budget),
+            open_change(&bomb(), &mut budget),
             Err(Error::TooLarge { limit, .. }) if limit == 1 << 20
+        ));
+    }
+
+    /// In a request, before anything is merged; and in a merge given the chunk directly.
+    #[test]
+    fn a_bomb_refuses_its_request_and_its_merge() {
+        let bomb = bomb();
+        assert!(bomb.len() < 128 << 10, "a small body");
+        let request = crate::SyncRequest {
+            v: 2,
+            dataset: uuid::Uuid::new_v4(),
+            epoch: 1,
+            docs: vec![crate::DocEntry::new(
+                uuid::Uuid::new_v4(),
+                crate::DocKind::Site,
+                &[],
+                vec![bomb.clone()],
+            )],
+        };
+        let limits = crate::Limits {
+            max_change_bytes: 8 << 20,
+            ..crate::Limits::default()
+        };
+        assert!(matches!(
+            crate::decode_request(&crate::encode_request(&request), &limits),
+            Err(Error::TooLarge {
+                what: "changes once inflated",
+                ..
+            })
+        ));
+        assert!(matches!(
+            crate::merge_incoming(None, &[bomb]),
+            Err(Error::TooLarge { .. })
         ));
     }
 

@@ -36,6 +36,8 @@ pub struct ClientEngine {
     rejections: Vec<LocalRejection>,
     /// The last v3 reply's totals: what each site counts, less this device's tally documents.
     totals: BTreeMap<Uuid, Counts>,
+    /// Responses withdrawn here whose withdrawal the server has not confirmed yet.
+    withdrawals: Vec<Uuid>,
 }
 
 struct LocalDoc {
@@ -58,6 +60,10 @@ struct Saved {
     /// Sorted; empty when the saved engine predates them.
     heads: Vec<ChangeHash>,
 }
+
+/// The rejection code of a response withdrawn on the server (by its phone or an admin): the
+/// phone deletes it, since keeping a copy would keep what the respondent took back.
+pub const WITHDRAWN: &str = "withdrawn";
 
 /// A document the server refused, kept for the user to see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +139,7 @@ impl ClientEngine {
             docs: BTreeMap::new(),
             rejections: Vec::new(),
             totals: BTreeMap::new(),
+            withdrawals: Vec::new(),
         }
     }
 
@@ -239,6 +246,34 @@ impl ClientEngine {
         self.write(id, Against::Form(Some(&form)), |doc| {
             response::apply_edit(doc, &form, edit)
         })
+    }
+
+    /// Withdraws a response: deletes it here at once and keeps its id until the client has
+    /// told the server (`DELETE /v1/datasets/{dataset}/responses/{id}`, docs/protocol.md) and
+    /// calls [`ClientEngine::withdrawal_sent`]. Every response is told, sent or not: a request
+    /// whose answer was lost may have stored it.
+    pub fn withdraw(&mut self, id: Uuid) -> Result<()> {
+        let actual = self.local(id)?.kind;
+        if actual != DocKind::Response {
+            return Err(Error::WrongKind {
+                claimed: DocKind::Response.as_str(),
+                actual: actual.as_str(),
+            });
+        }
+        self.docs.remove(&id);
+        self.rejections.retain(|r| r.id != id);
+        self.withdrawals.push(id);
+        Ok(())
+    }
+
+    /// Withdrawn responses the server has yet to be told of.
+    pub fn withdrawals(&self) -> &[Uuid] {
+        &self.withdrawals
+    }
+
+    /// The server confirmed a withdrawal (200), or holds nothing of it from this device (404).
+    pub fn withdrawal_sent(&mut self, id: Uuid) {
+        self.withdrawals.retain(|w| *w != id);
     }
 
     pub fn response(&mut self, id: Uuid) -> Result<ResponseView> {
@@ -450,13 +485,15 @@ impl ClientEngine {
     }
 
     /// Takes in the server's answer to the last request. On `reset` every local document of
-    /// the dataset is dropped, so stale training data can never be uploaded again.
+    /// the dataset is dropped, so stale training data can never be uploaded again; a document
+    /// refused as [`WITHDRAWN`] is dropped too.
     pub fn apply_response(&mut self, answer: &SyncResponse) -> Result<()> {
         if answer.reset {
             self.docs.clear();
             self.rejections.clear();
             self.totals.clear();
             self.synced = answer.v;
+            self.withdrawals.clear();
             self.epoch = answer.epoch;
             self.more = true;
             return Ok(());
@@ -470,6 +507,11 @@ impl ClientEngine {
             }
         }
         for rejection in &answer.rejected {
+            if rejection.code == WITHDRAWN {
+                self.docs.remove(&rejection.id);
+                self.rejections.retain(|r| r.id != rejection.id);
+                continue;
+            }
             if let Some(local) = self.docs.get_mut(&rejection.id) {
                 local.rejected = true;
             }
@@ -563,6 +605,7 @@ impl ClientEngine {
                     tallies: tallies.clone(),
                 })
                 .collect(),
+            withdrawals: self.withdrawals.clone(),
         };
         let mut out = Vec::new();
         ciborium::ser::into_writer(&state, &mut out).expect("writing CBOR to a Vec cannot fail");
@@ -608,6 +651,7 @@ impl ClientEngine {
             docs,
             rejections: state.rejections,
             totals: state.totals.into_iter().map(|t| (t.site, t.tallies)).collect(),
+            withdrawals: state.withdrawals,
         })
     }
 }
@@ -688,6 +732,9 @@ struct SavedEngine {
     rejections: Vec<LocalRejection>,
     #[serde(default)]
     totals: Vec<crate::SiteTotals>,
+    /// Absent from states saved before withdrawals existed.
+    #[serde(default)]
+    withdrawals: Vec<Uuid>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -43,6 +43,12 @@ pub enum Error {
     EmptyScore { score: String },
     #[error("score {score:?} names {item:?}, which is not a likert question of this form")]
     ScoreItemNotLikert { score: String, item: String },
+    #[error("the relevant rule of {at} {problem}")]
+    BadExpression { at: String, problem: String },
+    #[error("{problem}")]
+    BadSection { problem: String },
+    #[error("{at}: {problem}")]
+    BadTranslation { at: String, problem: String },
     #[error("question {question:?} asks for {what}; this platform never collects identifying information")]
     IdentifyingQuestion { question: String, what: &'static str },
 
@@ -75,6 +81,8 @@ pub enum Error {
     UnknownArea { form: String, area: String },
     #[error("required question {question:?} has no answer")]
     MissingAnswer { question: String },
+    #[error("question {question:?} is answered but was not asked: its relevant rule does not hold")]
+    IrrelevantAnswer { question: String },
 
     // --- documents -------------------------------------------------------------------------
     #[error("Automerge data is malformed: {0}")]
@@ -142,6 +150,8 @@ impl Error {
             UnsupportedVersion(_) => "unsupported_version",
             TooLarge { .. } | FormTooLarge { .. } | TooManyOperations { .. } => "too_large",
             IdentifyingQuestion { .. } => "identifying_question",
+            BadExpression { .. } => "bad_expression",
+            IrrelevantAnswer { .. } => "irrelevant_answer",
             UnknownDocument(_) => "not_found",
             UnknownForm { .. } => "unknown_form",
             _ => "invalid",
@@ -165,6 +175,7 @@ impl Error {
                 | UnscrubbedText { .. }
                 | UnknownArea { .. }
                 | MissingAnswer { .. }
+                | IrrelevantAnswer { .. }
                 | Schema { .. }
                 | MissingField(_)
                 | FieldType { .. }

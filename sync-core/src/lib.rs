@@ -35,7 +35,7 @@ pub use document::{
     ReviewState, SiteView, TallyView, check_document, conflicts, form_doc, load_document, response, site,
     tally,
 };
-pub use engine::{ClientEngine, LocalRejection};
+pub use engine::{ClientEngine, LocalRejection, WITHDRAWN};
 pub use error::{Error, Result};
 pub use form::{Choice, Form, Question, QuestionKind, Score, ScoreMethod};
 pub use identifier::check_identifier;

@@ -40,6 +40,9 @@ impl std::fmt::Debug for Enrollment {
 #[derive(Debug, Clone, Deserialize)]
 pub struct AggregateTable {
     pub k: i64,
+    /// How far a shown count may be from the true one (cell-key perturbation; 0 when exact).
+    #[serde(default)]
+    pub max_adjustment: u64,
     pub cells: Vec<AggregateCell>,
 }
 
@@ -56,7 +59,14 @@ pub struct AggregateCell {
 #[derive(Serialize)]
 struct CodeRequest<'a> {
     code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_token: Option<&'a str>,
 }
+
+/// Waits on a 429 (`Retry-After`) at most this many times, and this long each, before giving
+/// up: a load test enrolling thousands of phones at once can briefly fill the server's budget.
+const THROTTLED_TRIES: usize = 5;
+const LONGEST_WAIT_S: u64 = 60;
 
 #[derive(Deserialize)]
 struct IssuedCode {
@@ -66,13 +76,39 @@ struct IssuedCode {
 /// Trades an enrollment code for a device token. An unknown, used-up or expired code is
 /// [`Error::BadCode`].
 pub fn enroll(server: &Server, code: &str) -> Result<Enrollment> {
-    server
-        .post_json("/v1/enroll", None, &CodeRequest { code })
-        .map_err(|e| match e {
-            Error::Server { status: 401, .. } => Error::BadCode,
-            Error::Server { code, .. } if code == "invalid_code" => Error::BadCode,
-            other => other,
-        })
+    enroll_with(
+        server,
+        &CodeRequest {
+            code,
+            device_token: None,
+        },
+    )
+}
+
+/// Trades a code for a new token of the device that holds `device_token` (expired, or revoked
+/// alone): the same device, so the responses it sent stay its own to change.
+pub fn enroll_again(server: &Server, code: &str, device_token: &str) -> Result<Enrollment> {
+    enroll_with(
+        server,
+        &CodeRequest {
+            code,
+            device_token: Some(device_token),
+        },
+    )
+}
+
+fn enroll_with(server: &Server, request: &CodeRequest<'_>) -> Result<Enrollment> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match server.post_json("/v1/enroll", None, request) {
+            Err(Error::Throttled(wait)) if tries < THROTTLED_TRIES && wait <= LONGEST_WAIT_S => {
+                std::thread::sleep(std::time::Duration::from_secs(wait));
+            }
+            Err(Error::Server { status: 401, .. }) => return Err(Error::BadCode),
+            other => return other,
+        }
+    }
 }
 
 /// Admin calls, authorized by an admin token.

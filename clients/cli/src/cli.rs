@@ -33,6 +33,13 @@ pub enum Command {
         #[arg(long)]
         code: String,
     },
+    /// After this device's sign-in expired: enroll it again with a new code, keeping every
+    /// document on it, sent or not.
+    Renew {
+        /// The new enrollment code.
+        #[arg(long)]
+        code: String,
+    },
     /// List the forms on this device, or print one form's questions.
     Forms {
         /// Print this form as JSON (question ids, types, options) to write answers against.
@@ -58,6 +65,13 @@ pub enum Command {
         /// `-` reads standard input.
         #[arg(long)]
         answers: PathBuf,
+    },
+    /// Withdraw a response (the respondent took their answers back, or it was a mistake):
+    /// deleted from this device at once, and from the server at once or at the next sync.
+    Withdraw {
+        /// The response id (see `survey responses`).
+        #[arg(long)]
+        response: uuid::Uuid,
     },
     /// List the responses on this device: form, area, day, draft or submitted.
     Responses,

@@ -26,6 +26,24 @@ pub enum Error {
     )]
     Unauthorized,
 
+    #[error(
+        "this device's sign-in has expired. Nothing collected is lost: ask your coordinator for a new code and run `survey renew --code CODE`"
+    )]
+    TokenExpired,
+
+    /// The server answered 401 `wiped`: the caller deletes the device's documents.
+    #[error("the coordinator withdrew this device and asked it to delete its documents")]
+    WipeRequested,
+
+    #[error(
+        "the coordinator withdrew this device and asked it to delete its data: every document it held was deleted ({unsent} not sent{}). What it sent before stays on the server; enroll with a new code to work again",
+        .copy.as_ref().map(|p| format!("; a copy of them is in {}", p.display())).unwrap_or_default()
+    )]
+    Wiped { unsent: usize, copy: Option<PathBuf> },
+
+    #[error("the server refuses enrollments for {0} s: too many wrong codes were tried. Try again then")]
+    Throttled(u64),
+
     #[error("the server refused the request ({status} {code}): {message}")]
     Server {
         status: u16,

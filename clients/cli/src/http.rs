@@ -99,6 +99,16 @@ impl Server {
         self.json_answer(response)
     }
 
+    pub fn delete_json<R: DeserializeOwned>(&self, path: &str, bearer: &str) -> Result<R> {
+        let response = self
+            .agent
+            .delete(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {bearer}"))
+            .call()
+            .map_err(|e| self.transport(e))?;
+        self.json_answer(response)
+    }
+
     /// One sync round trip: CBOR bytes out, CBOR bytes back.
     pub fn post_cbor(&self, path: &str, bearer: &str, body: &[u8]) -> Result<Vec<u8>> {
         let response = self
@@ -118,6 +128,15 @@ impl Server {
 
     fn json_answer<R: DeserializeOwned>(&self, response: ureq::http::Response<ureq::Body>) -> Result<R> {
         let status = response.status().as_u16();
+        if status == 429 {
+            let wait = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(60);
+            return Err(Error::Throttled(wait));
+        }
         let bytes = read_body(response).map_err(|e| self.transport(e))?;
         if !(200..300).contains(&status) {
             return Err(refusal(status, &bytes));

@@ -166,6 +166,24 @@ impl StateFile {
         })
     }
 
+    /// Deletes the file (a device withdrawn with a wipe), durably.
+    pub fn remove(&self) -> Result<()> {
+        let io = |action| {
+            let path = self.path.clone();
+            move |source| Error::StateIo { action, path, source }
+        };
+        fs::remove_file(&self.path).map_err(io("delete"))?;
+        self.sync_folder().map_err(io("flush the folder of"))
+    }
+
+    /// A rename or a removal is only durable once the folder entry is on disk.
+    fn sync_folder(&self) -> std::io::Result<()> {
+        match self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(folder) => File::open(folder)?.sync_all(),
+            None => Ok(()),
+        }
+    }
+
     /// Replaces the file with `state`, atomically and durably.
     pub fn save(&self, state: &mut State) -> Result<()> {
         self.save_parts(&state.device, &mut state.engine)
@@ -196,13 +214,7 @@ impl StateFile {
             let _ = fs::remove_file(&temp);
             return Err(io("replace")(source));
         }
-        // The rename itself is only durable once the folder entry is on disk.
-        if let Some(folder) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            File::open(folder)
-                .and_then(|f| f.sync_all())
-                .map_err(io("flush the folder of"))?;
-        }
-        Ok(())
+        self.sync_folder().map_err(io("flush the folder of"))
     }
 }
 

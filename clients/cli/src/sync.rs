@@ -45,6 +45,8 @@ pub struct SyncOutcome {
     pub reset: bool,
     /// Documents the server refused during this sync.
     pub rejected: Vec<LocalRejection>,
+    /// Withdrawals of responses the server was told of.
+    pub withdrawn: usize,
 }
 
 /// One round: build, send, take in. Returns the round's cost and the server's refusals.
@@ -65,8 +67,7 @@ pub fn sync_round(
                     .set_protocol(engine.protocol() - 1)
                     .map_err(Error::Refused)?;
             }
-            Err(Error::Server { status: 401, .. }) => return Err(Error::Unauthorized),
-            Err(other) => return Err(other),
+            Err(other) => return Err(refused_token(other)),
         }
     };
     let response = decode_response(&answer, &ANSWER_LIMITS).map_err(|e| Error::BadAnswer(e.to_string()))?;
@@ -90,6 +91,36 @@ pub fn sync_round(
     Ok((round, response.reset, rejected))
 }
 
+/// A 401 as what the device must do about it (docs/protocol.md); other errors as they are.
+fn refused_token(err: Error) -> Error {
+    match err {
+        Error::Server {
+            status: 401, code, ..
+        } => match code.as_str() {
+            "expired" => Error::TokenExpired,
+            "wiped" => Error::WipeRequested,
+            _ => Error::Unauthorized,
+        },
+        other => other,
+    }
+}
+
+/// Tells the server of every response withdrawn on this device (docs/protocol.md) and drops
+/// each the server answered for: 200 (deleted, now or before) or 404 (it holds nothing of it
+/// from this device, e.g. it was never sent). Returns how many were told.
+pub fn send_withdrawals(server: &Server, token: &str, engine: &mut ClientEngine) -> Result<usize> {
+    let dataset = engine.dataset();
+    let withdrawals = engine.withdrawals().to_vec();
+    for &id in &withdrawals {
+        let path = format!("/v1/datasets/{dataset}/responses/{id}");
+        match server.delete_json::<serde_json::Value>(&path, token) {
+            Ok(_) | Err(Error::Server { status: 404, .. }) => engine.withdrawal_sent(id),
+            Err(other) => return Err(refused_token(other)),
+        }
+    }
+    Ok(withdrawals.len())
+}
+
 /// Syncs until the engine needs nothing more, calling `after_round` after each round that
 /// the engine took in (the CLI saves its state there, so an interrupted sync keeps what was
 /// acknowledged). There is always a first round, even with nothing to send: it is how a
@@ -101,7 +132,10 @@ pub fn sync_until_done(
     max_rounds: usize,
     mut after_round: impl FnMut(&mut ClientEngine) -> Result<()>,
 ) -> Result<SyncOutcome> {
-    let mut outcome = SyncOutcome::default();
+    let mut outcome = SyncOutcome {
+        withdrawn: send_withdrawals(server, token, engine)?,
+        ..SyncOutcome::default()
+    };
     while outcome.rounds.is_empty() || engine.needs_sync() {
         if outcome.rounds.len() >= max_rounds {
             return Err(Error::SyncIncomplete {

@@ -32,6 +32,14 @@ export async function change(work) {
   return result;
 }
 
+// Drops the engine and its saved state, after any write still under way (which would
+// otherwise land after the removal).
+export async function forgetClient() {
+  client = null;
+  await writes.catch(() => {});
+  await store.remove('state');
+}
+
 export function persist() {
   const bytes = client.save();
   // A failed write (storage full) must not block every later one: each write starts fresh.

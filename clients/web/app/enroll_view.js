@@ -1,37 +1,19 @@
-// First start: the worker types the code their coordinator gave them. Nothing about the worker
-// is asked or stored; the server gives this phone its own sign-in.
+// Joining a project: the worker scans the QR code their coordinator shows, or types the code.
+// Nothing about the worker is asked or stored; the server gives this phone its own sign-in.
+// A phone whose sign-in expired joins again the same way and stays the same phone, so the
+// work on it, sent or not, is kept and still goes out.
 
 import { h } from './dom.js';
-import { newClient } from './engine.js';
-import { app, show } from './state.js';
+import { client, newClient } from './engine.js';
+import { app, saveMeta, show } from './state.js';
 import { httpProblem } from './words.js';
 import { importFile } from './backup.js';
+import { cameraAvailable, scanEnrollmentCode } from './qr_scan.js';
 import { syncNow } from './sync.js';
 import * as store from './store.js';
 
 export function enrollView() {
   const message = h('p', { class: 'error', role: 'alert' });
-  const input = h('input', {
-    id: 'enroll-code', name: 'code', autocomplete: 'off', autocapitalize: 'characters',
-    spellcheck: false, placeholder: 'ABCD-EFGH-JKLM-NPQR', required: true,
-  });
-  const button = h('button', { class: 'big primary', type: 'submit', id: 'enroll-button' }, 'Join');
-  const submit = async (event) => {
-    event.preventDefault();
-    message.textContent = '';
-    button.disabled = true;
-    button.textContent = 'Joining\u2026';
-    try {
-      await enroll(input.value.trim());
-      show({ name: 'home', tab: 'surveys' });
-      syncNow();
-    } catch (error) {
-      message.textContent = error.plain ?? error.message;
-    } finally {
-      button.disabled = false;
-      button.textContent = 'Join';
-    }
-  };
   const restore = h('input', {
     type: 'file', accept: 'application/json,.json', id: 'restore-file',
     onchange: async (event) => {
@@ -45,32 +27,97 @@ export function enrollView() {
       }
     },
   });
-  return h('section', { class: 'card' },
-    h('h2', {}, 'Set up this phone'),
-    h('p', {}, 'Type the code your coordinator gave you. You need internet for this step only.'),
-    h('form', { onsubmit: submit },
-      h('label', { for: 'enroll-code' }, 'Code'), input, button),
-    message,
-    h('details', {}, h('summary', {}, 'Load a saved copy instead'),
-      h('p', {}, 'If this phone lost its data, load the file you saved before.'), restore));
+  return [
+    app.meta.notice ? h('div', { class: 'notice', id: 'notice', role: 'status' }, app.meta.notice) : null,
+    h('section', { class: 'card' },
+      h('h2', {}, 'Set up this phone'),
+      h('p', {}, 'Scan or type the code your coordinator gave you. You need internet for this step only.'),
+      codeForm({ renew: false }),
+      message,
+      h('details', {}, h('summary', {}, 'Load a saved copy instead'),
+        h('p', {}, 'If this phone lost its data, load the file you saved before.'), restore)),
+  ];
 }
 
-async function enroll(code) {
+// Shown on the main screen once the server refused this phone's sign-in as expired or revoked.
+export function signInAgainCard() {
+  const text = app.meta.signIn === 'expired'
+    ? 'This phone\u2019s sign-in has expired. Your work is safe on this phone. Scan or type a new code from your coordinator to go on sending.'
+    : 'Your coordinator signed this phone out. Your work is still on this phone: save a copy to a file (under \u201cMore\u201d), or join again with a new code if your coordinator gives you one.';
+  return h('section', { class: 'card warning', id: 'sign-in-again' },
+    h('h2', {}, 'Sign in again'), h('p', {}, text), codeForm({ renew: true }));
+}
+
+function codeForm({ renew }) {
+  const message = h('p', { class: 'error', role: 'alert', id: 'enroll-error' });
+  const input = h('input', {
+    id: 'enroll-code', name: 'code', autocomplete: 'off', autocapitalize: 'characters',
+    spellcheck: false, placeholder: 'ABCD-EFGH-JKLM-NPQR', required: true,
+  });
+  const button = h('button', { class: 'big primary', type: 'submit', id: 'enroll-button' }, renew ? 'Sign in again' : 'Join');
+  const label = button.textContent;
+  const submit = async (event) => {
+    event.preventDefault();
+    message.textContent = '';
+    button.disabled = true;
+    button.textContent = 'Joining\u2026';
+    try {
+      await enroll(input.value.trim(), renew);
+      show({ name: 'home', tab: 'surveys' });
+      syncNow();
+    } catch (error) {
+      message.textContent = error.plain ?? error.message;
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  };
+  const form = h('form', { onsubmit: submit }, h('label', { for: 'enroll-code' }, 'Code'), input, button);
+  const scan = cameraAvailable()
+    ? h('button', {
+      class: 'big', type: 'button', id: 'scan-button',
+      onclick: async () => {
+        message.textContent = '';
+        try {
+          const code = await scanEnrollmentCode();
+          if (!code) return;
+          input.value = code;
+          form.requestSubmit();
+        } catch {
+          message.textContent = 'The camera could not be opened. Type the code instead.';
+        }
+      },
+    }, 'Scan the code')
+    : null;
+  return [scan, form, message];
+}
+
+async function enroll(code, renew) {
   let response;
   try {
     response = await fetch('/v1/enroll', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ code }),
+      // The sign-in this phone holds makes it the same device again.
+      body: JSON.stringify({ code, device_token: renew ? app.device.token : undefined }),
       cache: 'no-store',
     });
   } catch {
-    throw { plain: 'No connection. You need internet to set up the phone the first time.' };
+    throw { plain: 'No connection. You need internet to join.' };
   }
   const body = await response.json().catch(() => null);
   if (!response.ok) throw { plain: httpProblem(response.status, body) };
-  app.device = { token: body.token, deviceId: body.device_id, dataset: body.dataset, epoch: body.epoch };
-  await newClient(body.dataset, body.epoch);
+  if (renew && client) {
+    app.device = { ...app.device, token: body.token };
+    app.meta.signIn = '';
+    app.meta.lastError = '';
+    await saveMeta();
+  } else {
+    app.device = { token: body.token, deviceId: body.device_id, dataset: body.dataset, epoch: body.epoch };
+    await newClient(body.dataset, body.epoch);
+    app.meta.notice = '';
+    await saveMeta();
+  }
   await store.put('device', app.device);
   app.storagePersisted = await store.askPersistent();
 }

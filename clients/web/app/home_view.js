@@ -7,6 +7,7 @@ import { app, saveMeta, show } from './state.js';
 import { syncNow } from './sync.js';
 import { sitesTab } from './sites_view.js';
 import { moreTab } from './more_view.js';
+import { signInAgainCard } from './enroll_view.js';
 
 export function statusBar() {
   const waiting = client.pendingCount();
@@ -46,7 +47,7 @@ export function homeView() {
     onclick: () => show({ name: 'home', tab: name }),
   }, label);
   const body = tab === 'sites' ? sitesTab() : tab === 'more' ? moreTab() : surveysTab();
-  return [statusBar(), banners(),
+  return [statusBar(), app.meta.signIn ? signInAgainCard() : null, banners(),
     h('nav', { class: 'tabs' }, tabButton('surveys', 'Surveys'), tabButton('sites', 'Site counts'), tabButton('more', 'More')),
     body];
 }

@@ -3,9 +3,14 @@
 
 import * as store from './store.js';
 
+// signIn: '' while the token works, 'expired' or 'revoked' once the server said so.
+export function freshMeta() {
+  return { lastSync: 0, lastError: '', order: [], notice: '', signIn: '' };
+}
+
 export const app = {
   device: null, // { token, deviceId, dataset, epoch }
-  meta: { lastSync: 0, lastError: '', order: [], notice: '' },
+  meta: freshMeta(),
   syncing: false,
   storagePersisted: true,
   view: { name: 'home', tab: 'surveys' },

@@ -5,7 +5,8 @@
 import { client, change, persist } from './engine.js';
 import { app, saveMeta } from './state.js';
 import { httpProblem } from './words.js';
-import { askResetChoice } from './reset_dialog.js';
+import { askBeforeRemoving } from './remove_dialog.js';
+import { wipeThisPhone } from './wipe.js';
 import * as store from './store.js';
 
 // Small rounds: on a weak mobile link a failed round wastes little, and the next one resumes.
@@ -35,7 +36,14 @@ export async function syncNow() {
     }
     app.meta.lastSync = Date.now();
     app.meta.lastError = '';
+    app.meta.signIn = '';
   } catch (error) {
+    if (error.status === 401 && error.code === 'wiped') {
+      await wipeThisPhone();
+      return;
+    }
+    // An expired or revoked sign-in: the home screen asks for a new code, and keeps the work.
+    if (error.status === 401) app.meta.signIn = error.code === 'expired' ? 'expired' : 'revoked';
     app.meta.lastError = error.plain ?? `Sending failed: ${error.message}. Your work is safe on this phone.`;
   } finally {
     app.syncing = false;
@@ -51,7 +59,9 @@ async function exchange() {
     if (response.status === 404 && client.useOlderProtocol()) continue;
     if (!response.ok) {
       const body = await response.json().catch(() => null);
-      throw Object.assign(new Error(`HTTP ${response.status}`), { plain: httpProblem(response.status, body) });
+      throw Object.assign(new Error(`HTTP ${response.status}`), {
+        plain: httpProblem(response.status, body), status: response.status, code: body?.error,
+      });
     }
     return new Uint8Array(await response.arrayBuffer());
   }
@@ -81,7 +91,13 @@ async function acceptReset() {
   await store.put('backup-before-reset', client.save());
   const unsent = client.pendingCount();
   if (unsent === 0) return true;
-  return askResetChoice(unsent);
+  return askBeforeRemoving({
+    id: 'reset-dialog',
+    title: 'Practice data was reset',
+    lines: [`Your trainer started fresh practice data. ${unsent} item(s) on this phone were not sent and will be removed.`],
+    remove: 'Remove them and continue',
+    later: 'Not now',
+  });
 }
 
 export function watchConnection() {

@@ -81,6 +81,10 @@ export function problem(error) {
 export function httpProblem(status, body) {
   if (status === 0) return 'No connection to the server. Your work is safe on this phone. Try again when you have signal.';
   if (status === 401 && body?.error === 'invalid_code') return 'This code did not work. Check it, or ask your coordinator for a new one.';
+  if (status === 401 && body?.error === 'expired') return 'This phone\u2019s sign-in has expired. Your work is safe on this phone. Ask your coordinator for a new code and sign in again.';
+  if (status === 409 && body?.error === 'device_revoked') return 'This phone was withdrawn from the project and cannot join it again as itself. Ask your coordinator.';
+  if (status === 409 && body?.error === 'other_dataset') return 'This code is for another project than the work on this phone. Ask your coordinator for a code of this project.';
+  if (status === 429) return 'Too many wrong codes were tried. Wait a minute, then try again.';
   if (status === 401) return 'This phone is no longer allowed to send. Ask your coordinator. Your work is safe on this phone.';
   if (status === 403) return 'This phone is not allowed to do that. Ask your coordinator.';
   if (status === 413) return 'Too much to send at once. Ask your coordinator for help.';

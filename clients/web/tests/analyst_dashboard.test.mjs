@@ -1,7 +1,9 @@
 // The analyst dashboard in headless Chromium against the real survey-server binary, seeded with
 // its demo dataset: an analyst asks for a cross-tab through the page's own controls, and every
-// number in the table, the chart and the CSV is the API's own, with small groups shown as
-// suppressed, never as zero. Nothing may be fetched from anywhere but the server.
+// number in the table, the chart and the CSV is the API's own (the perturbed counts, labelled
+// in the form's words), with small groups shown as suppressed, never as zero; percentages are
+// the API's counts over its totals; weeks draw as lines; site tallies have their own tab.
+// Nothing may be fetched from anywhere but the server.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,8 +49,8 @@ function queryParams() {
   return params;
 }
 
-async function apiTable() {
-  const res = await fetch(`${server.origin}/v1/datasets/${dataset}/aggregates?${queryParams()}`, {
+async function api(path) {
+  const res = await fetch(`${server.origin}${path}`, {
     headers: { Authorization: `Bearer ${analystToken}`, Accept: 'application/json' },
   });
   const text = await res.text();
@@ -56,17 +58,30 @@ async function apiTable() {
   return JSON.parse(text);
 }
 
-const keyOf = (cell, by) => by.map((d) => cell.key[d]).join(' / ');
+const apiTable = (params = queryParams()) => api(`/v1/datasets/${dataset}/aggregates?${params}`);
+
+// What the page should call each value: the form's option label, "Total" for `*`.
+async function labeller(formId) {
+  const forms = await api(`/v1/datasets/${dataset}/forms`);
+  const form = forms.find((f) => f.id === formId);
+  return (dimension, value) => {
+    if (value === '*') return 'Total';
+    const question = form?.questions.find((q) => q.id === dimension);
+    const choice = question?.options?.find((o) => (typeof o === 'string' ? o : o.id) === value);
+    return choice && typeof choice !== 'string' ? choice.label : value;
+  };
+}
+
 const sortedEntries = (params) => [...params.entries()].sort((a, b) => a.join('=').localeCompare(b.join('=')));
 
-// The table as shown: per row, the text and class of each cell, keyed by the dimension values.
+// The table as shown: per row, the text and class of each cell, keyed by the dimension labels.
 async function tableRows(page, dims) {
   const rows = await page.$$eval('#table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => ({ text: td.textContent, className: td.className, colSpan: td.colSpan }))));
   return new Map(rows.map((cells) => [cells.slice(0, dims).map((c) => c.text).join(' / '), cells.slice(dims)]));
 }
 
-// The chart's bars (not the rect inside the hatch pattern), keyed like the table via their
-// tooltip "key: value".
+// The chart's bars (not the rects inside the hatch pattern or the legend), keyed like the
+// table via their tooltip "labels: value".
 async function chartBars(page) {
   const bars = await page.$$eval('#chart svg > rect', (rects) => rects.map((rect) => ({
     title: rect.querySelector('title').textContent,
@@ -80,16 +95,16 @@ async function chartBars(page) {
   }));
 }
 
-// The downloaded CSV, keyed like the table. None of these fields needs quoting, so a quote
-// would mean the file is not what this parser expects.
+// The downloaded CSV, keyed by ids. None of these fields needs quoting, so a quote would mean
+// the file is not what this parser expects.
 function csvRows(text, dims) {
   assert.ok(!text.includes('"'), text);
   const [header, ...lines] = text.trimEnd().split('\r\n').map((line) => line.split(','));
   return { header, rows: new Map(lines.map((fields) => [fields.slice(0, dims).join(' / '), fields.slice(dims)])) };
 }
 
-test('the dashboard shows the API\'s numbers, and small groups as suppressed, never as zero', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+async function openDashboard() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const policyViolations = watchPolicyViolations(context);
   const page = await context.newPage();
   const requests = [];
@@ -97,16 +112,37 @@ test('the dashboard shows the API\'s numbers, and small groups as suppressed, ne
   context.on('request', (request) => requests.push(request.url()));
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (msg) => { if (msg.type() === 'error') console.log(`# console: ${msg.text()}`); });
-
   await page.goto(`${server.origin}/analyst`);
   await page.fill('#token', analystToken);
   await page.click('#connect');
   await page.waitForSelector(`#form option[value="${QUERY.form}"]`, { state: 'attached' });
+  const done = async () => {
+    const elsewhere = requests.filter((url) => new URL(url).origin !== server.origin);
+    assert.deepEqual(elsewhere, [], 'the dashboard fetched from another origin');
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(policyViolations, [], 'nothing tripped the server\'s Content-Security-Policy');
+    await context.close();
+  };
+  return { page, requests, done };
+}
+
+async function ask(page, selector, path) {
+  const [asked] = await Promise.all([
+    page.waitForResponse((res) => res.url().includes(path)),
+    page.click(selector),
+  ]);
+  await page.waitForSelector('#status:has-text("suppressed (k")');
+  return asked;
+}
+
+test('the dashboard shows the API\'s numbers in the form\'s words, and small groups as suppressed, never as zero', async () => {
+  const { page, requests, done } = await openDashboard();
   // The token sees only the demo dataset, so it is the one choice and already picked (picking it
   // again would reload the forms under the controls being set below).
   assert.equal(await page.locator('#dataset option').count(), 1);
   assert.equal(await page.inputValue('#dataset'), dataset);
   assert.match(await page.locator('#dataset option:checked').textContent(), /^Demo \(demo, k=\d+\)$/);
+  assert.match(await page.textContent('#perturbation-note'), /moved up or down by a small amount/);
 
   await page.selectOption('#form', QUERY.form);
   await page.selectOption('#by1', QUERY.by[0]);
@@ -114,15 +150,12 @@ test('the dashboard shows the API\'s numbers, and small groups as suppressed, ne
   await page.selectOption('#metric', QUERY.metric);
   await page.selectOption('#where-q', QUERY.where[0]);
   await page.selectOption('#where-v', QUERY.where[1]);
-  const [asked] = await Promise.all([
-    page.waitForResponse((res) => res.url().includes('/aggregates?')),
-    page.click('#run'),
-  ]);
-  await page.waitForSelector('#status:has-text("suppressed")');
+  const asked = await ask(page, '#run', '/aggregates?');
 
   // The page asked exactly our query, and the API answers it with both kinds of cell.
   assert.deepEqual(sortedEntries(new URL(asked.url()).searchParams), sortedEntries(queryParams()));
   const table = await apiTable();
+  const label = await labeller(QUERY.form);
   const shown = table.cells.filter((c) => !c.suppressed);
   const hidden = table.cells.filter((c) => c.suppressed);
   console.log(`# ${table.cells.length} cells: ${shown.length} shown, ${hidden.length} suppressed (k = ${table.k})`);
@@ -130,37 +163,46 @@ test('the dashboard shows the API\'s numbers, and small groups as suppressed, ne
   assert.equal(table.suppressed, hidden.length);
   assert.equal(await page.textContent('#status'), `${table.cells.length} cell(s), ${hidden.length} suppressed (k = ${table.k}).`);
 
-  // Table: one row per cell; a shown cell has the API's count and mean, a suppressed one the mark
-  // across both columns and no number at all.
+  // Table: one row per cell, totals included, in labels; a shown cell has the API's count and
+  // mean, a suppressed one the mark across both columns and no number at all.
   const dims = table.by.length;
-  assert.deepEqual(await page.$$eval('#table thead th', (ths) => ths.map((th) => th.textContent)), [...table.by, 'respondents', 'mean']);
+  assert.deepEqual(await page.$$eval('#table thead th', (ths) => ths.map((th) => th.textContent)), ['Area', 'Age group', 'respondents', 'mean']);
+  const labelled = (cell) => table.by.map((d) => label(d, cell.key[d])).join(' / ');
   const rows = await tableRows(page, dims);
   assert.equal(rows.size, table.cells.length);
+  assert.ok(rows.has('north / 18 to 24') && rows.has('Total / Total'), [...rows.keys()].join(', '));
   for (const cell of table.cells) {
-    const key = keyOf(cell, table.by);
-    const row = rows.get(key);
-    assert.ok(row, `no row for ${key}`);
+    const row = rows.get(labelled(cell));
+    assert.ok(row, `no row for ${labelled(cell)}`);
     if (cell.suppressed) {
-      assert.deepEqual(row, [{ text: SUPPRESSED_TEXT, className: 'suppressed', colSpan: 2 }], key);
+      assert.deepEqual(row, [{ text: SUPPRESSED_TEXT, className: 'suppressed', colSpan: 2 }], labelled(cell));
     } else {
-      assert.deepEqual(row.map((c) => [c.text, c.className]), [[String(cell.n), 'num'], [String(cell.value), 'num']], key);
+      assert.deepEqual(row.map((c) => [c.text, c.className]), [[String(cell.n), 'num'], [String(cell.value), 'num']], labelled(cell));
     }
   }
 
-  // Chart: a shown cell is a solid bar of its value; a suppressed one is hatched, labelled so.
+  // Chart: grouped bars, one per cell that is not a total; a shown cell is a coloured bar of its
+  // value, a suppressed one is hatched and says so; the legend names the series; the y axis has
+  // values.
   const bars = await chartBars(page);
-  assert.equal(bars.size, table.cells.length);
-  for (const cell of table.cells) {
-    const key = keyOf(cell, table.by);
-    const bar = bars.get(key);
-    assert.ok(bar, `no bar for ${key}`);
+  const inner = table.cells.filter((c) => table.by.every((d) => c.key[d] !== '*'));
+  assert.equal(bars.size, inner.length);
+  for (const cell of inner) {
+    const bar = bars.get(labelled(cell));
+    assert.ok(bar, `no bar for ${labelled(cell)}`);
     if (cell.suppressed) {
-      assert.deepEqual([bar.className, bar.fill, bar.shows], ['bar-suppressed', 'url("#hatch")', 'suppressed'], key);
+      assert.deepEqual([bar.className, bar.fill, bar.shows], ['bar-suppressed', 'url("#hatch")', 'suppressed'], labelled(cell));
     } else {
-      assert.deepEqual([bar.className, bar.shows], ['bar', String(cell.value)], key);
-      assert.ok(!bar.fill.startsWith('url(') && bar.height > 0, `${key}: ${JSON.stringify(bar)}`);
+      assert.match(bar.className, /^bar s\d$/);
+      assert.equal(bar.shows, String(cell.value), labelled(cell));
+      assert.ok(!bar.fill.startsWith('url(') && bar.height > 0, `${labelled(cell)}: ${JSON.stringify(bar)}`);
     }
   }
+  const legend = await page.$$eval('#legend span', (spans) => spans.map((s) => s.textContent));
+  assert.deepEqual(legend, ['18 to 24', '25 to 34', '35 to 49', '50 or older', `suppressed (fewer than k = ${table.k})`]);
+  const ticks = await page.$$eval('#chart .tick-label', (texts) => texts.map((t) => Number(t.textContent)));
+  const highest = Math.max(...inner.filter((c) => !c.suppressed).map((c) => c.value));
+  assert.ok(ticks.length >= 3 && ticks[0] === 0 && ticks.at(-1) >= highest, `y axis ${ticks}`);
   assert.equal(await page.locator('#chart svg pattern#hatch').count(), 1);
   await page.screenshot({ path: join(shots, 'analyst-dashboard.png'), fullPage: true });
 
@@ -171,16 +213,74 @@ test('the dashboard shows the API\'s numbers, and small groups as suppressed, ne
   assert.deepEqual(csv.header, [...table.by, 'n', table.metric]);
   assert.equal(csv.rows.size, table.cells.length);
   for (const cell of table.cells) {
-    const key = keyOf(cell, table.by);
+    const key = table.by.map((d) => cell.key[d]).join(' / ');
     const expected = cell.suppressed ? ['suppressed', 'suppressed'] : [String(cell.n), String(cell.value)];
     assert.deepEqual(csv.rows.get(key), expected, key);
   }
-
-  // Everything the page loaded came from the server itself.
-  const elsewhere = requests.filter((url) => new URL(url).origin !== server.origin);
-  assert.deepEqual(elsewhere, [], 'the dashboard fetched from another origin');
   assert.ok(requests.some((url) => url.includes('/aggregates?')), 'the requests were recorded');
-  assert.deepEqual(pageErrors, []);
-  assert.deepEqual(policyViolations, [], 'nothing tripped the server\'s Content-Security-Policy');
-  await context.close();
+  await done();
+});
+
+test('counts come with row and column percentages of the API\'s own totals, and weeks draw as lines', async () => {
+  const { page, done } = await openDashboard();
+  await page.selectOption('#form', 'outreach-contact');
+  await page.selectOption('#by1', 'area');
+  await page.selectOption('#by2', 'gender');
+  await page.selectOption('#metric', 'count');
+  await ask(page, '#run', '/aggregates?');
+  const params = new URLSearchParams({ form: 'outreach-contact', by: 'area,gender', metric: 'count' });
+  const table = await apiTable(params);
+  const label = await labeller('outreach-contact');
+  const n = (area, gender) => table.cells.find((c) => c.key.area === area && c.key.gender === gender)?.n;
+  assert.deepEqual(await page.$$eval('#table thead th', (ths) => ths.map((th) => th.textContent)), ['Area', 'Gender', 'respondents', 'count', 'row %', 'column %']);
+  const rows = await tableRows(page, 2);
+  let checked = 0;
+  for (const cell of table.cells.filter((c) => !c.suppressed && c.key.area !== '*' && c.key.gender !== '*')) {
+    const row = rows.get(`${label('area', cell.key.area)} / ${label('gender', cell.key.gender)}`);
+    const rowTotal = n(cell.key.area, '*');
+    const columnTotal = n('*', cell.key.gender);
+    assert.equal(row[2].text, `${((100 * cell.n) / rowTotal).toFixed(1)} %`);
+    assert.equal(row[3].text, `${((100 * cell.n) / columnTotal).toFixed(1)} %`);
+    checked += 1;
+  }
+  assert.ok(checked > 5, `${checked} cells checked`);
+  await page.selectOption('#view', 'row');
+  const bars = await chartBars(page);
+  const some = table.cells.find((c) => !c.suppressed && c.key.area === 'north' && c.key.gender === 'f');
+  assert.equal(bars.get(`north / ${label('gender', 'f')}`).shows, `${((100 * some.n) / n('north', '*')).toFixed(1)} %`);
+
+  await page.selectOption('#by1', 'week');
+  await page.selectOption('#by2', '');
+  await ask(page, '#run', '/aggregates?');
+  const weeks = await apiTable(new URLSearchParams({ form: 'outreach-contact', by: 'week', metric: 'count' }));
+  assert.equal(await page.locator('#chart path.line').count(), 1, 'one line over the weeks');
+  const points = await page.locator('#chart circle').count();
+  assert.equal(points, weeks.cells.filter((c) => !c.suppressed && c.key.week !== '*').length);
+  await page.screenshot({ path: join(shots, 'analyst-dashboard-weeks.png'), fullPage: true });
+  await done();
+});
+
+test('site tallies have their own tab, with the same protection and CSV', async () => {
+  const { page, done } = await openDashboard();
+  await page.click('#tab-tallies');
+  assert.equal(await page.isVisible('#query'), false);
+  await page.selectOption('#tally-by1', 'site');
+  await page.selectOption('#tally-by2', 'month');
+  await page.selectOption('#tally-metric', 'contacts');
+  const asked = await ask(page, '#tally-run', '/tallies?');
+  assert.deepEqual(sortedEntries(new URL(asked.url()).searchParams), [['by', 'site,month'], ['metric', 'contacts']]);
+  const table = await api(`/v1/datasets/${dataset}/tallies?by=site,month&metric=contacts`);
+  assert.ok(table.cells.some((c) => !c.suppressed), JSON.stringify(table));
+  const rows = await tableRows(page, 2);
+  assert.equal(rows.size, table.cells.length);
+  for (const cell of table.cells) {
+    const row = rows.get(`${cell.key.site === '*' ? 'Total' : cell.key.site} / ${cell.key.month === '*' ? 'Total' : cell.key.month}`);
+    assert.ok(row, JSON.stringify(cell));
+    assert.equal(row[0].text, cell.suppressed ? SUPPRESSED_TEXT : String(cell.n));
+  }
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+  assert.equal(download.suggestedFilename(), 'tallies.csv');
+  assert.match(readFileSync(await download.path(), 'utf8'), /^site,month,n,contacts\r\n/);
+  await page.screenshot({ path: join(shots, 'analyst-dashboard-tallies.png'), fullPage: true });
+  await done();
 });

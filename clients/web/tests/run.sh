@@ -15,9 +15,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 ./scripts/build-wasm
-cargo build -p survey-server
+# The server binary of the test suite (`survey-tests`' copy of the server's main), built with
+# the same features as `cargo nextest run --workspace`: after that step this builds nothing,
+# where `cargo build -p survey-server` resolved other features and rebuilt the dependencies.
+cargo test --workspace --no-run -q
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 cd "$here"
-SURVEY_SERVER_BIN="$target_dir/debug/survey-server" node --test --test-concurrency=1 field_app.test.mjs analyst_dashboard.test.mjs
+SURVEY_SERVER_BIN="$target_dir/debug/survey-server-e2e" node --test --test-concurrency=1 field_app.test.mjs enrollment.test.mjs analyst_dashboard.test.mjs

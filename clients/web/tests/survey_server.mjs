@@ -11,7 +11,7 @@ export async function startSurveyServer(binary, serveArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'field-app-test-'));
   const dbPath = join(dir, 't.db');
   const database = `sqlite://${dbPath}`;
-  const child = spawn(binary, ['serve', ...serveArgs, '--addr', '127.0.0.1:0', '--database', database], {
+  const child = spawn(binary, ['serve', ...serveArgs, '--addr', '127.0.0.1:0', '--metrics-addr', 'off', '--database', database], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
   });
@@ -44,11 +44,13 @@ export async function startSurveyServer(binary, serveArgs = []) {
   // Read-only SQL on the server's own database, to check what arrived. sqlite3 opens the WAL
   // database alongside the running server safely.
   const sql = (query) => execFileSync('sqlite3', ['-readonly', dbPath, query], { encoding: 'utf8' }).trim();
+  // A write no API makes (a token past its expiry).
+  const sqlWrite = (statement) => execFileSync('sqlite3', ['-cmd', '.timeout 30000', dbPath, statement], { encoding: 'utf8' });
   const stop = async () => {
     if (process.env.TEST_LOG) console.log(log.replace(/^/gm, '# server: '));
     child.kill('SIGTERM');
     await new Promise((done) => (child.exitCode !== null ? done() : child.on('exit', done)));
     rmSync(dir, { recursive: true, force: true });
   };
-  return { origin, stdout, admin, sql, stop, log: () => log };
+  return { origin, stdout, admin, sql, sqlWrite, stop, log: () => log };
 }

@@ -124,6 +124,7 @@ pub fn answers_json(form: &Form, rng: &mut Rng, area: &str, collected_on: &str) 
             }
             QuestionKind::Integer { min, max } => json!(min + rng.below((max - min + 1) as u64) as i64),
             QuestionKind::Date => json!(collected_on),
+            QuestionKind::Note => continue,
             QuestionKind::Text { .. } => {
                 let note = *rng.pick(NOTES);
                 if note.is_empty() {

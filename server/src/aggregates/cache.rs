@@ -22,6 +22,7 @@ use uuid::Uuid;
 use super::columns::FormColumns;
 use super::query::{AggregateQuery, Dimension, Metric};
 use super::table::{AggregateTable, aggregate};
+use crate::disclosure::Disclosure;
 use crate::storage::{Dataset, DocumentWrite, Materialized, Storage};
 use crate::{ApiError, Result};
 
@@ -67,6 +68,12 @@ impl AggregateCache {
             .filter(|w| matches!(w.rows, Materialized::Response(_)))
             .map(|w| w.id)
             .collect();
+        self.changed(dataset, &ids);
+    }
+
+    /// Notes responses changed or deleted (withdrawn): the next query re-reads them, and those
+    /// found gone stop counting.
+    pub fn changed(&self, dataset: Uuid, ids: &[Uuid]) {
         if ids.is_empty() {
             return;
         }
@@ -103,12 +110,13 @@ impl AggregateCache {
         dataset: &Dataset,
         form_id: &str,
         pairs: &[(String, String)],
+        disclosure: Disclosure,
     ) -> Result<AggregateTable> {
         let form = storage
             .latest_forms(dataset.id)
             .await?
             .iter()
-            .filter_map(|json| Form::from_json(json).ok())
+            .filter_map(|json| Form::from_published(json).ok())
             .find(|f| f.id == form_id)
             .ok_or_else(|| {
                 ApiError::NotFound(format!("form {:?}", form_id.chars().take(80).collect::<String>()))
@@ -155,7 +163,7 @@ impl AggregateCache {
             }
         }
         let k = u64::try_from(dataset.k).unwrap_or(11);
-        Ok(aggregate(&form, columns, &query, k)?)
+        Ok(aggregate(&form, columns, &query, k, disclosure)?)
     }
 }
 
@@ -247,7 +255,7 @@ async fn load(
     let mut columns = FormColumns::new(form);
     for fact in storage.response_facts(dataset, &form.id).await? {
         let day = Day::parse(&fact.collected_on)?;
-        columns.push_response(fact.document, fact.submitted, &fact.area, day);
+        columns.push_response(&fact, day);
     }
     for question in questions {
         let answers = storage.answer_facts(dataset, &form.id, question).await?;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use sync_core::{Day, Form, QuestionKind};
 use uuid::Uuid;
 
-use crate::storage::DocumentFacts;
+use crate::storage::{DocumentFacts, ResponseFact};
 
 /// Absent numbers: the question was not answered.
 pub const MISSING: i32 = i32::MIN;
@@ -35,6 +35,8 @@ pub struct FormColumns {
     pub area: Vec<u16>,
     pub areas: Vec<String>,
     pub day: Vec<i32>,
+    /// Each response's record key (`disclosure::record_key`).
+    pub key: Vec<u8>,
     pub questions: HashMap<String, Column>,
 }
 
@@ -46,6 +48,7 @@ impl FormColumns {
             area: Vec::new(),
             areas: form.areas.clone(),
             day: Vec::new(),
+            key: Vec::new(),
             questions: HashMap::new(),
         }
     }
@@ -54,12 +57,13 @@ impl FormColumns {
         self.day.len()
     }
 
-    pub fn push_response(&mut self, document: Uuid, submitted: bool, area: &str, day: Day) {
-        let code = self.area_code(area);
-        self.rows.insert(document, self.day.len() as u32);
-        self.submitted.push(submitted);
+    pub fn push_response(&mut self, fact: &ResponseFact, day: Day) {
+        let code = self.area_code(&fact.area);
+        self.rows.insert(fact.document, self.day.len() as u32);
+        self.submitted.push(fact.submitted);
         self.area.push(code);
         self.day.push(day.to_days() as i32);
+        self.key.push(fact.record_key);
     }
 
     fn area_code(&mut self, area: &str) -> u16 {
@@ -105,7 +109,7 @@ impl FormColumns {
                 max: *max,
                 likert: false,
             },
-            QuestionKind::Date | QuestionKind::Text { .. } => return,
+            QuestionKind::Date | QuestionKind::Text { .. } | QuestionKind::Note => return,
         };
         for (document, value, num) in answers {
             if let Some(&row) = self.rows.get(&document) {
@@ -138,9 +142,10 @@ impl FormColumns {
                     self.submitted[row] = fact.submitted;
                     self.area[row] = self.area_code(&fact.area);
                     self.day[row] = day.to_days() as i32;
+                    self.key[row] = fact.record_key;
                 }
                 None => {
-                    self.push_response(fact.document, fact.submitted, &fact.area, day);
+                    self.push_response(&fact, day);
                     for column in self.questions.values_mut() {
                         column.push_empty();
                     }
@@ -211,7 +216,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::storage::{AnswerFact, ResponseFact};
+    use crate::storage::AnswerFact;
 
     const FORM: &str = r#"{ "id": "f", "version": 1, "title": "T", "areas": ["north", "south"],
       "questions": [
@@ -236,6 +241,7 @@ mod tests {
                 submitted: *submitted,
                 area: (*area).into(),
                 collected_on: (*day).into(),
+                record_key: document.as_bytes()[0],
             });
             for (question, value, num) in answers {
                 let answer = AnswerFact {
@@ -255,7 +261,7 @@ mod tests {
         let facts = facts(stored);
         for fact in &facts.responses {
             let day = Day::parse(&fact.collected_on).expect("day");
-            columns.push_response(fact.document, fact.submitted, &fact.area, day);
+            columns.push_response(fact, day);
         }
         for question in QUESTIONS {
             let answers = facts.answers.iter().filter(|(q, _)| q == question);

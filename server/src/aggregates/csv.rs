@@ -60,6 +60,7 @@ mod tests {
             k: 11,
             by: vec!["area".into()],
             metric: "count".into(),
+            max_adjustment: 2,
             cells: vec![
                 OutputCell::Shown {
                     key: key("north, upper"),

@@ -1,14 +1,14 @@
-//! Analyst aggregates (DESIGN section 6): counts and means by up to three dimensions, with small
-//! cells suppressed so that no respondent can be singled out, as JSON or CSV.
+//! Analyst aggregates (DESIGN section 6): counts and means by up to three dimensions, every
+//! cell perturbed by its cell key and small ones suppressed (`crate::disclosure`), as JSON or
+//! CSV.
 //!
 //! Responses are aggregated from an in-memory column store per form ([`cache`]), filled from
 //! the materialized tables; the SQL tables stay the source of truth.
 
 pub mod cache;
 mod columns;
-mod csv;
+pub mod csv;
 mod query;
-mod suppress;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -19,13 +19,15 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Caller;
+use crate::disclosure::query_log;
 use crate::extract::DatasetId;
 use crate::router::AppState;
 use crate::storage::Role;
 use crate::{ApiError, Result};
 
 pub use query::AggregateQuery;
-pub use table::{AggregateTable, OutputCell};
+pub(crate) use table::periods as table_periods;
+pub use table::{AggregateTable, MAX_CELLS, OutputCell, TOTAL};
 
 /// Why a query cannot be answered; each becomes a 400 with its own code.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -70,8 +72,8 @@ pub async fn aggregates(
         .dataset(id)
         .await?
         .ok_or_else(|| ApiError::NotFound("dataset".into()))?;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
-        .map_err(|e| ApiError::bad_request("bad_query", format!("the query string is malformed: {e}")))?;
+    let raw = raw.unwrap_or_default();
+    let pairs = query_pairs(&raw)?;
     let form_id = pairs
         .iter()
         .find(|(k, _)| k == "form")
@@ -79,13 +81,25 @@ pub async fn aggregates(
         .ok_or_else(|| ApiError::bad_request("bad_query", "`form` is required"))?;
     let table = state
         .aggregates
-        .query(&state.storage, &dataset, &form_id, &pairs)
+        .query(&state.storage, &dataset, &form_id, &pairs, state.disclosure)
         .await?;
+    query_log::spend(&state, &caller, id, "aggregates", &raw).await?;
+    Ok(table_response(&headers, table))
+}
+
+/// The query string's `key=value` pairs, percent-decoded.
+pub fn query_pairs(raw: &str) -> Result<Vec<(String, String)>> {
+    serde_urlencoded::from_str(raw)
+        .map_err(|e| ApiError::bad_request("bad_query", format!("the query string is malformed: {e}")))
+}
+
+/// The table as JSON, or as CSV when the client accepts `text/csv`.
+pub fn table_response(headers: &HeaderMap, table: AggregateTable) -> Response {
     let wants_csv = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/csv"));
-    Ok(if wants_csv {
+    if wants_csv {
         (
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
             csv::to_csv(&table),
@@ -93,5 +107,5 @@ pub async fn aggregates(
             .into_response()
     } else {
         Json(table).into_response()
-    })
+    }
 }

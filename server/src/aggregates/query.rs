@@ -6,6 +6,9 @@ use sync_core::{Day, Form, QuestionKind};
 use super::AggregateError;
 
 pub const MAX_DIMENSIONS: usize = 3;
+/// Dimensions, filters and a date window together: each one more lets a query carve a smaller
+/// group out of the data, and the averaging attack needs many carvings of the same group.
+pub const MAX_VARIABLES: usize = 3;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dimension {
@@ -100,6 +103,12 @@ impl AggregateQuery {
             }
         }
         let by = by.ok_or_else(|| AggregateError::BadQuery("`by` is required".into()))?;
+        let window = usize::from(from.is_some() || to.is_some());
+        if by.len() + filters.len() + window > MAX_VARIABLES {
+            return Err(AggregateError::BadQuery(format!(
+                "a query combines at most {MAX_VARIABLES} dimensions, filters and date windows"
+            )));
+        }
         if let (Some(from), Some(to)) = (from, to) {
             if from > to {
                 return Err(AggregateError::BadQuery("`from` is after `to`".into()));

@@ -1,6 +1,6 @@
-//! Computes an aggregate table from [`FormColumns`] and applies disclosure control.
-
-use std::collections::HashMap;
+//! Computes an aggregate table from [`FormColumns`]: every combination of the requested
+//! values and a total along each dimension, each cell perturbed by its key and shown only when
+//! it still reaches k (see `crate::disclosure`).
 
 use serde::Serialize;
 use sync_core::{Day, Form, QuestionKind};
@@ -8,16 +8,21 @@ use sync_core::{Day, Form, QuestionKind};
 use super::AggregateError;
 use super::columns::{Column, FormColumns, INTEGER_BINS, MISSING};
 use super::query::{AggregateQuery, Dimension, Filter, Metric};
-use super::suppress::{Cell, suppress_small_cells};
+use crate::disclosure::Disclosure;
 
-/// Tables larger than this are refused: nobody reads them and they cost memory.
-const MAX_CELLS: usize = 1 << 20;
+/// Tables with more cells than this are refused: every cell is listed, nobody reads tables
+/// this large, and they cost memory.
+pub const MAX_CELLS: usize = 20_000;
+/// The key value of a total along a dimension. Ids never contain it.
+pub const TOTAL: &str = "*";
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AggregateTable {
     pub k: u64,
     pub by: Vec<String>,
     pub metric: String,
+    /// The most a shown count differs from the true one (0: counts are exact).
+    pub max_adjustment: u64,
     pub cells: Vec<OutputCell>,
     pub suppressed: usize,
 }
@@ -88,6 +93,27 @@ impl Axis<'_> {
         self.codes(row, |c| found |= c == code);
         found
     }
+
+    /// A row has at most one code on this axis (every axis but a multi-choice question's).
+    fn single(&self) -> bool {
+        !matches!(self.source, Source::Mask(_))
+    }
+
+    /// The slots of the table a row is counted in on this axis, the last slot being
+    /// `labels.len()`: on a single axis its code, or the last slot when it has none (the
+    /// unanswered, summed into the total afterwards by [`add_totals`]); on a multi-choice axis
+    /// each chosen code and the last slot, which is the total, once per row.
+    fn slots(&self, row: usize, mut each: impl FnMut(u32)) {
+        let last = self.labels.len() as u32;
+        if self.single() {
+            let mut slot = last;
+            self.codes(row, |code| slot = code);
+            each(slot);
+        } else {
+            self.codes(row, &mut each);
+            each(last);
+        }
+    }
 }
 
 fn bin(value: i64, min: i64, max: i64) -> u32 {
@@ -110,6 +136,26 @@ fn bin_labels(min: i64, max: i64) -> Vec<String> {
         .collect()
 }
 
+/// Every week (or month) from day `first` to day `last` (days since 1970), and the code of
+/// each day in between: a period with nothing in it is still a period of the table.
+pub(crate) fn periods(first: i32, last: i32, weeks: bool) -> (Vec<String>, Vec<u32>) {
+    let mut labels: Vec<String> = Vec::new();
+    let mut codes = Vec::with_capacity((last - first + 1).max(0) as usize);
+    for d in first..=last {
+        let day = Day::from_days(i64::from(d));
+        let text = if weeks {
+            day.iso_week_key()
+        } else {
+            day.month_key()
+        };
+        if labels.last() != Some(&text) {
+            labels.push(text);
+        }
+        codes.push((labels.len() - 1) as u32);
+    }
+    (labels, codes)
+}
+
 fn axis<'a>(
     columns: &'a FormColumns,
     dimension: &Dimension,
@@ -119,25 +165,9 @@ fn axis<'a>(
     let (labels, source) = match dimension {
         Dimension::Area => (columns.areas.clone(), Source::Small(&columns.area, 0)),
         Dimension::Week | Dimension::Month => {
-            let label = |d: i32| {
-                let day = Day::from_days(i64::from(d));
-                if *dimension == Dimension::Week {
-                    day.iso_week_key()
-                } else {
-                    day.month_key()
-                }
-            };
             let first = days.first().copied().unwrap_or(0);
             let last = days.last().copied().unwrap_or(0);
-            let mut labels: Vec<String> = Vec::new();
-            let mut codes = Vec::with_capacity((last - first + 1) as usize);
-            for d in first..=last {
-                let text = label(d);
-                if labels.last() != Some(&text) {
-                    labels.push(text);
-                }
-                codes.push((labels.len() - 1) as u32);
-            }
+            let (labels, codes) = periods(first, last, *dimension == Dimension::Week);
             (labels, Source::Days(&columns.day, first, codes))
         }
         Dimension::Question(q) => match columns.questions.get(q) {
@@ -218,6 +248,16 @@ struct MetricValues<'a> {
 }
 
 impl MetricValues<'_> {
+    /// The range one respondent's value lies in.
+    fn range(&self) -> (f64, f64) {
+        let scales = self.items.iter().map(|(_, _, scale)| *scale as f64);
+        if self.mean {
+            (1.0, scales.fold(1.0, f64::max))
+        } else {
+            (self.items.len() as f64, scales.sum())
+        }
+    }
+
     fn value(&self, row: usize) -> Option<f64> {
         let mut total = 0i64;
         for (values, reverse, scale) in &self.items {
@@ -272,23 +312,32 @@ fn metric_values<'a>(
     Ok(Some(MetricValues { items, mean }))
 }
 
-/// Finds the cell indexes of a row, reusing its buffers so the hot loop never allocates.
+/// Finds the cells a row is counted in (see [`Axis::slots`]), reusing its buffers so the hot
+/// loop never allocates. With single axes only, that is one cell, found without the buffers.
 struct CellIndexer<'a, 'b> {
     axes: &'b [Axis<'a>],
+    all_single: bool,
     current: Vec<usize>,
     next: Vec<usize>,
 }
 
 impl CellIndexer<'_, '_> {
     fn for_each(&mut self, row: usize, mut each: impl FnMut(usize)) {
+        if self.all_single {
+            let mut cell = 0;
+            for axis in self.axes {
+                axis.slots(row, |slot| cell = cell * (axis.labels.len() + 1) + slot as usize);
+            }
+            return each(cell);
+        }
         self.current.clear();
         self.current.push(0);
         for axis in self.axes {
-            let width = axis.labels.len().max(1);
+            let width = axis.labels.len() + 1;
             self.next.clear();
             for &base in &self.current {
                 let next = &mut self.next;
-                axis.codes(row, |code| next.push(base * width + code as usize));
+                axis.slots(row, |slot| next.push(base * width + slot as usize));
             }
             std::mem::swap(&mut self.current, &mut self.next);
         }
@@ -296,17 +345,46 @@ impl CellIndexer<'_, '_> {
     }
 }
 
+/// Per cell: respondents, the sum of their record keys, the sum of their metric values.
 struct Tally {
     n: Vec<u64>,
+    keys: Vec<u32>,
     sum: Vec<f64>,
 }
 
-/// Runs the query over the columns and returns the table, small cells suppressed.
+impl Tally {
+    /// Turns the last slot of every single axis, which holds the unanswered, into the total of
+    /// its line: everyone, whatever they answered there. A total's key is the sum of its
+    /// records' keys like any cell's, so it is the sum of its line's key sums.
+    fn add_totals(&mut self, axes: &[Axis<'_>]) {
+        let widths: Vec<usize> = axes.iter().map(|a| a.labels.len() + 1).collect();
+        for i in (0..axes.len()).filter(|&i| axes[i].single()) {
+            let stride: usize = widths[i + 1..].iter().product();
+            let width = widths[i];
+            for start in (0..self.n.len()).step_by(width * stride) {
+                for base in start..start + stride {
+                    let line = (0..width - 1).map(|slot| base + slot * stride);
+                    let total = base + (width - 1) * stride;
+                    for cell in line {
+                        self.n[total] += self.n[cell];
+                        self.keys[total] = self.keys[total].wrapping_add(self.keys[cell]);
+                        if let Some(sum) = self.sum.get(cell).copied() {
+                            self.sum[total] += sum;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs the query over the columns and returns the protected table.
 pub fn aggregate(
     form: &Form,
     columns: &FormColumns,
     query: &AggregateQuery,
     k: u64,
+    disclosure: Disclosure,
 ) -> Result<AggregateTable, AggregateError> {
     let mut days: Vec<i32> = columns.day.clone();
     days.sort_unstable();
@@ -316,12 +394,15 @@ pub fn aggregate(
         .iter()
         .map(|d| axis(columns, d, &days))
         .collect::<Result<Vec<_>, _>>()?;
-    let size: usize = axes.iter().map(|a| a.labels.len().max(1)).product();
-    if size > MAX_CELLS {
-        return Err(AggregateError::BadQuery(
-            "the table would have too many cells; use fewer or coarser dimensions".into(),
-        ));
-    }
+    let size = axes
+        .iter()
+        .try_fold(1usize, |size, a| size.checked_mul(a.labels.len() + 1))
+        .filter(|&size| size <= MAX_CELLS)
+        .ok_or_else(|| {
+            AggregateError::BadQuery(format!(
+                "the table would have more than {MAX_CELLS} cells; use fewer or coarser dimensions"
+            ))
+        })?;
     let filters = query
         .filters
         .iter()
@@ -333,114 +414,76 @@ pub fn aggregate(
 
     let mut indexer = CellIndexer {
         axes: &axes,
+        all_single: axes.iter().all(Axis::single),
         current: Vec::new(),
         next: Vec::new(),
     };
-    let eligible = |row: usize, skip: Option<usize>| {
-        columns.submitted[row]
-            && filters
-                .iter()
-                .enumerate()
-                .all(|(i, f)| Some(i) == skip || f.matches(row))
-            && metric.as_ref().is_none_or(|m| m.value(row).is_some())
-    };
-
-    let mut main = Tally {
+    let mut tally = Tally {
         n: vec![0; size],
-        sum: vec![0.0; size],
+        keys: vec![0; size],
+        sum: vec![0.0; if metric.is_some() { size } else { 0 }],
     };
-    let mut without: Vec<Vec<u64>> = vec![vec![0; size]; filters.len()];
-    // Nearest non-empty day outside the window, per cell: (day, respondents that day).
-    let mut before: Vec<(i32, u64)> = vec![(i32::MIN, 0); size];
-    let mut after: Vec<(i32, u64)> = vec![(i32::MAX, 0); size];
     for row in 0..columns.len() {
-        let day = columns.day[row];
-        let inside = (from..=to).contains(&day);
-        if inside && eligible(row, None) {
-            let value = metric.as_ref().and_then(|m| m.value(row));
-            indexer.for_each(row, |cell| {
-                main.n[cell] += 1;
-                main.sum[cell] += value.unwrap_or(0.0);
-            });
+        if !columns.submitted[row]
+            || !(from..=to).contains(&columns.day[row])
+            || !filters.iter().all(|f| f.matches(row))
+        {
+            continue;
         }
-        if inside {
-            for (i, counts) in without.iter_mut().enumerate() {
-                if eligible(row, Some(i)) {
-                    indexer.for_each(row, |cell| counts[cell] += 1);
-                }
+        let key = u32::from(columns.key[row]);
+        match &metric {
+            None => indexer.for_each(row, |cell| {
+                tally.n[cell] += 1;
+                tally.keys[cell] = tally.keys[cell].wrapping_add(key);
+            }),
+            Some(metric) => {
+                let Some(value) = metric.value(row) else { continue };
+                indexer.for_each(row, |cell| {
+                    tally.n[cell] += 1;
+                    tally.keys[cell] = tally.keys[cell].wrapping_add(key);
+                    tally.sum[cell] += value;
+                });
             }
-        } else if eligible(row, None) {
-            let nearest = if day < from { &mut before } else { &mut after };
-            let closer = |old: i32| if day < from { day > old } else { day < old };
-            indexer.for_each(row, |cell| {
-                let (old, count) = nearest[cell];
-                if day == old {
-                    nearest[cell].1 = count + 1;
-                } else if closer(old) {
-                    nearest[cell] = (day, 1);
-                }
-            });
         }
     }
 
-    let keys: Vec<usize> = (0..size).filter(|&c| main.n[c] > 0).collect();
-    let labels_of = |cell: usize| -> Vec<String> {
+    tally.add_totals(&axes);
+
+    let labels_of = |cell: usize| -> Vec<&str> {
         let mut rest = cell;
-        let mut parts = vec![String::new(); axes.len()];
+        let mut parts = vec![TOTAL; axes.len()];
         for (i, axis) in axes.iter().enumerate().rev() {
-            let width = axis.labels.len().max(1);
-            parts[i] = axis.labels.get(rest % width).cloned().unwrap_or_default();
+            let width = axis.labels.len() + 1;
+            parts[i] = axis.labels.get(rest % width).map_or(TOTAL, String::as_str);
             rest /= width;
         }
         parts
     };
-    let cells: Vec<Cell> = keys
-        .iter()
-        .map(|&c| Cell {
-            key: labels_of(c),
-            n: main.n[c],
-        })
-        .collect();
-    let mut neighbours: Vec<HashMap<Vec<String>, u64>> = without
-        .iter()
-        .map(|counts| keys.iter().map(|&c| (labels_of(c), counts[c])).collect())
-        .collect();
-    for nearest in [&before, &after] {
-        neighbours.push(
-            keys.iter()
-                .map(|&c| (labels_of(c), main.n[c] + nearest[c].1))
-                .collect(),
-        );
-    }
-    let hidden = suppress_small_cells(&cells, k, &neighbours);
-
-    let output = cells
-        .iter()
-        .zip(&keys)
-        .zip(&hidden)
-        .map(|((cell, &c), &hide)| {
+    let mut suppressed = 0;
+    let cells = (0..size)
+        .map(|cell| {
             let key = axes
                 .iter()
-                .zip(&cell.key)
-                .map(|(a, v)| (a.name.clone(), serde_json::Value::from(v.as_str())))
+                .zip(labels_of(cell))
+                .map(|(a, v)| (a.name.clone(), serde_json::Value::from(v)))
                 .collect();
-            if hide {
-                OutputCell::Suppressed {
+            let (n, keys) = (tally.n[cell], tally.keys[cell]);
+            let Some(shown) = disclosure.protect(n, keys, k) else {
+                suppressed += 1;
+                return OutputCell::Suppressed {
                     key,
                     suppressed: true,
-                }
-            } else {
-                let value = if metric.is_some() {
-                    main.sum[c] / cell.n as f64
-                } else {
-                    cell.n as f64
                 };
-                OutputCell::Shown {
-                    key,
-                    n: cell.n,
-                    value: (value * 1000.0).round() / 1000.0,
+            };
+            let value = match &metric {
+                None => shown as f64,
+                Some(metric) => {
+                    let (lowest, largest) = metric.range();
+                    let sum = disclosure.protect_sum(tally.sum[cell], keys, largest);
+                    ((sum / n as f64).clamp(lowest, largest) * 100.0).round() / 100.0
                 }
-            }
+            };
+            OutputCell::Shown { key, n: shown, value }
         })
         .collect();
     Ok(AggregateTable {
@@ -450,7 +493,8 @@ pub fn aggregate(
             Metric::Count => "count".into(),
             Metric::Mean(name) => format!("mean:{name}"),
         },
-        cells: output,
-        suppressed: hidden.iter().filter(|h| **h).count(),
+        max_adjustment: disclosure.max_adjustment(),
+        cells,
+        suppressed,
     })
 }

@@ -13,7 +13,7 @@ use sync_core::{
 };
 use uuid::Uuid;
 
-use crate::storage::{DocumentWrite, heads_bytes};
+use crate::storage::{DocumentWrite, Materialized, SeededTally, TallyDays, heads_bytes};
 use crate::sync::materialize::{conflict_rows, rows_of};
 
 /// The forms a demo dataset gets when it has none of its own.
@@ -49,12 +49,16 @@ const NOTES: [&str; 5] = [
 /// Demo responses belong to no phone: this owner marks them as the generator's.
 pub const GENERATOR_OWNER: Uuid = Uuid::nil();
 
+/// Record keys come from a stream of their own, so they say nothing of a document's content.
+const RECORD_KEYS: u64 = 0x6B65_7973;
+
 /// A generated document as the storage layer writes it.
 fn write_of(
     id: Uuid,
     kind: DocKind,
     mut doc: AutoCommit,
     content: &CheckedDocument,
+    record_key: Option<i64>,
 ) -> Result<DocumentWrite> {
     let mut actors: Vec<Vec<u8>> = doc
         .get_changes(&[])
@@ -63,7 +67,8 @@ fn write_of(
         .collect();
     actors.sort();
     actors.dedup();
-    let rows = rows_of(content, GENERATOR_OWNER)
+    let first = Day::parse(FIRST_DAY).expect("constant day");
+    let rows = rows_of(content, GENERATOR_OWNER, first)
         .ok_or_else(|| Error::Automerge("demo form documents are not generated".into()))?;
     Ok(DocumentWrite {
         id,
@@ -76,6 +81,7 @@ fn write_of(
         heads: heads_bytes(doc.get_heads()),
         bytes: doc.save(),
         actors,
+        record_key,
         rows,
         conflicts: conflict_rows(sync_core::conflicts(&doc)),
     })
@@ -101,7 +107,8 @@ impl<'a> Generator<'a> {
         let edit = respondent.answer(&mut rng, form);
         let doc = response::create_as(rng.actor(), self.dataset, form, &edit)?;
         let content = CheckedDocument::Response(response::read(&doc, form)?);
-        write_of(id, DocKind::Response, doc, &content)
+        let record_key = Rng::new(self.seed ^ RECORD_KEYS, index).below(256) as i64;
+        write_of(id, DocKind::Response, doc, &content, Some(record_key))
     }
 
     /// The dataset's outreach sites, their tallies in proportion to `responses`.
@@ -140,10 +147,45 @@ impl<'a> Generator<'a> {
                     return Err(Error::Automerge("demo site changes lack a dependency".into()));
                 };
                 let content = merged.validate(DocKind::Site, None)?;
-                write_of(id, DocKind::Site, merged.into_document(), &content)
+                let mut write = write_of(id, DocKind::Site, merged.into_document(), &content, None)?;
+                if let Materialized::Site(site) = &mut write.rows {
+                    let mut keys = Rng::new(self.seed ^ RECORD_KEYS, u64::MAX - i as u64);
+                    site.counted = TallyDays::Seeded(seeded_weeks(&site.tallies, &mut keys));
+                }
+                Ok(write)
             })
             .collect()
     }
+}
+
+/// Spreads each tally's total over the fieldwork weeks as the responses are spread (growing
+/// over the season), on the Wednesday of each week: seeded tallies were never bumped on a day,
+/// but analysts look at them by week.
+fn seeded_weeks(tallies: &[(String, i64)], keys: &mut Rng) -> Vec<SeededTally> {
+    let first = Day::parse(FIRST_DAY).expect("constant day").to_days();
+    let weights: Vec<f64> = (0..WEEKS).map(|w| 1.0 + w as f64 / 8.0).collect();
+    let whole: f64 = weights.iter().sum();
+    let mut seeded = Vec::new();
+    for (metric, total) in tallies {
+        let mut left = *total;
+        for (week, weight) in weights.iter().enumerate() {
+            let amount = if week as u64 == WEEKS - 1 {
+                left
+            } else {
+                ((*total as f64) * weight / whole).floor() as i64
+            };
+            left -= amount;
+            if amount != 0 {
+                seeded.push(SeededTally {
+                    day: Day::from_days(first + week as i64 * 7 + 2),
+                    metric: metric.clone(),
+                    amount,
+                    record_key: keys.below(256) as i64,
+                });
+            }
+        }
+    }
+    seeded
 }
 
 /// The hidden traits of one synthetic respondent that make their answers hang together.
@@ -196,7 +238,7 @@ impl Respondent {
                         .map(|(_, o)| o.id().to_owned())
                         .collect(),
                 ),
-                QuestionKind::Likert { scale, reverse } => {
+                QuestionKind::Likert { scale, reverse, .. } => {
                     let middle = (*scale as f64 + 1.0) / 2.0;
                     let agree = middle + (stance + 0.6 * rng.normal()) * (*scale as f64 - 1.0) / 4.0;
                     let value = (agree.round() as i64).clamp(1, *scale);
@@ -209,6 +251,7 @@ impl Respondent {
                     Answer::Integer(value.clamp(*min, *max))
                 }
                 QuestionKind::Date => Answer::Date(Day::from_days(self.day.to_days() - rng.below(60) as i64)),
+                QuestionKind::Note => continue,
                 QuestionKind::Text { max_len } => {
                     if rng.unit() > 0.2 {
                         continue;
@@ -312,7 +355,6 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::Materialized;
 
     fn built_in_forms() -> Vec<Form> {
         BUILT_IN_FORMS
@@ -342,6 +384,34 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(sites(&a), sites(&b));
+    }
+
+    #[test]
+    fn seeded_tallies_add_up_to_the_site_totals_once_a_week() {
+        let forms = built_in_forms();
+        for write in Generator::new(Uuid::from_u128(2), 3, &forms)
+            .sites(2_000)
+            .expect("sites")
+        {
+            let Materialized::Site(site) = write.rows else {
+                panic!("a site")
+            };
+            let TallyDays::Seeded(days) = &site.counted else {
+                panic!("seeded")
+            };
+            for (metric, total) in &site.tallies {
+                let of_metric: Vec<&SeededTally> = days.iter().filter(|d| d.metric == *metric).collect();
+                assert_eq!(
+                    of_metric.iter().map(|d| d.amount).sum::<i64>(),
+                    *total,
+                    "{metric}"
+                );
+                let weeks: std::collections::BTreeSet<String> =
+                    of_metric.iter().map(|d| d.day.iso_week_key()).collect();
+                assert_eq!(weeks.len(), of_metric.len(), "one row a week");
+                assert!(of_metric.iter().all(|d| (0..256).contains(&d.record_key)));
+            }
+        }
     }
 
     #[test]

@@ -25,13 +25,15 @@ pub struct DemoAccess {
 }
 
 /// Makes sure a demo dataset with the built-in form exists and issues fresh credentials for
-/// it. Running it again reuses the dataset.
+/// it, every one limited to it (an admin token that could act on live data has no place in a
+/// training room) and expiring like any other. Running it again reuses the dataset.
 pub async fn ensure_demo(state: &AppState) -> Result<DemoAccess> {
     let system = crate::auth::Caller {
         role: Role::Admin,
         dataset: None,
         device: None,
         name: "serve --demo".into(),
+        token: None,
     };
     let dataset = match state.storage.dataset_by_name(DEMO_NAME, Mode::Demo).await? {
         Some(dataset) => dataset,
@@ -43,19 +45,21 @@ pub async fn ensure_demo(state: &AppState) -> Result<DemoAccess> {
     }
     let dataset = state.storage.dataset(dataset.id).await?.unwrap_or(dataset);
     let audit = |action: &str| -> AuditEntry { system.audit(action, Some(dataset.id)) };
-    let admin = tokens::issue_token(
+    let (admin, _) = tokens::issue_token(
         state.storage.as_ref(),
         Role::Admin,
         "demo admin",
+        Some(dataset.id),
         None,
         &audit("create_token:admin"),
     )
     .await?;
-    let trainer = tokens::issue_token(
+    let (trainer, _) = tokens::issue_token(
         state.storage.as_ref(),
         Role::Trainer,
         "demo trainer",
         Some(dataset.id),
+        None,
         &audit("create_token:trainer"),
     )
     .await?;

@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -121,4 +121,44 @@ pub async fn reset(
     )
     .await?;
     Ok(Json(json!({ "epoch": epoch, "responses": responses })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PurgeQuery {
+    confirm: Option<String>,
+}
+
+/// `DELETE /v1/datasets/{id}`: the dataset and every row of it go, for good. A live dataset's
+/// name must be given again (`?confirm=<name>`), since a wrong id in a script would otherwise
+/// erase a survey; a demo dataset holds practice data only. Its phones are told to wipe at
+/// their next request (401 `wiped`).
+pub async fn purge(
+    State(state): State<AppState>,
+    caller: Caller,
+    DatasetId(id): DatasetId,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>> {
+    caller.require(&[Role::Admin])?;
+    caller.require_dataset(id)?;
+    let query: PurgeQuery = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
+        .map_err(|e| ApiError::bad_request("bad_query", format!("the query string is malformed: {e}")))?;
+    let dataset = state
+        .storage
+        .dataset(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("dataset".into()))?;
+    if dataset.mode == Mode::Live && query.confirm.as_deref() != Some(dataset.name.as_str()) {
+        return Err(ApiError::bad_request(
+            "confirm_name",
+            "a live dataset is purged only when its name is given as ?confirm=<name>",
+        ));
+    }
+    let audit = caller.audit("purge_dataset", Some(id));
+    let responses = state
+        .storage
+        .purge_dataset(id, crate::retention::today(), &audit)
+        .await?;
+    state.aggregates.forget(id);
+    Ok(Json(json!({ "id": id, "purged": true, "responses": responses })))
 }

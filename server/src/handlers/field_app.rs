@@ -2,7 +2,7 @@
 //! its service worker's scope covers the whole app and the API is same-origin.
 //!
 //! Only the files the app is made of are reachable: a fixed list at the root, and plain file
-//! names under `app/` and `pkg/` with an allowed extension. Nothing else in the folder (tests,
+//! names under `app/`, `vendor/` and `pkg/` with an allowed extension. Nothing else in the folder (tests,
 //! `node_modules`) and nothing outside it can be named. Files are read per request, so a new
 //! `scripts/build-wasm` shows up without a restart; phones revalidate with `ETag` and get a 304
 //! when nothing changed, and the engine goes out gzipped when `build-wasm` left a `.gz` of it.
@@ -53,6 +53,16 @@ pub async fn app_module(
     headers: HeaderMap,
 ) -> Result<Response> {
     serve_in(&state.web_root, "app", &name, &["js"], &headers).await
+}
+
+/// `/vendor/*.js`: libraries from elsewhere, kept as published next to their licences
+/// (`clients/web/vendor/`), loaded only by the screens that need them.
+pub async fn vendored(
+    State(state): State<AppState>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
+    serve_in(&state.web_root, "vendor", &name, &["js"], &headers).await
 }
 
 /// `/pkg/*.js` and `/pkg/*.wasm`: the engine and its glue, written by `scripts/build-wasm`.

@@ -1,12 +1,16 @@
 //! HTTP handlers by resource. The sync endpoint has its own module (`crate::sync`).
 
 pub mod analyst;
+pub mod audit;
 pub mod datasets;
+pub mod devices;
 pub mod enrollments;
 pub mod field_app;
 pub mod forms;
 pub mod ops;
 pub mod quarantine;
+pub mod query_log;
+pub mod responses;
 pub mod tokens;
 
 use crate::{ApiError, Result};
@@ -36,7 +40,7 @@ fn check_label(field: &'static str, text: &str, max_chars: usize) -> Result<()> 
 }
 
 /// Unix seconds now.
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

@@ -11,7 +11,7 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Public like most Prometheus endpoints: it holds counts by route and rejection code only.
+/// Served on the metrics listener only (`crate::router::metrics_app`).
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

@@ -7,11 +7,11 @@ use uuid::Uuid;
 
 use super::{check_label, forms::ensure_dataset};
 use crate::auth::Caller;
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, TokenId};
 use crate::router::AppState;
 use crate::secret::Secret;
-use crate::storage::{AuditEntry, NewToken, Role, Storage};
-use crate::{ApiError, Result};
+use crate::storage::{AuditEntry, NewToken, Role, Storage, TokenSummary};
+use crate::{ApiError, Result, retention, token_expiry};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +19,8 @@ pub struct TokenRequest {
     role: Role,
     name: String,
     dataset: Option<Uuid>,
+    /// Default: [`token_expiry::default_days`].
+    expires_in_days: Option<u32>,
 }
 
 /// Issues an admin, analyst or trainer token, optionally limited to one dataset. Device tokens
@@ -38,25 +40,35 @@ pub async fn create(
         ensure_dataset(&state, dataset).await?;
     }
     let audit = caller.audit(format!("create_token:{}", request.role.as_str()), request.dataset);
-    let token = issue_token(
+    let (token, record) = issue_token(
         state.storage.as_ref(),
         request.role,
         &request.name,
         request.dataset,
+        request.expires_in_days,
         &audit,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "token": token.expose() }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "token": token.expose(),
+            "id": record.id,
+            "expires_on": crate::storage::day_of(record.expires_at),
+        })),
+    ))
 }
 
-/// Creates a token and stores its hash (also used by the CLI and `serve --demo`).
+/// Creates a token and stores its hash (also used by the CLI and `serve --demo`); `days` is
+/// its lifetime, the role's default when `None`.
 pub async fn issue_token(
     storage: &dyn Storage,
     role: Role,
     name: &str,
     dataset: Option<Uuid>,
+    days: Option<u32>,
     audit: &AuditEntry,
-) -> Result<Secret> {
+) -> Result<(Secret, NewToken)> {
     if role == Role::Device {
         return Err(ApiError::bad_request(
             "invalid",
@@ -64,13 +76,62 @@ pub async fn issue_token(
         ));
     }
     check_label("name", name, 100)?;
+    let days = match days {
+        Some(days) => token_expiry::check_days(days)?,
+        None => token_expiry::default_days(role),
+    };
     let token = Secret::new_token()?;
-    let record = NewToken {
-        hash: token.hash(),
+    let record = new_token(&token, role, dataset, name.to_owned(), days);
+    storage.create_token(&record, audit).await?;
+    Ok((token, record))
+}
+
+/// The stored form of a new token `secret`, made today and living `days`.
+pub fn new_token(secret: &Secret, role: Role, dataset: Option<Uuid>, name: String, days: u32) -> NewToken {
+    let today = retention::today();
+    NewToken {
+        id: Uuid::new_v4(),
+        hash: secret.hash(),
         role,
         dataset,
-        name: name.to_owned(),
-    };
-    storage.create_token(&record, audit).await?;
-    Ok(token)
+        name,
+        created_on: today,
+        expires_at: token_expiry::expires_at(today, days),
+    }
+}
+
+/// Every token (a limited admin: its dataset's), newest first, without secrets: who holds
+/// what, until when, and the last day each was used.
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<TokenSummary>>> {
+    caller.require(&[Role::Admin])?;
+    state.usage.flush(state.storage.as_ref()).await?;
+    Ok(Json(state.storage.tokens(caller.dataset).await?))
+}
+
+/// Revokes a token at once, on every replica (tokens are read from the database on every
+/// request). Revoking it again changes nothing. A phone is better withdrawn as a device
+/// (`POST /v1/devices/{id}/revoke`): a revoked device token alone lets the phone enroll again
+/// as the same device with a new code.
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    TokenId(id): TokenId,
+) -> Result<Json<TokenSummary>> {
+    caller.require(&[Role::Admin])?;
+    let found = state
+        .storage
+        .token_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("token".into()))?;
+    if caller.dataset.is_some() && found.dataset != caller.dataset {
+        return Err(ApiError::NotFound("token".into()));
+    }
+    let audit = caller.audit(format!("revoke_token:{}", found.role.as_str()), found.dataset);
+    state.storage.revoke_token(id, retention::today(), &audit).await?;
+    let revoked = state
+        .storage
+        .token_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("token".into()))?;
+    Ok(Json(revoked))
 }

@@ -5,6 +5,8 @@
 //! Every method that writes does it in one transaction, so a crash leaves each use case
 //! either done or not done, never half done.
 
+mod access;
+mod deletion;
 pub mod group_commit;
 mod postgres;
 mod sql;
@@ -53,19 +55,38 @@ pub trait Storage: Send + Sync {
     /// The definition of one form version, to validate responses that claim it.
     async fn form_definition(&self, dataset: Uuid, form: &str, version: i64) -> Result<Option<String>>;
 
-    // --- tokens and devices --------------------------------------------------------------
+    // --- tokens, devices and the audit log ------------------------------------------------
     async fn create_token(&self, token: &NewToken, audit: &AuditEntry) -> Result<()>;
+    /// The token with this hash, with its device's standing (revoked, to be wiped).
     async fn token(&self, hash: &SecretHash) -> Result<Option<TokenRecord>>;
+    /// Every token, or those limited to `dataset`; newest first.
+    async fn tokens(&self, dataset: Option<Uuid>) -> Result<Vec<TokenSummary>>;
+    async fn token_by_id(&self, id: Uuid) -> Result<Option<TokenSummary>>;
+    /// Revokes a token from `day` on (a token revoked before keeps its day) and logs `audit`.
+    async fn revoke_token(&self, id: Uuid, day: Day, audit: &AuditEntry) -> Result<()>;
+    /// Dates the last use of `tokens` and the last sync of `devices` to `day`, in one
+    /// transaction.
+    async fn record_usage(&self, tokens: &[Uuid], devices: &[Uuid], day: Day) -> Result<()>;
     async fn create_enrollment(&self, enrollment: &NewEnrollment, audit: &AuditEntry) -> Result<()>;
-    /// Uses one use of a live code to enroll a device with the given token. `None` when the
-    /// code is unknown, used up or expired.
+    /// The dataset a live code enrolls into, read without taking a write lock: a wrong code
+    /// must cost the one SQLite writer nothing.
+    async fn enrollment_dataset(&self, code: &SecretHash, now: i64) -> Result<Option<Uuid>>;
+    /// Uses one use of a live code to enroll a device, or to give an enrolled one a new token
+    /// (`renewal`: 409 `device_revoked` if it was withdrawn meanwhile). `None` when the code is
+    /// unknown, used up or expired.
     async fn enroll_device(
         &self,
         code: &SecretHash,
         now: i64,
-        device: Uuid,
-        token: &SecretHash,
+        enrollment: &DeviceEnrollment,
     ) -> Result<Option<Enrolled>>;
+    async fn devices(&self, dataset: Uuid) -> Result<Vec<DeviceSummary>>;
+    async fn device_dataset(&self, id: Uuid) -> Result<Option<Uuid>>;
+    /// Withdraws a device (all its tokens stop) from `day` on, asking it to wipe its
+    /// documents if `wipe`; logs `audit`.
+    async fn revoke_device(&self, id: Uuid, wipe: bool, day: Day, audit: &AuditEntry) -> Result<()>;
+    /// The latest `limit` audit records, of `dataset` only when given; newest first.
+    async fn audit_log(&self, dataset: Option<Uuid>, limit: i64) -> Result<Vec<AuditRecord>>;
 
     // --- sync ----------------------------------------------------------------------------
     async fn document(&self, id: Uuid) -> Result<Option<StoredDocument>> {
@@ -115,6 +136,21 @@ pub trait Storage: Send + Sync {
     /// returns how many.
     async fn purge_quarantine(&self, dataset: Uuid, audit: &AuditEntry) -> Result<u64>;
 
+    // --- deletion --------------------------------------------------------------------------
+    /// Withdraws a response: deletes its document, actors, materialized rows, conflicts and
+    /// quarantine records, leaves a tombstone and logs `audit`, in one transaction. `Ok(false)`
+    /// when it was withdrawn already; 404 when `dataset` holds no such response (or, for a
+    /// device, none it wrote).
+    async fn withdraw_response(&self, withdrawal: &Withdrawal, audit: &AuditEntry) -> Result<bool>;
+    /// Deletes a dataset and every row of it (documents, materialized rows, quarantine, forms,
+    /// codes, devices, tokens), keeping its device tokens' hashes so those phones are told to
+    /// wipe; logs `audit`; returns how many responses went.
+    async fn purge_dataset(&self, dataset: Uuid, day: Day, audit: &AuditEntry) -> Result<u64>;
+    /// Whether this unknown token was a device's of a purged dataset.
+    async fn token_wiped(&self, hash: &SecretHash) -> Result<bool>;
+    /// The documents among `ids` that were withdrawn.
+    async fn withdrawn(&self, ids: &[Uuid]) -> Result<std::collections::HashSet<Uuid>>;
+
     // --- aggregates ------------------------------------------------------------------------
     /// Every response of a form (all versions) with the fields every aggregate needs.
     async fn response_facts(&self, dataset: Uuid, form: &str) -> Result<Vec<ResponseFact>>;
@@ -123,6 +159,16 @@ pub trait Storage: Send + Sync {
     /// The responses of a form among `documents`, with all their answers: what a loaded column
     /// store reads to catch up with documents written since it was loaded.
     async fn document_facts(&self, dataset: Uuid, form: &str, documents: &[Uuid]) -> Result<DocumentFacts>;
+    /// What every site's tallies grew by, per metric and day stored (see `tallies::source`).
+    async fn tally_facts(&self, dataset: Uuid) -> Result<Vec<TallyFact>>;
+
+    // --- query log -------------------------------------------------------------------------
+    /// Logs an answered aggregate query, unless its token has already been answered `budget`
+    /// queries on the entry's day: then nothing is logged and the answer is `false`. Counted
+    /// and logged in one transaction, so replicas share one budget.
+    async fn log_query(&self, entry: &QueryLogEntry, budget: i64) -> Result<bool>;
+    /// The dataset's query log, newest first, at most `limit` entries.
+    async fn query_log(&self, dataset: Uuid, limit: i64) -> Result<Vec<QueryLogRecord>>;
 
     // --- demo ----------------------------------------------------------------------------
     /// Drops every response and site document of a demo dataset, bumps its epoch and writes the
@@ -207,6 +253,15 @@ pub struct AuditEntry {
     pub dataset: Option<Uuid>,
 }
 
+/// A response to withdraw, and who asks: a device may withdraw only what it wrote.
+#[derive(Debug, Clone)]
+pub struct Withdrawal {
+    pub dataset: Uuid,
+    pub document: Uuid,
+    pub device: Option<Uuid>,
+    pub day: Day,
+}
+
 #[derive(Debug, Clone)]
 pub struct PublishedForm {
     pub dataset: Uuid,
@@ -227,18 +282,90 @@ pub struct NewDocument {
 
 #[derive(Debug, Clone)]
 pub struct NewToken {
+    pub id: Uuid,
     pub hash: SecretHash,
     pub role: Role,
     pub dataset: Option<Uuid>,
     pub name: String,
+    pub created_on: Day,
+    /// Unix seconds, midnight UTC (see `crate::tokens::expiry`).
+    pub expires_at: i64,
+}
+
+/// A token as presented, with everything that decides whether it still opens the door.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: Uuid,
+    pub role: Role,
+    pub dataset: Option<Uuid>,
+    pub name: String,
+    pub expires_at: i64,
+    /// The token itself was revoked (its device's revocation is in `device`).
+    pub revoked: bool,
+    pub last_used_on: Option<String>,
+    /// Set for device tokens.
+    pub device: Option<DeviceStatus>,
 }
 
 #[derive(Debug, Clone)]
-pub struct TokenRecord {
+pub struct DeviceStatus {
+    pub id: Uuid,
+    pub revoked: bool,
+    pub wipe: bool,
+    pub last_sync_on: Option<String>,
+}
+
+/// A token as an admin sees it: never its secret or its hash. Days are UTC `YYYY-MM-DD`;
+/// `expires_on` is the first day it no longer works; `revoked_on` is its own revocation's or
+/// its device's.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenSummary {
+    pub id: Uuid,
+    pub name: String,
     pub role: Role,
     pub dataset: Option<Uuid>,
     pub device: Option<Uuid>,
-    pub name: String,
+    pub created_on: String,
+    pub expires_on: String,
+    pub revoked_on: Option<String>,
+    pub last_used_on: Option<String>,
+}
+
+/// A device as an admin sees it: never an address. `documents` counts the responses it sent
+/// (wrote first); `enrolled_on` is unknown (null) for devices enrolled before it was recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceSummary {
+    pub id: Uuid,
+    pub label: String,
+    pub enrolled_on: Option<String>,
+    pub last_sync_on: Option<String>,
+    pub documents: i64,
+    pub revoked_on: Option<String>,
+    pub wipe: bool,
+}
+
+/// A device enrolling with a code: a new one, or (`renewal`) an enrolled one whose token
+/// expired. `token.dataset` and `token.name` are taken from the code and the device.
+#[derive(Debug, Clone)]
+pub struct DeviceEnrollment {
+    pub device: Uuid,
+    pub renewal: bool,
+    pub token: NewToken,
+}
+
+/// One audit record as an admin reads it: who, what, on which dataset, which day (UTC).
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub dataset: Option<Uuid>,
+    pub day: String,
+}
+
+/// The UTC day (`YYYY-MM-DD`) of a unix time.
+pub fn day_of(seconds: i64) -> String {
+    Day::from_days(seconds.div_euclid(86_400)).to_string()
 }
 
 #[derive(Debug, Clone)]
@@ -317,6 +444,10 @@ pub struct DocumentWrite {
     pub bytes: Vec<u8>,
     /// Actors of the incoming changes, each of which may write this document only.
     pub actors: Vec<Vec<u8>>,
+    /// The record key (`disclosure::record_key`) a response gets if this write stores it for
+    /// the first time; `None` for other documents. A stored response keeps the key it was
+    /// first stored with.
+    pub record_key: Option<i64>,
     pub rows: Materialized,
     pub conflicts: Vec<ConflictRow>,
 }
@@ -347,6 +478,18 @@ pub struct ResponseFact {
     pub submitted: bool,
     pub area: String,
     pub collected_on: String,
+    pub record_key: u8,
+}
+
+/// What one site's tally grew by on one day, with the row's record key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TallyFact {
+    pub site: String,
+    pub metric: String,
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub amount: i64,
+    pub record_key: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -377,6 +520,7 @@ pub struct SiteRow {
     /// Set by a write that adds device tallies to the site: how much of them the document
     /// now carries, by metric.
     pub folded: Option<Vec<(String, i64)>>,
+    pub counted: TallyDays,
 }
 
 /// A tally document's counts and whose they are.
@@ -386,6 +530,8 @@ pub struct TallyRow {
     /// The site document counted for.
     pub site: Uuid,
     pub tallies: Vec<(String, i64)>,
+    /// The day the server stores the write, which the counts' growth counts on.
+    pub stored_on: Day,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -402,6 +548,24 @@ pub struct FoldState {
     pub devices: i64,
     /// What of that the site document carries.
     pub folded: i64,
+}
+
+/// Which day a site write's tallies count on, for tallies by week and month.
+#[derive(Debug, Clone)]
+pub enum TallyDays {
+    /// What each tally grew by since the stored version counts on this day: changes carry no
+    /// time, so it is the day the server stores them.
+    GrowthOn(Day),
+    /// Seeded demo data, written as given: it was never bumped on any day.
+    Seeded(Vec<SeededTally>),
+}
+
+#[derive(Debug, Clone)]
+pub struct SeededTally {
+    pub day: Day,
+    pub metric: String,
+    pub amount: i64,
+    pub record_key: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -470,6 +634,30 @@ pub struct QuarantineSummary {
     pub message: Option<String>,
     /// `YYYY-MM-DD`, UTC.
     pub received_on: String,
+}
+
+/// An answered aggregate or tally query, as the query log keeps it.
+#[derive(Debug, Clone)]
+pub struct QueryLogEntry {
+    pub dataset: Uuid,
+    pub token: SecretHash,
+    pub token_name: String,
+    pub role: Role,
+    /// `aggregates` or `tallies`.
+    pub route: &'static str,
+    /// The query string as sent (at most 2,000 characters).
+    pub query: String,
+    pub day: Day,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryLogRecord {
+    pub token_name: String,
+    pub role: String,
+    pub route: String,
+    pub query: String,
+    /// Unix seconds.
+    pub at: i64,
 }
 
 /// Lowercase hex, for hashes shown to admins.

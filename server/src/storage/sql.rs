@@ -150,35 +150,40 @@ macro_rules! impl_storage {
                 token: &$crate::storage::NewToken,
                 audit: &$crate::storage::AuditEntry,
             ) -> $crate::Result<()> {
-                let mut tx = self.writer.begin_with($begin).await?;
-                sqlx::query("INSERT INTO tokens (hash, role, dataset, device, name) VALUES ($1, $2, $3, NULL, $4)")
-                    .bind(&token.hash.0[..])
-                    .bind(token.role.as_str())
-                    .bind(token.dataset)
-                    .bind(&token.name)
-                    .execute(&mut *tx)
-                    .await?;
-                audit_in(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                access::create_token(&self.writer, token, audit).await
             }
 
             async fn token(
                 &self,
                 hash: &$crate::secret::SecretHash,
             ) -> $crate::Result<Option<$crate::storage::TokenRecord>> {
-                use sqlx::Row as _;
-                let row = sqlx::query("SELECT role, dataset, device, name FROM tokens WHERE hash = $1")
-                    .bind(&hash.0[..])
-                    .fetch_optional(&self.pool)
-                    .await?;
-                let Some(row) = row else { return Ok(None) };
-                Ok(Some($crate::storage::TokenRecord {
-                    role: $crate::storage::Role::parse(row.try_get::<&str, _>(0)?)?,
-                    dataset: row.try_get(1)?,
-                    device: row.try_get(2)?,
-                    name: row.try_get(3)?,
-                }))
+                access::token(&self.pool, hash).await
+            }
+
+            async fn tokens(&self, dataset: Option<uuid::Uuid>) -> $crate::Result<Vec<$crate::storage::TokenSummary>> {
+                access::tokens(&self.pool, dataset).await
+            }
+
+            async fn token_by_id(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::storage::TokenSummary>> {
+                access::token_by_id(&self.pool, id).await
+            }
+
+            async fn revoke_token(
+                &self,
+                id: uuid::Uuid,
+                day: sync_core::Day,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<()> {
+                access::revoke_token(&self.writer, id, day, audit).await
+            }
+
+            async fn record_usage(
+                &self,
+                tokens: &[uuid::Uuid],
+                devices: &[uuid::Uuid],
+                day: sync_core::Day,
+            ) -> $crate::Result<()> {
+                access::record_usage(&self.writer, tokens, devices, day).await
             }
 
             async fn create_enrollment(
@@ -186,68 +191,50 @@ macro_rules! impl_storage {
                 enrollment: &$crate::storage::NewEnrollment,
                 audit: &$crate::storage::AuditEntry,
             ) -> $crate::Result<()> {
-                let mut tx = self.writer.begin_with($begin).await?;
-                sqlx::query(
-                    "INSERT INTO enrollments (code_hash, dataset, label, uses_left, expires_at) VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(&enrollment.code.0[..])
-                .bind(enrollment.dataset)
-                .bind(&enrollment.label)
-                .bind(enrollment.uses)
-                .bind(enrollment.expires_at)
-                .execute(&mut *tx)
-                .await?;
-                audit_in(&mut tx, audit).await?;
-                tx.commit().await?;
-                Ok(())
+                access::create_enrollment(&self.writer, enrollment, audit).await
+            }
+
+            async fn enrollment_dataset(
+                &self,
+                code: &$crate::secret::SecretHash,
+                now: i64,
+            ) -> $crate::Result<Option<uuid::Uuid>> {
+                access::enrollment_dataset(&self.pool, code, now).await
             }
 
             async fn enroll_device(
                 &self,
                 code: &$crate::secret::SecretHash,
                 now: i64,
-                device: uuid::Uuid,
-                token: &$crate::secret::SecretHash,
+                enrollment: &$crate::storage::DeviceEnrollment,
             ) -> $crate::Result<Option<$crate::storage::Enrolled>> {
-                use sqlx::Row as _;
-                let mut tx = self.writer.begin_with($begin).await?;
-                // Taking a use is the first write, so concurrent enrollments cannot overspend.
-                let row = sqlx::query(
-                    "UPDATE enrollments SET uses_left = uses_left - 1
-                     WHERE code_hash = $1 AND uses_left > 0 AND expires_at > $2
-                     RETURNING dataset, label",
-                )
-                .bind(&code.0[..])
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(row) = row else { return Ok(None) };
-                let dataset: uuid::Uuid = row.try_get(0)?;
-                let label: String = row.try_get(1)?;
-                let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM datasets WHERE id = $1")
-                    .bind(dataset)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO devices (id, dataset, label, epoch) VALUES ($1, $2, $3, $4)")
-                    .bind(device)
-                    .bind(dataset)
-                    .bind(&label)
-                    .bind(epoch)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO tokens (hash, role, dataset, device, name) VALUES ($1, 'device', $2, $3, $4)")
-                    .bind(&token.0[..])
-                    .bind(dataset)
-                    .bind(device)
-                    .bind(&label)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(Some($crate::storage::Enrolled {
-                    device_id: device,
-                    dataset,
-                    epoch,
-                }))
+                access::enroll_device(&self.writer, code, now, enrollment).await
+            }
+
+            async fn devices(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<$crate::storage::DeviceSummary>> {
+                access::devices(&self.pool, dataset).await
+            }
+
+            async fn device_dataset(&self, id: uuid::Uuid) -> $crate::Result<Option<uuid::Uuid>> {
+                access::device_dataset(&self.pool, id).await
+            }
+
+            async fn revoke_device(
+                &self,
+                id: uuid::Uuid,
+                wipe: bool,
+                day: sync_core::Day,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<()> {
+                access::revoke_device(&self.writer, id, wipe, day, audit).await
+            }
+
+            async fn audit_log(
+                &self,
+                dataset: Option<uuid::Uuid>,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::storage::AuditRecord>> {
+                access::audit_log(&self.pool, dataset, limit).await
             }
 
             async fn documents(
@@ -535,27 +522,45 @@ macro_rules! impl_storage {
                 Ok(purged)
             }
 
+            async fn withdraw_response(
+                &self,
+                withdrawal: &$crate::storage::Withdrawal,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<bool> {
+                deletion::withdraw_response(&self.writer, withdrawal, audit).await
+            }
+
+            async fn purge_dataset(
+                &self,
+                dataset: uuid::Uuid,
+                day: sync_core::Day,
+                audit: &$crate::storage::AuditEntry,
+            ) -> $crate::Result<u64> {
+                deletion::purge_dataset(&self.writer, dataset, day, audit).await
+            }
+
+            async fn token_wiped(&self, hash: &$crate::secret::SecretHash) -> $crate::Result<bool> {
+                deletion::token_wiped(&self.pool, hash).await
+            }
+
+            async fn withdrawn(&self, ids: &[uuid::Uuid]) -> $crate::Result<std::collections::HashSet<uuid::Uuid>> {
+                deletion::withdrawn(&mut *self.pool.acquire().await?, ids).await
+            }
+
             async fn response_facts(
                 &self,
                 dataset: uuid::Uuid,
                 form: &str,
             ) -> $crate::Result<Vec<$crate::storage::ResponseFact>> {
-                use sqlx::Row as _;
                 // Each row becomes a fact as it arrives: collecting the rows first held
                 // hundreds of bytes per response at once (320 MiB for 400,000 responses).
                 Ok(sqlx::query(
-                    "SELECT document, status, area, collected_on FROM responses WHERE dataset = $1 AND form = $2",
+                    "SELECT document, status, area, collected_on, record_key FROM responses
+                     WHERE dataset = $1 AND form = $2",
                 )
                 .bind(dataset)
                 .bind(form)
-                .try_map(|row: <$db as sqlx::Database>::Row| {
-                    Ok($crate::storage::ResponseFact {
-                        document: row.try_get("document")?,
-                        submitted: row.try_get::<&str, _>("status")? == "submitted",
-                        area: row.try_get("area")?,
-                        collected_on: row.try_get("collected_on")?,
-                    })
-                })
+                .try_map(|row: <$db as sqlx::Database>::Row| response_fact(&row))
                 .fetch_all(&self.pool)
                 .await?)
             }
@@ -594,7 +599,7 @@ macro_rules! impl_storage {
                 let mut facts = $crate::storage::DocumentFacts::default();
                 for chunk in documents.chunks($crate::storage::write::MAX_BINDS) {
                     let responses = of_documents(
-                        "SELECT document, status, area, collected_on, dataset, form FROM responses",
+                        "SELECT document, status, area, collected_on, record_key, dataset, form FROM responses",
                         "document",
                         chunk,
                     )
@@ -603,12 +608,7 @@ macro_rules! impl_storage {
                     .fetch_all(&self.pool)
                     .await?;
                     for row in responses.iter().filter(|row| in_form(row, dataset, form)) {
-                        facts.responses.push($crate::storage::ResponseFact {
-                            document: row.try_get("document")?,
-                            submitted: row.try_get::<String, _>("status")? == "submitted",
-                            area: row.try_get("area")?,
-                            collected_on: row.try_get("collected_on")?,
-                        });
+                        facts.responses.push(response_fact(row)?);
                     }
                     let answers =
                         of_documents("SELECT document, question, value, num, dataset, form FROM answers", "document", chunk)
@@ -626,6 +626,85 @@ macro_rules! impl_storage {
                     }
                 }
                 Ok(facts)
+            }
+
+            async fn tally_facts(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<$crate::storage::TallyFact>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT site, metric, day, amount, record_key FROM tally_days WHERE dataset = $1",
+                )
+                .bind(dataset)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::storage::TallyFact {
+                            site: row.try_get("site")?,
+                            metric: row.try_get("metric")?,
+                            day: row.try_get("day")?,
+                            amount: row.try_get("amount")?,
+                            record_key: $crate::disclosure::record_key::from_stored(row.try_get("record_key")?),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn log_query(&self, entry: &$crate::storage::QueryLogEntry, budget: i64) -> $crate::Result<bool> {
+                let mut tx = self.writer.begin_with($begin).await?;
+                let day = entry.day.to_string();
+                let used: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM query_log WHERE token_hash = $1 AND day = $2",
+                )
+                .bind(&entry.token.0[..])
+                .bind(&day)
+                .fetch_one(&mut *tx)
+                .await?;
+                if used >= budget {
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO query_log (dataset, token_hash, token_name, role, route, query, day, at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(entry.dataset)
+                .bind(&entry.token.0[..])
+                .bind(&entry.token_name)
+                .bind(entry.role.as_str())
+                .bind(entry.route)
+                .bind(&entry.query)
+                .bind(&day)
+                .bind($crate::storage::sql::now())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn query_log(
+                &self,
+                dataset: uuid::Uuid,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::storage::QueryLogRecord>> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(
+                    "SELECT token_name, role, route, query, at FROM query_log
+                     WHERE dataset = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(dataset)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok($crate::storage::QueryLogRecord {
+                            token_name: row.try_get(0)?,
+                            role: row.try_get(1)?,
+                            route: row.try_get(2)?,
+                            query: row.try_get(3)?,
+                            at: row.try_get(4)?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn reset_dataset(
@@ -651,6 +730,7 @@ macro_rules! impl_storage {
                     "DELETE FROM site_tallies WHERE dataset = $1",
                     "DELETE FROM device_tallies WHERE dataset = $1",
                     "DELETE FROM site_totals WHERE dataset = $1",
+                    "DELETE FROM tally_days WHERE dataset = $1",
                     "DELETE FROM conflicts WHERE document IN (SELECT id FROM documents WHERE dataset = $1 AND kind <> 'form')",
                     "DELETE FROM doc_actors WHERE document IN (SELECT id FROM documents WHERE dataset = $1 AND kind <> 'form')",
                     "DELETE FROM quarantine WHERE dataset = $1",
@@ -675,6 +755,8 @@ macro_rules! impl_storage {
         }
 
         $crate::storage::write::document_writes!($db);
+        $crate::storage::access::access_queries!($db, $begin);
+        $crate::storage::deletion::deletion_queries!($db, $begin);
 
         /// `select` (a table's columns) narrowed to the rows whose `column` names one of
         /// `documents`, and nothing else: with the dataset and form in the query too, SQLite
@@ -693,6 +775,19 @@ macro_rules! impl_storage {
             }
             builder.push(")");
             builder
+        }
+
+        fn response_fact(
+            row: &<$db as sqlx::Database>::Row,
+        ) -> Result<$crate::storage::ResponseFact, sqlx::Error> {
+            use sqlx::Row as _;
+            Ok($crate::storage::ResponseFact {
+                document: row.try_get("document")?,
+                submitted: row.try_get::<&str, _>("status")? == "submitted",
+                area: row.try_get("area")?,
+                collected_on: row.try_get("collected_on")?,
+                record_key: $crate::disclosure::record_key::from_stored(row.try_get("record_key")?),
+            })
         }
 
         fn in_form(row: &<$db as sqlx::Database>::Row, dataset: uuid::Uuid, form: &str) -> bool {

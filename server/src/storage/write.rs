@@ -79,6 +79,8 @@ macro_rules! document_writes {
                     rewritten.push(last);
                 }
             }
+            let grown_from = stored_tallies_in(tx, &rewritten).await?;
+            let kept_keys = stored_record_keys_in(tx, &rewritten).await?;
             let counted_before = device_tallies_in(tx, &rewritten).await?;
             clear_contents_in(tx, &rewritten).await?;
             let new: Vec<&DocumentWrite> = ordered
@@ -86,6 +88,15 @@ macro_rules! document_writes {
                 .filter(|(first, _, _)| first.base_version.is_none())
                 .map(|&(_, last, _)| last)
                 .collect();
+            // A response withdrawn since the request checked is not created again: left stale,
+            // it is checked once more and refused.
+            let new_ids: Vec<uuid::Uuid> = new.iter().map(|w| w.id).collect();
+            let withdrawn = if new_ids.is_empty() {
+                HashSet::new()
+            } else {
+                deletion::withdrawn(&mut **tx, &new_ids).await?
+            };
+            let new: Vec<&DocumentWrite> = new.into_iter().filter(|w| !withdrawn.contains(&w.id)).collect();
             let created = insert_rows(
                 tx,
                 "INSERT INTO documents (id, dataset, kind, owner, heads, bytes, version) ",
@@ -164,10 +175,10 @@ macro_rules! document_writes {
                 .collect();
             insert_rows(
                 tx,
-                "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month) ",
+                "INSERT INTO responses (document, dataset, device, form, form_version, status, collected_on, area, week, month, record_key) ",
                 "",
                 &responses,
-                10,
+                11,
                 |mut row, (write, response)| {
                     row.push_bind(write.id)
                         .push_bind(write.dataset)
@@ -178,7 +189,8 @@ macro_rules! document_writes {
                         .push_bind(&response.collected_on)
                         .push_bind(&response.area)
                         .push_bind(&response.week)
-                        .push_bind(&response.month);
+                        .push_bind(&response.month)
+                        .push_bind(kept_keys.get(&write.id).copied().or(write.record_key));
                 },
             )
             .await?;
@@ -249,15 +261,13 @@ macro_rules! document_writes {
                 },
             )
             .await?;
+            let device_moves = $crate::storage::write::device_tally_moves(&live, &counted_before);
             // The running sums move by what each tally document counts now less what it
             // counted before this write.
             let mut moved: std::collections::BTreeMap<(uuid::Uuid, &str), (uuid::Uuid, i64)> =
                 std::collections::BTreeMap::new();
-            for (write, tally, (metric, total)) in &device_tallies {
-                moved.entry((tally.site, metric.as_str())).or_insert((write.dataset, 0)).1 += total;
-            }
-            for (site, dataset, metric, total) in &counted_before {
-                moved.entry((*site, metric.as_str())).or_insert((*dataset, 0)).1 -= total;
+            for m in &device_moves {
+                moved.entry((m.site, m.metric)).or_insert((m.dataset, 0)).1 += m.amount;
             }
             let moved: Vec<_> = moved.into_iter().filter(|(_, (_, delta))| *delta != 0).collect();
             insert_rows(
@@ -272,28 +282,51 @@ macro_rules! document_writes {
             )
             .await?;
             // What a write that added device tallies to a site left the site carrying.
-            let folded: Vec<_> = live
+            let folded: std::collections::HashMap<uuid::Uuid, &[(String, i64)]> = live
                 .iter()
                 .filter_map(|&(last, chain)| {
                     let folded = chain.iter().rev().find_map(|&at| match &write_at(at).rows {
-                        Materialized::Site(site) => site.folded.as_ref(),
+                        Materialized::Site(site) => site.folded.as_deref(),
                         _ => None,
                     })?;
-                    Some(folded.iter().map(move |(metric, n)| (last, metric, n)))
+                    Some((last.id, folded))
                 })
+                .collect();
+            let folded_rows: Vec<_> = live
+                .iter()
+                .filter_map(|&(last, _)| folded.get(&last.id).map(|f| f.iter().map(move |(m, n)| (last, m, n))))
                 .flatten()
                 .collect();
             insert_rows(
                 tx,
                 "INSERT INTO site_totals (site, dataset, metric, folded) ",
                 " ON CONFLICT (site, metric) DO UPDATE SET folded = excluded.folded",
-                &folded,
+                &folded_rows,
                 4,
                 |mut row, (write, metric, folded)| {
                     row.push_bind(write.id)
                         .push_bind(write.dataset)
                         .push_bind(*metric)
                         .push_bind(**folded);
+                },
+            )
+            .await?;
+            let codes = site_codes_in(tx, &device_moves).await?;
+            let days = $crate::storage::write::tally_growth(&live, &grown_from, &folded, &device_moves, &codes)?;
+            insert_rows(
+                tx,
+                "INSERT INTO tally_days (document, dataset, site, metric, day, amount, record_key) ",
+                " ON CONFLICT (document, metric, day) DO UPDATE SET amount = tally_days.amount + excluded.amount",
+                &days,
+                7,
+                |mut row, day| {
+                    row.push_bind(day.document)
+                        .push_bind(day.dataset)
+                        .push_bind(day.site)
+                        .push_bind(day.metric)
+                        .push_bind(day.day.to_string())
+                        .push_bind(day.amount)
+                        .push_bind(day.record_key);
                 },
             )
             .await?;
@@ -380,30 +413,117 @@ macro_rules! document_writes {
             Ok((linked, stored))
         }
 
-        /// What the tally documents among `writes` counted before they are rewritten: (site,
-        /// dataset, metric, total).
+        /// What the tally documents among `writes` counted before they are rewritten, by
+        /// document and metric.
         async fn device_tallies_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::Result<Vec<(uuid::Uuid, uuid::Uuid, String, i64)>> {
+        ) -> $crate::Result<std::collections::HashMap<(uuid::Uuid, String), i64>> {
             use sqlx::Row as _;
             let ids: Vec<uuid::Uuid> = writes
                 .iter()
                 .filter(|w| matches!(w.rows, $crate::storage::Materialized::Tally(_)))
                 .map(|w| w.id)
                 .collect();
-            let mut counted = Vec::new();
+            let mut counted = std::collections::HashMap::new();
             for chunk in ids.chunks($crate::storage::write::MAX_BINDS) {
-                let rows = of_documents("SELECT site, dataset, metric, total FROM device_tallies", "document", chunk)
+                let rows = of_documents("SELECT document, metric, total FROM device_tallies", "document", chunk)
                     .build()
                     .persistent(false)
                     .fetch_all(&mut **tx)
                     .await?;
                 for row in &rows {
-                    counted.push((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?));
+                    counted.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
                 }
             }
             Ok(counted)
+        }
+
+        /// The tally totals the database holds for the site documents among `writes`, which
+        /// are about to be rewritten, with how much of each the server added for device
+        /// tallies: what their tallies grow from.
+        async fn stored_tallies_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            writes: &[&$crate::storage::DocumentWrite],
+        ) -> $crate::Result<std::collections::HashMap<(uuid::Uuid, String), $crate::storage::write::StoredTally>> {
+            use sqlx::Row as _;
+            let sites: Vec<uuid::Uuid> = writes
+                .iter()
+                .filter(|w| matches!(w.rows, $crate::storage::Materialized::Site(_)))
+                .map(|w| w.id)
+                .collect();
+            let mut totals = std::collections::HashMap::new();
+            for chunk in sites.chunks($crate::storage::write::MAX_BINDS) {
+                let rows = of_documents(
+                    "SELECT t.document, t.metric, t.total, COALESCE(s.folded, 0) FROM site_tallies t
+                     LEFT JOIN site_totals s ON s.site = t.document AND s.metric = t.metric",
+                    "t.document",
+                    chunk,
+                )
+                .build()
+                .persistent(false)
+                .fetch_all(&mut **tx)
+                .await?;
+                for row in &rows {
+                    let stored = $crate::storage::write::StoredTally {
+                        total: row.try_get(2)?,
+                        folded: row.try_get(3)?,
+                    };
+                    totals.insert((row.try_get(0)?, row.try_get(1)?), stored);
+                }
+            }
+            Ok(totals)
+        }
+
+        /// The site codes of the site documents device tallies moved for.
+        async fn site_codes_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            moves: &[$crate::storage::write::DeviceTallyMove<'_>],
+        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, String>> {
+            use sqlx::Row as _;
+            let mut sites: Vec<uuid::Uuid> = moves.iter().map(|m| m.site).collect();
+            sites.sort_unstable();
+            sites.dedup();
+            let mut codes = std::collections::HashMap::new();
+            for chunk in sites.chunks($crate::storage::write::MAX_BINDS) {
+                let rows = of_documents("SELECT DISTINCT document, site FROM site_tallies", "document", chunk)
+                    .build()
+                    .persistent(false)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for row in &rows {
+                    codes.insert(row.try_get(0)?, row.try_get(1)?);
+                }
+            }
+            Ok(codes)
+        }
+
+        /// The record keys of the responses among `writes`, which are about to be rewritten:
+        /// a response keeps the key it was first stored with.
+        async fn stored_record_keys_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            writes: &[&$crate::storage::DocumentWrite],
+        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, i64>> {
+            use sqlx::Row as _;
+            let responses: Vec<uuid::Uuid> = writes
+                .iter()
+                .filter(|w| matches!(w.rows, $crate::storage::Materialized::Response(_)))
+                .map(|w| w.id)
+                .collect();
+            let mut keys = std::collections::HashMap::new();
+            for chunk in responses.chunks($crate::storage::write::MAX_BINDS) {
+                let rows = of_documents("SELECT document, record_key FROM responses", "document", chunk)
+                    .build()
+                    .persistent(false)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for row in &rows {
+                    if let Some(key) = row.try_get::<Option<i64>, _>(1)? {
+                        keys.insert(row.try_get(0)?, key);
+                    }
+                }
+            }
+            Ok(keys)
         }
 
         /// Drops the materialized rows of stored documents about to be rewritten.
@@ -461,3 +581,135 @@ macro_rules! document_writes {
 }
 
 pub(super) use document_writes;
+
+/// One day's growth of one site tally, as `tally_days` stores it.
+pub(super) struct TallyDayRow<'a> {
+    pub document: uuid::Uuid,
+    pub dataset: uuid::Uuid,
+    pub site: &'a str,
+    pub metric: &'a str,
+    pub day: sync_core::Day,
+    pub amount: i64,
+    /// Used only if this creates the row: a row keeps its first key.
+    pub record_key: i64,
+}
+
+/// A site tally as stored before a write: the document's count, and how much of it the
+/// server added for device tallies (counted already, as the devices' own growth).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StoredTally {
+    pub total: i64,
+    pub folded: i64,
+}
+
+/// What one tally document's write moved one metric of its site by.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct DeviceTallyMove<'a> {
+    /// The site document counted for.
+    pub site: uuid::Uuid,
+    pub dataset: uuid::Uuid,
+    pub metric: &'a str,
+    pub day: sync_core::Day,
+    pub amount: i64,
+}
+
+/// What the tally documents among `live` count now less what they counted before (`before`,
+/// by document and metric): how far each moves its site's sums.
+pub(super) fn device_tally_moves<'a, T>(
+    live: &[(&'a crate::storage::DocumentWrite, T)],
+    before: &std::collections::HashMap<(uuid::Uuid, String), i64>,
+) -> Vec<DeviceTallyMove<'a>> {
+    let mut moves = Vec::new();
+    for &(write, _) in live {
+        let crate::storage::Materialized::Tally(tally) = &write.rows else {
+            continue;
+        };
+        for (metric, total) in &tally.tallies {
+            let amount = total - before.get(&(write.id, metric.clone())).copied().unwrap_or(0);
+            if amount != 0 {
+                moves.push(DeviceTallyMove {
+                    site: tally.site,
+                    dataset: write.dataset,
+                    metric,
+                    day: tally.stored_on,
+                    amount,
+                });
+            }
+        }
+    }
+    moves
+}
+
+/// What the writes among `live` add to `tally_days`, one row per site, metric and day: for a
+/// site bump, each tally's growth since `stored` (0 for a new site) on the day of the write,
+/// less what the server added to it for device tallies (`folded`, the new amounts of the sites
+/// it was added to), which `device_moves` count where the devices counted them; seeded days as
+/// given. So the days of a site add up to what `site_totals` says it counts.
+pub(super) fn tally_growth<'a, T>(
+    live: &[(&'a crate::storage::DocumentWrite, T)],
+    stored: &std::collections::HashMap<(uuid::Uuid, String), StoredTally>,
+    folded: &std::collections::HashMap<uuid::Uuid, &[(String, i64)]>,
+    device_moves: &[DeviceTallyMove<'a>],
+    site_codes: &'a std::collections::HashMap<uuid::Uuid, String>,
+) -> crate::Result<Vec<TallyDayRow<'a>>> {
+    use crate::storage::{Materialized, TallyDays};
+    let mut rows: std::collections::BTreeMap<(uuid::Uuid, &'a str, sync_core::Day), TallyDayRow<'a>> =
+        std::collections::BTreeMap::new();
+    let mut add = |row: TallyDayRow<'a>| {
+        rows.entry((row.document, row.metric, row.day))
+            .and_modify(|r| r.amount += row.amount)
+            .or_insert(row);
+    };
+    for &(write, _) in live {
+        let Materialized::Site(site) = &write.rows else {
+            continue;
+        };
+        let row = |metric: &'a str, day, amount, record_key| TallyDayRow {
+            document: write.id,
+            dataset: write.dataset,
+            site: &site.site,
+            metric,
+            day,
+            amount,
+            record_key,
+        };
+        match &site.counted {
+            TallyDays::GrowthOn(day) => {
+                let added_now = folded.get(&write.id);
+                for (metric, total) in &site.tallies {
+                    let before = stored.get(&(write.id, metric.clone()));
+                    let folded_before = before.map_or(0, |b| b.folded);
+                    let folded_now = added_now
+                        .and_then(|f| f.iter().find(|(m, _)| m == metric))
+                        .map_or(folded_before, |(_, n)| *n);
+                    let grown = (total - folded_now) - before.map_or(0, |b| b.total - b.folded);
+                    if grown != 0 {
+                        add(row(metric, *day, grown, crate::disclosure::record_key::random()?));
+                    }
+                }
+            }
+            TallyDays::Seeded(days) => {
+                for d in days {
+                    add(row(&d.metric, d.day, d.amount, d.record_key));
+                }
+            }
+        }
+    }
+    for m in device_moves {
+        let Some(code) = site_codes.get(&m.site) else {
+            return Err(crate::ApiError::Internal(
+                "device tallies for a site without tallies".into(),
+            ));
+        };
+        add(TallyDayRow {
+            document: m.site,
+            dataset: m.dataset,
+            site: code,
+            metric: m.metric,
+            day: m.day,
+            amount: m.amount,
+            record_key: crate::disclosure::record_key::random()?,
+        });
+    }
+    Ok(rows.into_values().filter(|r| r.amount != 0).collect())
+}

@@ -30,6 +30,7 @@ use super::hot_sites::{HotSite, HotSites, Snapshot, Stored};
 use super::materialize::{conflict_rows, rows_of};
 use super::{FormCache, SiteCache, quarantine};
 use crate::auth::DeviceCaller;
+use crate::disclosure::record_key;
 use crate::router::AppState;
 use crate::storage::{
     BatchOutcome, DocumentWrite, SiteMetrics, StoredDocument, head_hashes, heads_bytes, new_version,
@@ -160,6 +161,7 @@ pub async fn merge_and_store(
         if entries.is_empty() {
             return Ok(outcomes);
         }
+        refuse_withdrawn(context, &mut entries, &mut outcomes).await?;
         let (sites, own): (Vec<&DocEntry>, Vec<&DocEntry>) =
             entries.drain(..).partition(|e| uses_hot_site(e));
         let mut waiting = Vec::with_capacity(own.len() + sites.len());
@@ -245,6 +247,33 @@ pub async fn merge_and_store(
     Err(ApiError::Internal(format!(
         "documents kept changing during {MAX_ATTEMPTS} merge attempts"
     )))
+}
+
+/// Answers entries of withdrawn responses with `withdrawn`, which tells the device to drop
+/// them, and takes them out of `entries`. Nothing of them is quarantined: keeping the entry
+/// would store again what the withdrawal deleted.
+async fn refuse_withdrawn(
+    context: &SyncContext<'_>,
+    entries: &mut Vec<&DocEntry>,
+    outcomes: &mut Vec<Outcome>,
+) -> Result<()> {
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
+    let withdrawn = context.state.storage.withdrawn(&ids).await?;
+    if withdrawn.is_empty() {
+        return Ok(());
+    }
+    entries.retain(|entry| {
+        if !withdrawn.contains(&entry.id) {
+            return true;
+        }
+        outcomes.push(Outcome::Rejected(Rejection {
+            id: entry.id,
+            code: sync_core::WITHDRAWN.into(),
+            message: "this response was withdrawn and is deleted from the server: delete it".into(),
+        }));
+        false
+    });
+    Ok(())
 }
 
 /// The loaded copies of the sites `entries` only read, taken out of [`HotSites`], that the
@@ -574,7 +603,7 @@ async fn checked_write(
         Some(stored) => stored.owner,
         None => Some(device.device),
     };
-    let Some(rows) = rows_of(&checked, owner.unwrap_or(device.device)) else {
+    let Some(rows) = rows_of(&checked, owner.unwrap_or(device.device), retention::today()) else {
         return Ok(Err(Refusal::forbidden(
             "form documents are written by the server only",
         )));
@@ -593,6 +622,10 @@ async fn checked_write(
             .iter()
             .map(|a| a.to_bytes().to_vec())
             .collect(),
+        record_key: match kind {
+            DocKind::Response => Some(record_key::random()?),
+            DocKind::Site | DocKind::Form | DocKind::Tally => None,
+        },
         rows,
         conflicts: conflict_rows(merged.conflicts()),
     }))
@@ -672,7 +705,7 @@ async fn form_version(context: &mut SyncContext<'_>, form_id: &str, version: i64
         .await?;
     let form = match definition {
         Some(text) => {
-            Some(Form::from_json(&text).map_err(|e| ApiError::Internal(format!("stored form: {e}")))?)
+            Some(Form::from_published(&text).map_err(|e| ApiError::Internal(format!("stored form: {e}")))?)
         }
         None => None,
     };

@@ -38,7 +38,7 @@ pub fn read(doc: &AutoCommit) -> Result<FormDoc> {
             found: schema.chars().take(80).collect(),
         });
     }
-    let form = Form::from_json(root.string("definition")?)?;
+    let form = Form::from_published(root.string("definition")?)?;
     if form.id != root.string("form")? || form.version != root.int("version")? {
         return Err(Error::FieldType {
             field: "definition".into(),

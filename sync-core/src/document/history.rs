@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use automerge::legacy::{ElementId, Key, ObjectId, OpId, OpType};
+use automerge::legacy::{ElementId, Key, ObjectId, Op, OpId, OpType};
 use automerge::{AutoCommit, Change, ChangeHash, ObjType, Prop, ReadDoc, ScalarValue};
 use uuid::Uuid;
 
@@ -72,6 +72,11 @@ pub(crate) struct History<'a> {
     inserted: Vec<Insert>,
     /// Tallies the checked changes took away from: (tallies map, metric, change).
     decrements: Vec<(OpId, String, ChangeHash)>,
+    /// When the checked changes are the document's whole history in one change (a new
+    /// response, as our clients send it), the operations of it that a later one of it
+    /// overwrote or deleted; every other value it puts is one the merged state shows, which
+    /// its caller has checked already.
+    hidden_by_itself: Option<HashSet<OpId>>,
 }
 
 struct Insert {
@@ -82,9 +87,9 @@ struct Insert {
 }
 
 /// Checks `changes`, all of them already applied to `doc`, as changes to a `kind` document
-/// (responses against their form, tally documents against their site's metrics). `created`
-/// says whether `doc` held nothing before them, the only case in which a change may start a
-/// history (a change without dependencies).
+/// (responses against `form`, tally documents against their site's metrics), whose merged
+/// state the caller has checked. `created` says whether `doc` held nothing before them, the
+/// only case in which a change may start a history (a change without dependencies).
 pub(crate) fn check_changes(
     doc: &mut AutoCommit,
     changes: &[Change],
@@ -115,22 +120,29 @@ pub(crate) fn check_changes(
         texts: HashMap::new(),
         inserted: Vec::new(),
         decrements: Vec::new(),
+        hidden_by_itself: None,
     };
-    for change in changes {
-        history.check_change(change)?;
+    let decoded: Vec<_> = changes.iter().map(|c| (c, c.decode().operations)).collect();
+    if let [(_, ops)] = decoded.as_slice() {
+        if created {
+            let hidden = ops.iter().flat_map(|op| op.pred.iter().cloned()).collect();
+            history.hidden_by_itself = Some(hidden);
+        }
+    }
+    for (change, ops) in &decoded {
+        history.check_change(change, ops)?;
     }
     history.check_decrements()?;
     history.check_texts(changes)
 }
 
 impl History<'_> {
-    fn check_change(&mut self, change: &Change) -> Result<()> {
+    fn check_change(&mut self, change: &Change, ops: &[Op]) -> Result<()> {
         let creating = change.deps().is_empty();
-        let expanded = change.decode();
         let start = change.start_op().get();
         // Objects made by an operation are looked up before their own operations run, so the
         // made ones are known first.
-        for (i, op) in expanded.operations.iter().enumerate() {
+        for (i, op) in ops.iter().enumerate() {
             let id = OpId(start + i as u64, change.actor_id().clone());
             let slot = self.slot_of(&op.obj)?;
             if self.kind == DocKind::Tally && !creating && !matches!(op.action, OpType::Increment(_)) {
@@ -175,6 +187,10 @@ impl History<'_> {
                     }
                     Slot::Text(field) => return Err(self.wrong(field, "text typed, not overwritten")),
                     Slot::Tallies => self.check_new_counter(&op.key, value, creating)?,
+                    _ if self
+                        .hidden_by_itself
+                        .as_ref()
+                        .is_some_and(|hidden| !hidden.contains(&id)) => {}
                     _ => self.check_value(&field_at(&slot, &op.key), value)?,
                 },
                 OpType::Delete => match &slot {

@@ -192,6 +192,7 @@ pub fn create_as(actor: ActorId, dataset: Uuid, form: &Form, edit: &ResponseEdit
         .collected_on
         .ok_or_else(|| Error::MissingField("collected_on".into()))?;
     check_edit(form, &BTreeMap::new(), edit)?;
+    let (_, edit) = settled(form, &BTreeMap::new(), edit);
     let status = if edit.submit {
         ResponseStatus::Submitted
     } else {
@@ -238,22 +239,43 @@ fn check_edit(form: &Form, current: &BTreeMap<String, Answer>, edit: &ResponseEd
         form.question(question)?;
     }
     if edit.submit {
-        let answered = |q: &str| {
-            edit.answers.iter().any(|(id, _)| id == q)
-                || (current.contains_key(q) && !edit.cleared.iter().any(|c| c == q))
-        };
-        if let Some(missing) = form.questions.iter().find(|q| q.required && !answered(&q.id)) {
-            return Err(Error::MissingAnswer {
-                question: missing.id.clone(),
-            });
-        }
+        form.check_complete(&settled(form, current, edit).0)?;
     }
     Ok(())
 }
 
+/// The answers `edit` leaves, and the edit that leaves them without answers to questions no
+/// longer asked: a changed answer that hides a later question clears that question's answer,
+/// so a respondent's earlier choice never lingers in what the server receives.
+fn settled(
+    form: &Form,
+    current: &BTreeMap<String, Answer>,
+    edit: &ResponseEdit,
+) -> (BTreeMap<String, Answer>, ResponseEdit) {
+    let mut answers = current.clone();
+    for question in &edit.cleared {
+        answers.remove(question);
+    }
+    answers.extend(edit.answers.iter().cloned());
+    let asked = form.relevant_questions(&answers);
+    let mut edit = edit.clone();
+    edit.answers.retain(|(q, _)| asked.contains(q));
+    for question in current.keys().filter(|q| !asked.contains(*q)) {
+        if !edit.cleared.contains(question) {
+            edit.cleared.push(question.clone());
+        }
+    }
+    answers.retain(|q, _| asked.contains(q));
+    (answers, edit)
+}
+
 /// Applies `edit` as one change, or nothing at all if any part of it does not fit the form.
+/// Answers to questions the edit leaves unasked are cleared in the same change.
 pub fn apply_edit(doc: &mut AutoCommit, form: &Form, edit: &ResponseEdit) -> Result<()> {
-    check_edit(form, &read(doc, form)?.answers, edit)?;
+    let current = read(doc, form)?.answers;
+    check_edit(form, &current, edit)?;
+    let (_, edit) = settled(form, &current, edit);
+    let edit = &edit;
     let answers = Fields::of(doc, &ROOT)
         .required_object("answers", ObjType::Map)?
         .clone();
@@ -324,16 +346,9 @@ pub fn read(doc: &AutoCommit, form: &Form) -> Result<ResponseView> {
     form.check_area(area)?;
     let answers = read_answers(doc, root.required_object("answers", ObjType::Map)?, form)?;
     if status == ResponseStatus::Submitted {
-        // A draft may be incomplete; what is handed in answers every required question.
-        if let Some(missing) = form
-            .questions
-            .iter()
-            .find(|q| q.required && !answers.contains_key(&q.id))
-        {
-            return Err(Error::MissingAnswer {
-                question: missing.id.clone(),
-            });
-        }
+        // A draft may be incomplete; what is handed in answers every required question it
+        // asked, and nothing it did not.
+        form.check_complete(&answers)?;
     }
     Ok(ResponseView {
         dataset: root.uuid("dataset")?,
@@ -392,6 +407,12 @@ fn read_answers(doc: &AutoCommit, answers: &ObjId, form: &Form) -> Result<BTreeM
             QuestionKind::Date => Answer::Date(fields.day(key)?),
             QuestionKind::Single { .. } => Answer::Single(fields.string(key)?.to_owned()),
             QuestionKind::Text { .. } => Answer::Text(fields.string(key)?.to_owned()),
+            QuestionKind::Note => {
+                return Err(Error::WrongAnswerType {
+                    question: key.to_owned(),
+                    expected: "no answer: it is a note",
+                });
+            }
         };
         form.check_answer(key, &answer)?;
         out.insert(key.to_owned(), answer);

@@ -1,6 +1,8 @@
 //! Form definitions: what a survey may ask and how answers are scored.
 
+mod expression;
 mod identifying;
+mod relevance;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -8,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
+pub use expression::Expr;
 
 /// A published form definition. Forms are versioned: a new version is a new definition, and
 /// responses keep the version they were collected with.
@@ -20,6 +23,27 @@ pub struct Form {
     pub questions: Vec<Question>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scores: Vec<Score>,
+    /// Pages of the form; questions name theirs, and a section's questions are contiguous.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<Section>,
+    /// The language the untranslated texts are written in, e.g. `en`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_language: Option<String>,
+    /// The title in other languages, by language tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub title_translations: BTreeMap<String, String>,
+}
+
+/// A group of questions shown together, skipped as a whole when its rule does not hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    pub id: String,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+    /// The label in other languages, by language tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,9 +56,33 @@ pub struct Question {
     pub required: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-    /// Labels in other languages, by language tag.
+    /// Texts in other languages, by language tag.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub translations: BTreeMap<String, String>,
+    pub translations: BTreeMap<String, Translation>,
+    /// When to ask: an [`Expr`] over earlier answers. Always asked when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+    /// The id of the [`Section`] the question belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+}
+
+/// A question's texts in one language: a bare label (the first form shape), or every text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Translation {
+    Label(String),
+    Texts {
+        label: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
+        /// Option labels by option id.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        options: BTreeMap<String, String>,
+        /// Likert point labels, one per point.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        points: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,12 +98,17 @@ pub enum QuestionKind {
         scale: i64,
         #[serde(default)]
         reverse: bool,
+        /// A label per point, lowest first; none means the points show as numbers.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        labels: Vec<String>,
     },
     Integer {
         min: i64,
         max: i64,
     },
     Date,
+    /// Consent wording or instructions: shown, never answered.
+    Note,
     Text {
         #[serde(default = "default_text_len")]
         max_len: i64,
@@ -74,6 +127,7 @@ impl QuestionKind {
             QuestionKind::Likert { .. } => "likert",
             QuestionKind::Integer { .. } => "integer",
             QuestionKind::Date => "date",
+            QuestionKind::Note => "note",
             QuestionKind::Text { .. } => "text",
         }
     }
@@ -129,6 +183,18 @@ impl Form {
 
     pub fn from_value(value: serde_json::Value) -> Result<Form> {
         identifying::refuse_identifying_questions(&value)?;
+        Form::from_checked_value(value)
+    }
+
+    /// Reads a form that was published, so passed [`Form::from_json`] then: its responses stay
+    /// readable when the identifying-question checks grow stricter later, and reading one for
+    /// every sync request costs no word-list search.
+    pub fn from_published(json: &str) -> Result<Form> {
+        let value = serde_json::from_str(json).map_err(|e| Error::FormShape(e.to_string()))?;
+        Form::from_checked_value(value)
+    }
+
+    fn from_checked_value(value: serde_json::Value) -> Result<Form> {
         let form: Form = serde_json::from_value(value).map_err(|e| Error::FormShape(e.to_string()))?;
         form.validate()?;
         Ok(form)
@@ -167,7 +233,7 @@ impl Form {
     /// higher score always means the same direction.
     pub fn score_item_value(&self, item: &str, answer: i64) -> Option<i64> {
         match self.question(item).ok()?.kind {
-            QuestionKind::Likert { scale, reverse } => {
+            QuestionKind::Likert { scale, reverse, .. } => {
                 Some(if reverse { scale + 1 - answer } else { answer })
             }
             _ => None,

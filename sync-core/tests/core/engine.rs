@@ -167,6 +167,45 @@ fn state_survives_save_and_load() {
 }
 
 #[test]
+fn a_withdrawn_response_is_deleted_and_its_withdrawal_kept_until_sent() {
+    let mut engine = engine_with_form();
+    let ids: Vec<Uuid> = (0..2)
+        .map(|i| {
+            engine
+                .create_response("outreach", &new_response_edit(i))
+                .expect("create")
+        })
+        .collect();
+    let request = engine.build_request(usize::MAX);
+    engine.apply_response(&accept_all(&request)).expect("apply");
+
+    engine.withdraw(ids[0]).expect("withdraw");
+    assert_eq!(engine.document_ids(DocKind::Response), vec![ids[1]]);
+    assert!(matches!(engine.withdraw(ids[0]), Err(Error::UnknownDocument(_))));
+    let form = engine.document_ids(DocKind::Form)[0];
+    assert!(matches!(engine.withdraw(form), Err(Error::WrongKind { .. })));
+    let request = engine.build_request(usize::MAX);
+    assert!(request.docs.iter().all(|d| d.id != ids[0]), "never sent again");
+    // Kept across a restart until the server is told.
+    let mut loaded = ClientEngine::load(&engine.save()).expect("load");
+    assert_eq!(loaded.withdrawals(), &[ids[0]]);
+    loaded.withdrawal_sent(ids[0]);
+    assert!(loaded.withdrawals().is_empty());
+
+    // The server withdrew the other (an admin did): the phone deletes it.
+    let mut refusal = answer(request.epoch, Vec::new());
+    refusal.rejected.push(Rejection {
+        id: ids[1],
+        code: sync_core::WITHDRAWN.into(),
+        message: "withdrawn".into(),
+    });
+    loaded.apply_response(&refusal).expect("apply");
+    assert!(loaded.document_ids(DocKind::Response).is_empty());
+    assert!(loaded.rejections().is_empty());
+    assert!(loaded.withdrawals().is_empty(), "nothing to tell the server");
+}
+
+#[test]
 fn rejected_documents_wait_for_a_fix() {
     let mut engine = engine_with_form();
     let id = engine

@@ -67,7 +67,7 @@ async fn openapi_lists_every_route_and_every_listed_route_exists() {
     for (path, methods) in paths {
         for method in methods.as_object().expect("methods").keys() {
             operations += 1;
-            let url = path.replace("{id}", &some_id);
+            let url = path.replace("{id}", &some_id).replace("{response}", &some_id);
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let reply = api
                 .send(method.clone(), &url, None, None, Vec::new())
@@ -82,7 +82,7 @@ async fn openapi_lists_every_route_and_every_listed_route_exists() {
     }
     assert_eq!(operations, survey_server::openapi::OPERATIONS.len());
     assert_eq!(
-        operations, 17,
+        operations, 25,
         "a new route needs its line in openapi::OPERATIONS"
     );
 }
@@ -95,7 +95,7 @@ async fn metrics_count_syncs_and_latency_by_route() {
     let (_, mut devices) = api.dataset_with_devices(&admin, "live", 1).await;
     devices[0].engine.create_site("s", "S").expect("site");
     devices[0].sync_fully(api).await;
-    let reply = api.get("/metrics", None).await;
+    let reply = server.metrics.get("/metrics", None).await;
     assert!(reply.content_type.starts_with("text/plain"));
     let text = reply.text();
     assert!(text.contains("survey_sync_requests_total 2"), "{text}");
@@ -142,6 +142,22 @@ async fn serve_demo_prints_working_credentials(backend: Backend) {
         )
         .await;
     assert_eq!(reset.status, 200, "{}", reset.text());
+
+    // The demo admin is limited to the demo dataset: it sees no other, and makes none.
+    let (ok, stdout, stderr) = run(&["token", "create", "--role", "admin", "--database", &db.url]);
+    assert!(ok, "{stderr}");
+    let real_admin = stdout.trim();
+    api.create_dataset(real_admin, "live work", "live").await;
+    let listed = api.get("/v1/datasets", Some(&admin)).await.json();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    let made = api
+        .post_json(
+            "/v1/datasets",
+            Some(&admin),
+            &json!({ "name": "mine", "mode": "live" }),
+        )
+        .await;
+    assert_eq!(made.status, 403, "{}", made.text());
     server.kill();
 
     // A second start reuses the demo dataset.

@@ -13,16 +13,18 @@ use crate::support::{Backend, TestServer};
 fn web_root() -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
-    for folder in ["app", "pkg", "tests", "tests/node_modules"] {
+    for folder in ["app", "pkg", "vendor", "tests", "tests/node_modules"] {
         fs::create_dir_all(root.join(folder)).expect("folder");
     }
-    let files: [(&str, &[u8]); 10] = [
+    let files: [(&str, &[u8]); 12] = [
         ("index.html", b"<!doctype html><title>Field app</title>"),
         ("sw.js", b"self.addEventListener('fetch', () => {});"),
         ("style.css", b"body { margin: 0 }"),
         ("manifest.webmanifest", b"{}"),
         ("icon.svg", b"<svg/>"),
         ("app/main.js", b"export const app = 1;"),
+        ("vendor/reader.js", b"self.reader = 1;"),
+        ("vendor/reader.LICENSE", b"licence text"),
         ("pkg/survey_wasm.js", b"export default function init() {}"),
         ("pkg/survey_wasm_bg.wasm", b"\0asm\x01\0\0\0 plain"),
         ("pkg/survey_wasm_bg.wasm.gz", b"pretend-gzip"),
@@ -53,6 +55,11 @@ async fn serves_the_app_shell_with_browser_types() {
         ),
         ("/icon.svg", "image/svg+xml", "icon.svg"),
         ("/app/main.js", "text/javascript; charset=utf-8", "app/main.js"),
+        (
+            "/vendor/reader.js",
+            "text/javascript; charset=utf-8",
+            "vendor/reader.js",
+        ),
         (
             "/pkg/survey_wasm.js",
             "text/javascript; charset=utf-8",
@@ -158,6 +165,8 @@ async fn nothing_else_is_reachable() {
         "/tests/node_modules/x.js",
         "/run.sh",
         "/app/notes.txt",
+        "/vendor/reader.LICENSE",
+        "/vendor/..%2Fapp%2Fmain.js",
         "/app/..%2F..%2Fetc%2Fpasswd.js",
         "/app/%2e%2e%2ftests%2frun.sh",
         "/pkg/.hidden.js",

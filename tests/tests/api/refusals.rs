@@ -209,7 +209,7 @@ async fn invalid_documents_are_refused_and_quarantined(backend: Backend) {
     assert!(listed[0].get("raw").is_none());
 
     // And the metrics count rejections by code.
-    let metrics = api.get("/metrics", None).await.text();
+    let metrics = server.metrics.get("/metrics", None).await.text();
     assert!(
         metrics.contains("survey_sync_rejections_total{code=\"invalid\"} 5"),
         "{metrics}"

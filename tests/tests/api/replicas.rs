@@ -26,7 +26,7 @@ async fn bump_and_sync(mut device: Device, servers: [Api; 2], site: Uuid, first:
 }
 
 /// A migrated database, an admin token for it, and two server processes on it.
-async fn two_servers(backend: &Backend) -> (TestDb, String, ServerProcess, ServerProcess) {
+pub async fn two_servers(backend: &Backend) -> (TestDb, String, ServerProcess, ServerProcess) {
     let db = TestDb::create(backend).await;
     let (ok, stdout, stderr) = run(&["token", "create", "--role", "admin", "--database", &db.url]);
     assert!(ok, "{stderr}");
@@ -85,7 +85,7 @@ async fn lose_no_concurrent_increment(backend: &Backend, protocol: u64) {
         );
     }
     // How often a merge lost the race and was redone (informative: races are not forced).
-    for api in [&a.api, &b.api] {
+    for api in [&a.metrics, &b.metrics] {
         let metrics = api.get("/metrics", None).await.text();
         let line = metrics
             .lines()

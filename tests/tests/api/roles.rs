@@ -29,9 +29,14 @@ async fn role_by_endpoint_matrix(backend: Backend) {
     let live = api.create_dataset(&admin, "live", "live").await;
     let demo = api.create_dataset(&admin, "demo", "demo").await;
     let other = api.create_dataset(&admin, "other", "demo").await;
+    let doomed = api.create_dataset(&admin, "doomed", "demo").await;
     api.publish_form(&admin, live, FORM_JSON).await;
-    let code = api.enrollment_code(&admin, live, 1).await;
+    let code = api.enrollment_code(&admin, live, 2).await;
     let device = Device::enroll(api, &code).await;
+    // Withdrawn in the matrix, so the first device keeps its token throughout.
+    let withdrawn = Device::enroll(api, &code).await;
+    let withdrawn = withdrawn.id;
+    let (_, victim) = api.token_with_id(&admin, "analyst", Some(live)).await;
     let tokens = [
         None,
         Some(admin.clone()),
@@ -64,7 +69,8 @@ async fn role_by_endpoint_matrix(backend: Backend) {
     #[rustfmt::skip]
     let rows: Vec<Row> = vec![
         (Method::GET, "/healthz".into(), "", vec![], [200, 200, 200, 200, 200, 200, 200]),
-        (Method::GET, "/metrics".into(), "", vec![], [200, 200, 200, 200, 200, 200, 200]),
+        // Metrics are served on their own listener only.
+        (Method::GET, "/metrics".into(), "", vec![], [404, 404, 404, 404, 404, 404, 404]),
         (Method::GET, "/openapi.json".into(), "", vec![], [200, 200, 200, 200, 200, 200, 200]),
         (Method::GET, "/v1/datasets".into(), "", vec![], [401, 200, 200, 200, 403, 200, 200]),
         (Method::POST, "/v1/datasets".into(), "application/json", br#"{"name":"n","mode":"live"}"#.to_vec(), [401, 201, 403, 403, 403, 403, 403]),
@@ -77,7 +83,16 @@ async fn role_by_endpoint_matrix(backend: Backend) {
         (Method::GET, format!("/v1/datasets/{live}/quarantine"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
         (Method::DELETE, format!("/v1/datasets/{live}/quarantine"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
         (Method::GET, format!("/v1/datasets/{live}/aggregates?form=outreach&by=area"), "", vec![], [401, 200, 200, 403, 403, 403, 403]),
+        (Method::GET, format!("/v1/datasets/{live}/tallies?by=site"), "", vec![], [401, 200, 200, 403, 403, 403, 403]),
+        (Method::GET, format!("/v1/datasets/{live}/query-log"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
         (Method::POST, "/v1/tokens".into(), "application/json", new_token, [401, 201, 403, 403, 403, 403, 403]),
+        (Method::GET, "/v1/tokens".into(), "", vec![], [401, 200, 403, 403, 403, 200, 403]),
+        (Method::DELETE, format!("/v1/tokens/{victim}"), "", vec![], [401, 200, 403, 403, 403, 404, 403]),
+        (Method::DELETE, format!("/v1/datasets/{doomed}"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
+        (Method::DELETE, format!("/v1/datasets/{live}/responses/{victim}"), "", vec![], [401, 404, 403, 403, 404, 403, 403]),
+        (Method::GET, format!("/v1/datasets/{live}/devices"), "", vec![], [401, 200, 403, 403, 403, 403, 403]),
+        (Method::POST, format!("/v1/devices/{withdrawn}/revoke"), "", vec![], [401, 200, 403, 403, 403, 404, 403]),
+        (Method::GET, "/v1/audit".into(), "", vec![], [401, 200, 403, 403, 403, 200, 403]),
         (Method::POST, "/v1/enroll".into(), "application/json", br#"{"code":"NOPE-NOPE"}"#.to_vec(), [401, 401, 401, 401, 401, 401, 401]),
         (Method::POST, "/v1/sync".into(), "application/cbor", sync_body, [401, 403, 403, 403, 200, 403, 403]),
     ];

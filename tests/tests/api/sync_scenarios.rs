@@ -365,7 +365,7 @@ pub fn site_write(
     site: &str,
     actor: Option<Vec<u8>>,
 ) -> survey_server::storage::DocumentWrite {
-    use survey_server::storage::{DocumentWrite, Materialized, SiteRow};
+    use survey_server::storage::{DocumentWrite, Materialized, SiteRow, TallyDays};
     let mut doc =
         sync_core::site::create(dataset, site, "A site", sync_core::site::DEFAULT_METRICS).expect("site");
     DocumentWrite {
@@ -378,10 +378,12 @@ pub fn site_write(
         heads: Vec::new(),
         bytes: doc.save(),
         actors: actor.into_iter().collect(),
+        record_key: None,
         rows: Materialized::Site(SiteRow {
             site: site.into(),
             tallies: vec![("contacts".into(), 3)],
             folded: None,
+            counted: TallyDays::GrowthOn(sync_core::Day::from_days(20_600)),
         }),
         conflicts: Vec::new(),
     }
@@ -569,6 +571,7 @@ async fn writes_building_on_each_other_in_one_group_store_the_last(backend: Back
             site: "busy".into(),
             tallies: vec![("contacts".into(), contacts)],
             folded: None,
+            counted: survey_server::storage::TallyDays::GrowthOn(sync_core::Day::from_days(20_600)),
         });
         next
     };

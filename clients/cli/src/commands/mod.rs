@@ -4,6 +4,7 @@
 mod collect;
 mod enroll;
 mod forms;
+mod renew;
 mod responses;
 mod sites;
 mod status;
@@ -21,9 +22,11 @@ pub fn run(cli: Cli) -> Result<()> {
     let file = || StateFile::open(&state_path(state.clone())?);
     match command {
         Command::Enroll { server, code } => enroll::run(&file()?, &server, &code),
+        Command::Renew { code } => renew::run(&file()?, &code),
         Command::Forms { form } => forms::run(&file()?, form.as_deref()),
         Command::Collect { form, answers } => collect::run(&file()?, &form, &answers),
         Command::Edit { response, answers } => responses::edit(&file()?, response, &answers),
+        Command::Withdraw { response } => responses::withdraw(&file()?, response),
         Command::Responses => responses::list(&file()?),
         Command::Tally { site, metric, by } => sites::tally(&file()?, &site, &metric, by),
         Command::Site(SiteCommand::Add { code, name }) => sites::add(&file()?, &code, &name),

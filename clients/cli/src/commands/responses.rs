@@ -4,7 +4,9 @@ use sync_core::DocKind;
 use uuid::Uuid;
 
 use super::collect::{doesnt_fit, read_edit};
+use crate::http::Server;
 use crate::state::StateFile;
+use crate::sync::send_withdrawals;
 use crate::{Error, Result};
 
 /// One line per response, without its answers: enough to find a draft to finish.
@@ -52,4 +54,32 @@ pub fn edit(file: &StateFile, id: Uuid, answers: &Path) -> Result<()> {
         status.as_str()
     );
     Ok(())
+}
+
+/// Deletes the response here and saves that first, so it is gone from the phone whatever the
+/// network does; then tells the server, or leaves that to the next sync when it is out of
+/// reach.
+pub fn withdraw(file: &StateFile, id: Uuid) -> Result<()> {
+    let mut state = file.load()?;
+    if !state.engine.document_ids(DocKind::Response).contains(&id) {
+        return Err(Error::UnknownResponse(id));
+    }
+    state.engine.withdraw(id).map_err(Error::Refused)?;
+    file.save(&mut state)?;
+    let server = Server::new(&state.device.server)?;
+    let token = state.device.token.clone();
+    match send_withdrawals(&server, token.expose(), &mut state.engine) {
+        Ok(_) => {
+            file.save(&mut state)?;
+            println!("Withdrew response {id}: deleted from this device and from the server.");
+            Ok(())
+        }
+        Err(Error::Unreachable { .. }) => {
+            println!(
+                "Withdrew response {id}: deleted from this device; the server will be told at the next `survey sync`."
+            );
+            Ok(())
+        }
+        Err(other) => Err(other),
+    }
 }

@@ -1,9 +1,11 @@
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::Result;
 use crate::http::Server;
 use crate::state::{State, StateFile};
 use crate::sync::{MAX_ROUNDS, SyncOutcome, sync_until_done};
+use crate::{Error, Result};
 
 pub fn run(file: &StateFile) -> Result<()> {
     let mut state = file.load()?;
@@ -24,13 +26,30 @@ pub fn run(file: &StateFile) -> Result<()> {
         outcome.rounds.len(),
         super::plural(outcome.rounds.len()),
     );
-    for refused in &outcome.rejected {
+    if outcome.withdrawn > 0 {
+        println!(
+            "The server was told of {} withdrawn response{}.",
+            outcome.withdrawn,
+            super::plural(outcome.withdrawn)
+        );
+    }
+    let (withdrawn, refused): (Vec<_>, Vec<_>) = outcome
+        .rejected
+        .iter()
+        .partition(|r| r.code == sync_core::WITHDRAWN);
+    for gone in &withdrawn {
+        println!(
+            "Response {} was withdrawn on the server: it was deleted from this device.",
+            gone.id
+        );
+    }
+    for refused in &refused {
         println!(
             "Refused by the server: document {} ({}): {}",
             refused.id, refused.code, refused.message
         );
     }
-    if !outcome.rejected.is_empty() {
+    if !refused.is_empty() {
         println!(
             "Refused documents stay on this device; correct and collect them again, or ask your coordinator."
         );
@@ -39,13 +58,17 @@ pub fn run(file: &StateFile) -> Result<()> {
 }
 
 /// Syncs, saving after every round so an interruption keeps what the server acknowledged,
-/// and records when the last sync finished or why it failed (for `survey status`).
+/// and records when the last sync finished or why it failed (for `survey status`). A server
+/// that says the device was withdrawn with a wipe gets its wipe ([`wipe`]).
 pub fn sync_and_save(file: &StateFile, server: &Server, state: &mut State) -> Result<SyncOutcome> {
     let token = state.device.token.clone();
     let device = &state.device;
     let result = sync_until_done(server, token.expose(), &mut state.engine, MAX_ROUNDS, |engine| {
         file.save_parts(device, engine)
     });
+    if matches!(result, Err(Error::WipeRequested)) {
+        return Err(wipe(file, state));
+    }
     match &result {
         Ok(_) => {
             state.device.last_sync = Some(unix_now());
@@ -57,6 +80,52 @@ pub fn sync_and_save(file: &StateFile, server: &Server, state: &mut State) -> Re
     let outcome = result?;
     saved?;
     Ok(outcome)
+}
+
+/// Deletes the state file, and with it every document of the dataset this device held, sent
+/// or not. First, as the web app does, a person at a terminal may save a copy of the state
+/// (which holds the unsent work) to a file of their choosing; run unattended, nothing is kept.
+/// Returns what to tell them.
+fn wipe(file: &StateFile, state: &mut State) -> Error {
+    let unsent = state.engine.pending_count();
+    let copy = if unsent > 0 && std::io::stdin().is_terminal() {
+        match offer_copy(file, unsent) {
+            Ok(copy) => copy,
+            Err(err) => return err,
+        }
+    } else {
+        None
+    };
+    match file.remove() {
+        Ok(()) => Error::Wiped { unsent, copy },
+        Err(err) => err,
+    }
+}
+
+fn offer_copy(file: &StateFile, unsent: usize) -> Result<Option<PathBuf>> {
+    eprint!(
+        "The coordinator withdrew this device: its documents will be deleted, {unsent} of them never sent. \
+         To keep a copy of them first, type a file path; press Enter to delete them: "
+    );
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|source| Error::StateIo {
+            action: "read the answer for",
+            path: file.path().to_owned(),
+            source,
+        })?;
+    let answer = answer.trim();
+    if answer.is_empty() {
+        return Ok(None);
+    }
+    let copy = PathBuf::from(answer);
+    std::fs::copy(file.path(), &copy).map_err(|source| Error::StateIo {
+        action: "copy",
+        path: file.path().to_owned(),
+        source,
+    })?;
+    Ok(Some(copy))
 }
 
 fn unix_now() -> u64 {

@@ -6,3 +6,4 @@ mod end_to_end;
 mod failures;
 mod loadtest;
 mod support;
+mod withdrawn;

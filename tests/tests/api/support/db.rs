@@ -135,6 +135,28 @@ impl TestDb {
         }
     }
 
+    /// Runs one statement (`$1` bound to `arg`), for a state no API call makes (a token past
+    /// its expiry).
+    pub async fn execute(&self, sql: &'static str, arg: Uuid) {
+        if self.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("open sqlite");
+            sqlx::query(sql)
+                .bind(arg)
+                .execute(&pool)
+                .await
+                .expect("statement");
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.expect("open postgres");
+            sqlx::query(sql)
+                .bind(arg)
+                .execute(&pool)
+                .await
+                .expect("statement");
+            pool.close().await;
+        }
+    }
+
     /// One byte string from a query (`$1` bound to `arg`).
     pub async fn bytes(&self, sql: &'static str, arg: Uuid) -> Vec<u8> {
         if self.url.starts_with("sqlite:") {

@@ -10,6 +10,8 @@ const REQUEST_CHANGE_BYTES: usize = 256 * 1024;
 pub struct Device {
     pub engine: ClientEngine,
     pub token: String,
+    /// The server's id of this phone.
+    pub id: Uuid,
 }
 
 impl Device {
@@ -27,6 +29,10 @@ impl Device {
         Device {
             engine: ClientEngine::new(dataset, epoch),
             token: body["token"].as_str().expect("token").to_owned(),
+            id: body["device_id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("device id"),
         }
     }
 

@@ -174,6 +174,11 @@ impl Api {
     }
 
     pub async fn token(&self, admin: &str, role: &str, dataset: Option<Uuid>) -> String {
+        self.token_with_id(admin, role, dataset).await.0
+    }
+
+    /// A new token and its id (to list or revoke it by).
+    pub async fn token_with_id(&self, admin: &str, role: &str, dataset: Option<Uuid>) -> (String, Uuid) {
         let reply = self
             .post_json(
                 "/v1/tokens",
@@ -182,7 +187,19 @@ impl Api {
             )
             .await;
         assert_eq!(reply.status, 201, "{}", reply.text());
-        reply.json()["token"].as_str().expect("token").to_owned()
+        let body = reply.json();
+        let token = body["token"].as_str().expect("token").to_owned();
+        let id = body["id"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("token id");
+        (token, id)
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(Method::DELETE, path, token, None, Vec::new())
+            .await
+            .expect("DELETE")
     }
 
     /// A live dataset with the test form, and `devices` enrolled devices that synced once.

@@ -10,6 +10,8 @@ use super::Api;
 pub struct ServerProcess {
     child: Child,
     pub api: Api,
+    /// `/metrics`, served apart from the API (on a free loopback port here).
+    pub metrics: Api,
     reaped: bool,
 }
 
@@ -27,7 +29,8 @@ impl ServerProcess {
     /// server printed before "listening on".
     pub fn start_with(database: &str, extra: &[&str]) -> (ServerProcess, Vec<String>) {
         let mut child = Command::new(binary())
-            .args(["serve", "--addr", "127.0.0.1:0", "--database", database])
+            .args(["serve", "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"])
+            .args(["--database", database])
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -46,9 +49,16 @@ impl ServerProcess {
                 other => panic!("server exited before listening: {other:?}"),
             }
         };
+        let metrics = printed
+            .iter()
+            .find_map(|line| line.strip_prefix("metrics on "))
+            .and_then(|url| url.strip_suffix("/metrics"))
+            .expect("the server says where its metrics are")
+            .to_owned();
         let server = ServerProcess {
             child,
             api: Api::new(base),
+            metrics: Api::new(metrics),
             reaped: false,
         };
         (server, printed)

@@ -13,6 +13,8 @@ use super::{Api, Backend, TestDb};
 /// The server running in this process on 127.0.0.1:0 against a fresh database.
 pub struct TestServer {
     pub api: Api,
+    /// The metrics listener (`/metrics`), apart from the API.
+    pub metrics: Api,
     pub state: AppState,
     pub db: TestDb,
     shutdown: Option<oneshot::Sender<()>>,
@@ -31,6 +33,17 @@ impl TestServer {
 
     pub async fn start_on(db: TestDb, settings: SyncSettings) -> TestServer {
         TestServer::start_configured(db, settings, |_| {}).await
+    }
+
+    /// A server whose aggregates only suppress small cells and show exact counts otherwise
+    /// (`Disclosure::SuppressOnly`, which no flag reaches): for tests of what is counted, and
+    /// as the plainly suppressing server the disclosure attacks are first shown to beat.
+    pub async fn start_suppressing_only(backend: &Backend) -> TestServer {
+        let db = TestDb::create(backend).await;
+        TestServer::start_configured(db, SyncSettings::default(), |state| {
+            state.disclosure = survey_server::disclosure::Disclosure::SuppressOnly;
+        })
+        .await
     }
 
     /// Serves the field app from `root` instead of the source tree's `clients/web`.
@@ -55,12 +68,20 @@ impl TestServer {
         configure(&mut state);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let metrics = TcpListener::bind("127.0.0.1:0").await.expect("bind metrics");
+        let metrics_addr = metrics.local_addr().expect("metrics addr");
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(survey_server::cli::serve(listener, state.clone(), async {
-            let _ = rx.await;
-        }));
+        let task = tokio::spawn(survey_server::cli::serve(
+            listener,
+            Some(metrics),
+            state.clone(),
+            async {
+                let _ = rx.await;
+            },
+        ));
         TestServer {
             api: Api::new(format!("http://{addr}")),
+            metrics: Api::new(format!("http://{metrics_addr}")),
             state,
             db,
             shutdown: Some(tx),
@@ -77,11 +98,10 @@ impl TestServer {
             dataset: None,
         };
         let storage: Arc<_> = self.state.storage.clone();
-        issue_token(storage.as_ref(), Role::Admin, "test admin", None, &audit)
+        let (token, _) = issue_token(storage.as_ref(), Role::Admin, "test admin", None, None, &audit)
             .await
-            .expect("admin token")
-            .expose()
-            .to_owned()
+            .expect("admin token");
+        token.expose().to_owned()
     }
 
     /// Stops the server gracefully and hands back its database, e.g. to restart on it.

@@ -15,6 +15,7 @@ use uuid::Uuid;
 pub struct TestServer {
     pub url: String,
     pub admin_token: String,
+    database: String,
     state: AppState,
     runtime: Runtime,
     shutdown: Option<oneshot::Sender<()>>,
@@ -61,7 +62,9 @@ impl TestServer {
             .expect("runtime");
         let (state, addr, shutdown, admin_token) = runtime.block_on(async {
             let storage = survey_server::storage::connect(&url).await.expect("storage");
-            let state = AppState::new(storage, SyncSettings::default());
+            let mut state = AppState::new(storage, SyncSettings::default());
+            // Exact counts, so a load test can verify every response exactly once.
+            state.disclosure = survey_server::disclosure::Disclosure::SuppressOnly;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("addr");
             let (tx, rx) = oneshot::channel::<()>();
@@ -79,16 +82,23 @@ impl TestServer {
                 action: "create_token:admin".into(),
                 dataset: None,
             };
-            let token = issue_token(state.storage.as_ref(), Role::Admin, "cli test", None, &audit)
-                .await
-                .expect("admin token")
-                .expose()
-                .to_owned();
+            let (token, _) = issue_token(
+                state.storage.as_ref(),
+                Role::Admin,
+                "cli test",
+                None,
+                None,
+                &audit,
+            )
+            .await
+            .expect("admin token");
+            let token = token.expose().to_owned();
             (state, addr, tx, token)
         });
         TestServer {
             url: format!("http://{addr}"),
             admin_token,
+            database: url,
             state,
             runtime,
             shutdown: Some(shutdown),
@@ -120,6 +130,23 @@ impl TestServer {
             dataset: dataset.id,
             code,
         }
+    }
+
+    /// Runs one SQL statement on the server's database (`$1` bound to `arg`), for a state no
+    /// API call makes (a token past its expiry).
+    pub fn execute(&self, sql: &'static str, arg: Uuid) {
+        let database = self.database.clone();
+        self.runtime.block_on(async move {
+            use sqlx::Connection as _;
+            let mut db = sqlx::SqliteConnection::connect(&database)
+                .await
+                .expect("open sqlite");
+            sqlx::query(sql)
+                .bind(arg)
+                .execute(&mut db)
+                .await
+                .expect("statement");
+        });
     }
 
     /// The responses the server has stored and materialized for a form.

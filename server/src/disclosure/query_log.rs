@@ -1,0 +1,47 @@
+//! Every aggregate and tally query answered is logged, and each token may be answered a
+//! limited number a day. Perturbation makes one answer noisy; an analyst who asks many
+//! differently worded questions about the same small group can average the noise away
+//! (Asghar and Kaafar's attack on TableBuilder), and needs hundreds of queries to do it. The
+//! budget makes that slow, and the log lets an admin see it happening.
+
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::router::AppState;
+use crate::storage::QueryLogEntry;
+use crate::{ApiError, Result, retention};
+
+/// Queries a token may have answered per UTC day, over every dataset. A person exploring a
+/// dataset in the dashboard asks a few dozen.
+pub const DAILY_QUERIES: i64 = 500;
+/// Entries `GET /v1/datasets/{id}/query-log` lists, newest first.
+pub const LISTED: i64 = 1_000;
+const MAX_QUERY_CHARS: usize = 2_000;
+
+/// Counts the query against the caller's budget and logs it; `QueryBudget` (429) when the
+/// budget is spent. Call it after the query was checked and before it is answered.
+pub async fn spend(
+    state: &AppState,
+    caller: &Caller,
+    dataset: Uuid,
+    route: &'static str,
+    query: &str,
+) -> Result<()> {
+    let token = caller
+        .token
+        .ok_or_else(|| ApiError::Internal("an aggregate query without a token".into()))?;
+    let entry = QueryLogEntry {
+        dataset,
+        token,
+        token_name: caller.name.clone(),
+        role: caller.role,
+        route,
+        query: query.chars().take(MAX_QUERY_CHARS).collect(),
+        day: retention::today(),
+    };
+    if state.storage.log_query(&entry, DAILY_QUERIES).await? {
+        Ok(())
+    } else {
+        Err(ApiError::QueryBudget(DAILY_QUERIES))
+    }
+}

@@ -1,0 +1,69 @@
+//! The phones of a dataset, for an admin: which exist, when each enrolled and last synced, how
+//! much each sent; and withdrawing one that was lost or seized.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::forms::ensure_dataset;
+use crate::auth::Caller;
+use crate::extract::{DatasetId, DeviceId, OptionalJsonBody};
+use crate::router::AppState;
+use crate::storage::{DeviceSummary, Role};
+use crate::{ApiError, Result, retention};
+
+/// The dataset's devices by label (days only, never an address).
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    DatasetId(dataset): DatasetId,
+) -> Result<Json<Vec<DeviceSummary>>> {
+    caller.require(&[Role::Admin])?;
+    caller.require_dataset(dataset)?;
+    ensure_dataset(&state, dataset).await?;
+    state.usage.flush(state.storage.as_ref()).await?;
+    Ok(Json(state.storage.devices(dataset).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    #[serde(default)]
+    wipe: bool,
+}
+
+/// Withdraws a device: every token it holds stops at its next request, on every replica. With
+/// `wipe`, that request is answered 401 `wiped`, which tells our clients to delete every
+/// document of the dataset they hold (docs/protocol.md). What it sent stays on the server.
+/// A wipe cannot be taken back, and a withdrawn device cannot enroll again as itself.
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    DeviceId(device): DeviceId,
+    OptionalJsonBody(request): OptionalJsonBody<RevokeRequest>,
+) -> Result<Json<Value>> {
+    caller.require(&[Role::Admin])?;
+    let dataset = state
+        .storage
+        .device_dataset(device)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("device".into()))?;
+    // A limited admin is not told that devices of other datasets exist.
+    if caller.dataset.is_some_and(|own| own != dataset) {
+        return Err(ApiError::NotFound("device".into()));
+    }
+    let action = if request.wipe {
+        "revoke_device:wipe"
+    } else {
+        "revoke_device"
+    };
+    let audit = caller.audit(action, Some(dataset));
+    state
+        .storage
+        .revoke_device(device, request.wipe, retention::today(), &audit)
+        .await?;
+    Ok(Json(
+        json!({ "id": device, "revoked": true, "wipe": request.wipe }),
+    ))
+}
