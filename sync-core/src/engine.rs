@@ -438,9 +438,11 @@ impl ClientEngine {
     /// The next request: the changes made since the server last confirmed each document,
     /// until about `max_change_bytes` of changes are included (always at least one document's
     /// worth, so every round makes progress), and every form and site held, with its heads,
-    /// as a read. Below protocol 3 every other document held is named as a read too; over
-    /// protocol 3 a response or tally document the server has confirmed is left out, so a
-    /// request does not grow with the campaign. A document left out for size is sent with its
+    /// as a read. Responses are named as reads too, so that the server can answer one it no
+    /// longer holds (`need_all`) or that was withdrawn ([`WITHDRAWN`]). Below protocol 3 so are
+    /// tally documents; over protocol 3 a tally document the server has confirmed is left out:
+    /// nothing can happen to it on the server but a reset, and a phone's tally documents grow in
+    /// number with the sites it counts at. A document left out for size is sent with its
     /// confirmed heads, as a read, and goes in a later round.
     pub fn build_request(&mut self, max_change_bytes: usize) -> SyncRequest {
         let protocol = self.protocol;
@@ -452,7 +454,7 @@ impl ClientEngine {
                 continue;
             }
             let pending = local.pending();
-            if !pending && local.kind.is_owned() && protocol >= TALLY_DOCUMENTS_SINCE {
+            if !pending && local.kind == DocKind::Tally && protocol >= TALLY_DOCUMENTS_SINCE {
                 continue;
             }
             let changes = if pending {
