@@ -10,7 +10,8 @@
 //! device may read but did not mention are added, paged by a byte budget. The reply is encoded
 //! only after every write has committed, so whatever it acknowledges survives a crash.
 //!
-//! A v3 device's reads of the forms and sites it holds are answered by nothing (they do not
+//! A v3 device's reads of the responses it holds as stored are answered by nothing, and so
+//! are its reads of the forms and sites it holds (they do not
 //! change for it) and its reply carries the sites' totals ([`totals`]); before a v1 or v2
 //! device is answered, what tally documents counted since is added to the shared sites it
 //! reads ([`fold`]).
@@ -150,9 +151,24 @@ async fn exchange(
             !shared_read
         });
     }
+    // Over v3 a read answered by the very heads the device named tells it nothing (a response
+    // it holds as stored): left out, so a reply does not grow with the responses a phone holds.
+    let unanswered_reads: HashMap<Uuid, Vec<sync_core::ChangeHash>> = if v3 {
+        unique
+            .iter()
+            .filter(|e| e.changes.is_empty())
+            .map(|e| (e.id, sorted(e.head_hashes())))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let outcomes = document::merge_and_store(&mut context, unique).await?;
     for outcome in outcomes {
         match outcome {
+            document::Outcome::Reply(doc)
+                if doc.changes.is_empty()
+                    && doc.state.is_none()
+                    && unanswered_reads.get(&doc.id) == Some(&sorted(doc.head_hashes())) => {}
             document::Outcome::Reply(doc) => answer.docs.push(doc),
             document::Outcome::NeedAll(id) => answer.need_all.push(id),
             document::Outcome::Rejected(rejection) => {
@@ -174,6 +190,11 @@ async fn exchange(
         answer.totals = totals::for_device(&context).await?;
     }
     Ok(answer)
+}
+
+fn sorted(mut heads: Vec<sync_core::ChangeHash>) -> Vec<sync_core::ChangeHash> {
+    heads.sort_unstable();
+    heads
 }
 
 fn reply(version: u64, dataset: &Dataset, reset: bool) -> SyncResponse {

@@ -550,7 +550,7 @@ fn after_an_older_servers_answer_bumps_go_to_the_site_and_tally_documents_wait()
 }
 
 #[test]
-fn over_v3_a_request_leaves_out_the_responses_the_server_confirmed() {
+fn over_v3_a_request_names_confirmed_responses_as_reads_and_leaves_out_tally_documents() {
     let (mut engine, site) = engine_with_site();
     let sent: Vec<Uuid> = (0..3)
         .map(|seed| {
@@ -559,6 +559,9 @@ fn over_v3_a_request_leaves_out_the_responses_the_server_confirmed() {
                 .expect("create")
         })
         .collect();
+    engine.bump_tally(site, "contacts", 1).expect("bump");
+    let tallies = engine.document_ids(DocKind::Tally);
+    assert_eq!(tallies.len(), 1, "counted in a tally document of its own");
     let request = engine.build_request(usize::MAX);
     engine.apply_response(&accept_all(&request)).expect("apply");
     let new = engine
@@ -577,10 +580,11 @@ fn over_v3_a_request_leaves_out_the_responses_the_server_confirmed() {
     );
     assert!(named.contains(&(new, false)));
     assert!(
-        sent.iter().all(|id| !named.iter().any(|(n, _)| n == id)),
-        "{named:?}"
+        sent.iter().all(|id| named.contains(&(*id, true))),
+        "confirmed responses are read, so a withdrawal reaches the phone: {named:?}"
     );
-    assert_eq!(named.len(), 3, "the form, the site and the new response");
+    assert!(!named.iter().any(|(id, _)| *id == tallies[0]), "{named:?}");
+    assert_eq!(named.len(), 6, "the form, the site and the four responses");
 
     engine.set_protocol(2).expect("v2");
     let older = engine.build_request(usize::MAX);
@@ -628,7 +632,11 @@ fn a_saved_engine_parses_a_document_only_when_it_is_used() {
 
     let mut loaded = ClientEngine::load(&bytes).expect("loads without parsing documents");
     assert_eq!(loaded.pending_count(), 0, "told from the saved heads");
-    assert_eq!(loaded.build_request(usize::MAX).docs.len(), 1, "the form alone");
+    assert_eq!(
+        loaded.build_request(usize::MAX).docs.len(),
+        5,
+        "the form and the responses, read by their saved heads"
+    );
     assert!(loaded.response(ids[1]).is_ok());
     assert!(matches!(loaded.response(ids[2]), Err(Error::EngineState(_))));
     let again = ClientEngine::load(&loaded.save()).expect("saved as it was");
