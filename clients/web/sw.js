@@ -2,7 +2,7 @@
 // network. The shell is cached as one set under a version that the build computes from every
 // shell file (pkg/shell-version.js): a new version is fetched whole, then swapped in, so a
 // phone never mixes an old engine with new page code. Data never goes through this cache:
-// surveys live in IndexedDB and API requests (/v1/, /v2/) always go to the network.
+// surveys live in IndexedDB and API requests (/v1/, /v2/, /v3/) always go to the network.
 
 importScripts('/pkg/shell-version.js');
 

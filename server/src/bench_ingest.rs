@@ -78,7 +78,7 @@ struct Phone {
 }
 
 pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
-    let run = Run::today(args.devices, args.responses, args.site_bumps, args.seed, K)
+    let run = Run::ending_today(args.devices, args.responses, args.site_bumps, 1, args.seed, K)
         .map_err(|reason| anyhow::anyhow!("the benchmark: {reason}"))?;
     let total = run.total_responses();
     let storage = storage::connect(&args.database.database).await?;
@@ -123,7 +123,7 @@ pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
             .into_iter()
             .map(|(id, view)| (view.site, id))
             .collect();
-        for (key, by) in workload::work_offline(&mut phone.engine, &form, &sites, &run.plan(i))? {
+        for (key, by) in workload::work_offline(&mut phone.engine, &form, &sites, &run.plan(i, 0))? {
             *expected.entry(key).or_insert(0) += by;
         }
         phones.push(phone);

@@ -1,6 +1,7 @@
 //! The command line (see `server/README.md`): `serve`, `token create|list|revoke`, `migrate`,
-//! `demo reset`, `form import`, `bench-ingest`.
+//! `demo reset`, `form import`, `bench-ingest`, `tallies`.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -45,6 +46,21 @@ pub enum Command {
     /// Measure ingest without HTTP: the load test's workload through the sync step and the
     /// storage layer in this process.
     BenchIngest(crate::bench_ingest::BenchIngestArgs),
+    /// Print each site's exact tallies (what the analysts' tallies route perturbs), one JSON
+    /// object per line; or check them against what a load test's phones added.
+    Tallies(TalliesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TalliesArgs {
+    #[arg(long, required_unless_present = "check")]
+    pub dataset: Option<Uuid>,
+    /// A `survey loadtest --json` report (its last line is read): exit 1 unless every site of
+    /// its dataset counts exactly what its phones added.
+    #[arg(long)]
+    pub check: Option<PathBuf>,
+    #[command(flatten)]
+    pub database: DatabaseArg,
 }
 
 #[derive(Subcommand, Debug)]
@@ -212,6 +228,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => demo_reset_command(&database.database, dataset, seed, responses).await,
         Command::Form(command) => form_command(command).await,
         Command::BenchIngest(args) => crate::bench_ingest::run(args).await,
+        Command::Tallies(args) => tallies_command(args).await,
         Command::Token(command) => token_command(command).await,
     }
 }
@@ -348,6 +365,80 @@ async fn form_command(command: FormCommand) -> anyhow::Result<()> {
             .map_or_else(String::new, |c| format!(" column {c}"));
         println!("note {}{row}{column}: {}", note.sheet, note.message);
     }
+    Ok(())
+}
+
+async fn tallies_command(args: TalliesArgs) -> anyhow::Result<()> {
+    let storage = storage::connect(&args.database.database).await?;
+    let Some(report) = args.check else {
+        let dataset = args
+            .dataset
+            .ok_or_else(|| anyhow::anyhow!("--dataset or --check"))?;
+        for site in crate::site_totals::site_totals(storage.as_ref(), dataset).await? {
+            println!("{}", serde_json::to_string(&site)?);
+        }
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&report)?;
+    let last = text.lines().last().unwrap_or_default();
+    let report: serde_json::Value = serde_json::from_str(last).map_err(|e| {
+        anyhow::anyhow!(
+            "{} does not end with a load test's JSON report: {e}",
+            report.display()
+        )
+    })?;
+    let dataset: Uuid = report["dataset"]
+        .as_str()
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("the report names no dataset"))?;
+    let expected = &report["expected_tallies"];
+    // Both what replies and analysts' totals read (the running sums) and what the tallies
+    // route perturbs (the growth per day) must add up to what the phones added.
+    let sums: Vec<_> = crate::site_totals::site_totals(storage.as_ref(), dataset)
+        .await?
+        .into_iter()
+        .map(|site| (site.site, site.tallies))
+        .collect();
+    let mut by_day: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for count in crate::tallies::source::site_counts(storage.as_ref(), dataset).await? {
+        *by_day
+            .entry(count.site)
+            .or_default()
+            .entry(count.metric)
+            .or_default() += count.amount;
+    }
+    for (what, counted) in [("running sums", sums), ("days", by_day.into_iter().collect())] {
+        check_tallies(what, expected, &counted)?;
+    }
+    Ok(())
+}
+
+fn check_tallies(
+    what: &str,
+    expected: &serde_json::Value,
+    counted: &[(String, BTreeMap<String, i64>)],
+) -> anyhow::Result<()> {
+    let named = expected.as_object().map_or(0, serde_json::Map::len);
+    let mut sites = 0;
+    for (site, tallies) in counted {
+        let Some(want) = expected[site].as_object() else {
+            continue;
+        };
+        for (metric, want) in want {
+            let want = want.as_i64().unwrap_or(0);
+            let total = tallies.get(metric).copied().unwrap_or(0);
+            if total != want {
+                anyhow::bail!(
+                    "site {site:?} tally {metric:?}: the {what} say {total}, the phones added {want}"
+                );
+            }
+        }
+        sites += 1;
+    }
+    if sites != named {
+        anyhow::bail!("{named} sites in the report, {sites} of them in the {what}");
+    }
+    println!("site tallies ({what}): exact at all {sites} sites");
     Ok(())
 }
 

@@ -30,6 +30,7 @@ pub mod router;
 pub mod secret;
 mod security_headers;
 pub mod settings;
+pub mod site_totals;
 pub mod state;
 pub mod storage;
 pub mod sync;

@@ -182,6 +182,12 @@ pub const OPERATIONS: &[(&str, &str, &[Role], &str)] = &[
         &[Role::Device],
         "Sync protocol v2: v1, and a reply entry may carry the document saved whole as `state`",
     ),
+    (
+        "post",
+        "/v3/sync",
+        &[Role::Device],
+        "Sync protocol v3: v2 with a device's own `tally` documents, and `totals` per site in the reply",
+    ),
 ];
 
 pub fn document() -> Value {
@@ -235,22 +241,25 @@ pub fn document() -> Value {
                         "code": { "type": "string" }, "sheet": { "type": "string" }, "row": { "type": "integer" }, "column": { "type": "string" }, "message": { "type": "string" } } } } } },
                 "DocEntry": { "type": "object", "properties": {
                     "id": { "type": "string", "format": "uuid" },
-                    "kind": { "enum": ["response", "site", "form"] },
+                    "kind": { "enum": ["response", "site", "form", "tally"], "description": "tally: v3 only" },
                     "heads": { "type": "array", "items": { "type": "string", "format": "binary", "description": "32 bytes" } },
                     "changes": { "type": "array", "items": { "type": "string", "format": "binary" } },
                     "state": { "type": "string", "format": "binary", "description": "v2 replies only: the saved Automerge document, in place of changes" } } },
                 "SyncRequest": { "type": "object", "properties": {
-                    "v": { "enum": [1, 2], "description": "the N of /vN/sync" }, "dataset": { "type": "string", "format": "uuid" }, "epoch": { "type": "integer" },
+                    "v": { "enum": [1, 2, 3], "description": "the N of /vN/sync" }, "dataset": { "type": "string", "format": "uuid" }, "epoch": { "type": "integer" },
                     "docs": { "type": "array", "items": { "$ref": "#/components/schemas/DocEntry" } } } },
                 "SyncResponse": { "type": "object", "properties": {
-                    "v": { "enum": [1, 2] }, "epoch": { "type": "integer" }, "reset": { "type": "boolean" },
+                    "v": { "enum": [1, 2, 3] }, "epoch": { "type": "integer" }, "reset": { "type": "boolean" },
                     "docs": { "type": "array", "items": { "$ref": "#/components/schemas/DocEntry" } },
                     "rejected": { "type": "array", "items": { "type": "object", "properties": {
                         "id": { "type": "string", "format": "uuid" },
                         "code": { "enum": ["forbidden", "invalid", "malformed", "too_large", "linked_actor", "unknown_form"] },
                         "message": { "type": "string" } } } },
                     "need_all": { "type": "array", "items": { "type": "string", "format": "uuid" } },
-                    "more": { "type": "boolean" } } }
+                    "more": { "type": "boolean" },
+                    "totals": { "type": "array", "description": "v3 only: each site's counts less the requesting device's own tally documents", "items": { "type": "object", "properties": {
+                        "site": { "type": "string", "format": "uuid" },
+                        "tallies": { "type": "object", "additionalProperties": { "type": "integer" } } } } } } }
             }
         }
     })

@@ -100,6 +100,7 @@ pub fn app(state: AppState) -> Router {
         .layer(time_limit!(API_TIMEOUT))
         .route("/v1/sync", post(sync::sync::<1>))
         .route("/v2/sync", post(sync::sync::<2>))
+        .route("/v3/sync", post(sync::sync::<3>))
         .layer(time_limit!(SYNC_TIMEOUT))
         // No time limit: a demo reset holds one transaction for as long as seeding takes
         // (minutes for a million responses, which `demo::reset::MAX_RESPONSES` bounds), and

@@ -2,6 +2,7 @@
 //! dataset and the heads the server last confirmed for each. The WASM and CLI clients wrap it,
 //! move its requests over HTTP and persist its state with [`ClientEngine::save`].
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::{ActorId, AutoCommit};
@@ -9,14 +10,19 @@ use serde::{Deserialize, Serialize};
 use serde_bytes::{ByteArray, ByteBuf};
 use uuid::Uuid;
 
-use crate::document::{ResponseStatus, check_changes, form_doc, load_document, response, site};
+use crate::document::{
+    Against, ResponseStatus, check_changes, counts_at, form_doc, load_document, response, site, tally,
+};
 use crate::merge::{contain_panics, parse_changes, sorted};
 use crate::{
     ChangeHash, DocEntry, DocKind, Error, Form, PROTOCOL_VERSION, ResponseEdit, ResponseView, Result,
-    SiteView, SyncRequest, SyncResponse,
+    SiteView, SyncRequest, SyncResponse, TALLY_DOCUMENTS_SINCE,
 };
 
 const STATE_VERSION: u32 = 1;
+
+/// Counts by metric.
+type Counts = BTreeMap<String, i64>;
 
 pub struct ClientEngine {
     dataset: Uuid,
@@ -24,10 +30,14 @@ pub struct ClientEngine {
     /// The protocol version requests are built for: [`PROTOCOL_VERSION`] unless the server
     /// turned out to be older.
     protocol: u64,
+    /// The protocol of the last reply taken in (0 before the first): where a bump goes.
+    synced: u64,
     /// The last response said `more`, or a request left changes behind: sync again.
     more: bool,
     docs: BTreeMap<Uuid, LocalDoc>,
     rejections: Vec<LocalRejection>,
+    /// The last v3 reply's totals: what each site counts, less this device's tally documents.
+    totals: BTreeMap<Uuid, Counts>,
     /// Responses withdrawn here whose withdrawal the server has not confirmed yet.
     withdrawals: Vec<Uuid>,
     /// Whether a submitted response is deleted once the server confirmed holding all of it;
@@ -41,11 +51,23 @@ pub struct ClientEngine {
 
 struct LocalDoc {
     kind: DocKind,
-    doc: AutoCommit,
+    /// Parsed on first use. A phone months into a campaign holds hundreds of responses the
+    /// server confirmed long ago; parsing them all whenever the engine is loaded would make
+    /// every sync cost more the older the campaign.
+    loaded: OnceCell<AutoCommit>,
+    /// The document as loaded from a saved engine, reused when saving again unchanged.
+    saved: Option<Saved>,
     /// Sorted heads the server confirmed holding; changes after them are still to be sent.
     confirmed: Vec<ChangeHash>,
     /// The server refused the document's current state: wait for a new edit before resending.
     rejected: bool,
+}
+
+struct Saved {
+    bytes: Vec<u8>,
+    actor: ActorId,
+    /// Sorted; empty when the saved engine predates them.
+    heads: Vec<ChangeHash>,
 }
 
 /// The rejection code of a response withdrawn on the server (by its phone or an admin): the
@@ -61,8 +83,57 @@ pub struct LocalRejection {
 }
 
 impl LocalDoc {
+    fn new(kind: DocKind, doc: AutoCommit) -> LocalDoc {
+        LocalDoc {
+            kind,
+            loaded: OnceCell::from(doc),
+            saved: None,
+            confirmed: Vec::new(),
+            rejected: false,
+        }
+    }
+
+    fn doc(&self) -> Result<&AutoCommit> {
+        if let Some(doc) = self.loaded.get() {
+            return Ok(doc);
+        }
+        let saved = self
+            .saved
+            .as_ref()
+            .ok_or_else(|| Error::EngineState("a document has neither bytes nor a copy".into()))?;
+        let doc = AutoCommit::load(&saved.bytes)
+            .map_err(|e| Error::EngineState(e.to_string()))?
+            .with_actor(saved.actor.clone());
+        Ok(self.loaded.get_or_init(|| doc))
+    }
+
+    fn doc_mut(&mut self) -> Result<&mut AutoCommit> {
+        self.doc()?;
+        self.loaded
+            .get_mut()
+            .ok_or_else(|| Error::EngineState("a document failed to load".into()))
+    }
+
+    /// Sorted, without parsing a document saved with its heads.
+    fn heads(&mut self) -> Result<Vec<ChangeHash>> {
+        match (&self.saved, self.loaded.get()) {
+            (Some(saved), None) if !saved.heads.is_empty() => Ok(saved.heads.clone()),
+            _ => Ok(sorted(self.doc_mut()?.get_heads())),
+        }
+    }
+
+    /// A document that cannot be read cannot be sent either.
     fn pending(&mut self) -> bool {
-        !self.rejected && sorted(self.doc.get_heads()) != self.confirmed
+        !self.rejected && self.heads().is_ok_and(|heads| heads != self.confirmed)
+    }
+
+    /// The counts of the state the server confirmed holding (none, for a document it has not
+    /// confirmed).
+    fn confirmed_counts(&self) -> Result<Counts> {
+        if self.confirmed.is_empty() {
+            return Ok(Counts::new());
+        }
+        counts_at(self.doc()?, &self.confirmed)
     }
 }
 
@@ -72,9 +143,11 @@ impl ClientEngine {
             dataset,
             epoch,
             protocol: PROTOCOL_VERSION,
+            synced: 0,
             more: true,
             docs: BTreeMap::new(),
             rejections: Vec::new(),
+            totals: BTreeMap::new(),
             withdrawals: Vec::new(),
             delete_after_send: None,
             sent: BTreeSet::new(),
@@ -96,7 +169,8 @@ impl ClientEngine {
     }
 
     /// Speak an older protocol, for a server that does not know the newer one (it answered
-    /// the newer route with 404). Not saved: the next session tries the newest again.
+    /// the newer route with 404). Not saved: the next session tries the newest again. Below
+    /// protocol 3 tally documents are not sent; they wait for a server of protocol 3.
     pub fn set_protocol(&mut self, version: u64) -> Result<()> {
         if !crate::SUPPORTED_VERSIONS.contains(&version) {
             return Err(Error::UnsupportedVersion(version));
@@ -109,10 +183,12 @@ impl ClientEngine {
         &self.rejections
     }
 
-    /// Documents with edits the server has not confirmed.
+    /// Documents with edits the server has not confirmed (and that this protocol can send).
     pub fn pending_count(&mut self) -> usize {
+        let protocol = self.protocol;
         self.docs
             .values_mut()
+            .filter(|d| sendable(d.kind, protocol))
             .map(LocalDoc::pending)
             .filter(|p| *p)
             .count()
@@ -133,7 +209,7 @@ impl ClientEngine {
 
     /// Raw access for tests and tools that need the Automerge document itself.
     pub fn document_mut(&mut self, id: Uuid) -> Result<&mut AutoCommit> {
-        Ok(&mut self.local(id)?.doc)
+        self.local(id)?.doc_mut()
     }
 
     // --- forms -------------------------------------------------------------------------------
@@ -163,7 +239,7 @@ impl ClientEngine {
         self.docs
             .values()
             .filter(|d| d.kind == DocKind::Form)
-            .filter_map(|d| form_doc::read(&d.doc).ok())
+            .filter_map(|d| form_doc::read(d.doc().ok()?).ok())
             .map(|f| f.form)
     }
 
@@ -173,12 +249,14 @@ impl ClientEngine {
     pub fn create_response(&mut self, form_id: &str, edit: &ResponseEdit) -> Result<Uuid> {
         let form = self.form(form_id, None)?;
         let doc = response::create(self.dataset, &form, edit)?;
-        self.insert_new(DocKind::Response, doc, Some(&form))
+        self.insert_new(DocKind::Response, doc, Against::Form(Some(&form)))
     }
 
     pub fn edit_response(&mut self, id: Uuid, edit: &ResponseEdit) -> Result<()> {
         let form = self.response_form(id)?;
-        self.write(id, Some(&form), |doc| response::apply_edit(doc, &form, edit))
+        self.write(id, Against::Form(Some(&form)), |doc| {
+            response::apply_edit(doc, &form, edit)
+        })
     }
 
     /// Withdraws a response: deletes it here at once (or, deleted after send already, takes
@@ -254,7 +332,8 @@ impl ClientEngine {
                     && !local.confirmed.is_empty()
                     && !local.rejected
                     && !local.pending()
-                    && response::status(&local.doc).ok() == Some(ResponseStatus::Submitted);
+                    && local.doc().ok().and_then(|doc| response::status(doc).ok())
+                        == Some(ResponseStatus::Submitted);
                 done.then_some(*id)
             })
             .collect();
@@ -266,7 +345,7 @@ impl ClientEngine {
 
     pub fn response(&mut self, id: Uuid) -> Result<ResponseView> {
         let form = self.response_form(id)?;
-        response::read(&self.local(id)?.doc, &form)
+        response::read(self.local(id)?.doc()?, &form)
     }
 
     fn response_form(&mut self, id: Uuid) -> Result<Form> {
@@ -277,7 +356,7 @@ impl ClientEngine {
                 actual: local.kind.as_str(),
             });
         }
-        let (form_id, version) = response::form_ref(&local.doc)?;
+        let (form_id, version) = response::form_ref(local.doc()?)?;
         self.form(&form_id, Some(version))
     }
 
@@ -285,35 +364,111 @@ impl ClientEngine {
 
     pub fn create_site(&mut self, code: &str, name: &str) -> Result<Uuid> {
         let doc = site::create(self.dataset, code, name, site::DEFAULT_METRICS)?;
-        self.insert_new(DocKind::Site, doc, None)
+        self.insert_new(DocKind::Site, doc, Against::Form(None))
     }
 
+    /// Adds `by` to one of a site's tallies. When the last sync spoke protocol 3 the count
+    /// goes into this device's tally document for the site (made by the first bump), once the
+    /// server holds the site; otherwise the site document is bumped itself, as under the older
+    /// protocols: a site this device created and has not sent yet, or any site when the server
+    /// last answered in an older protocol. Where a bump goes follows the last answer rather than
+    /// the protocol of the next request, so bumps made before a server turns out to be older
+    /// are not stranded in tally documents it cannot take, and no bump is ever moved from one
+    /// document to another (a lost answer would leave the server counting it twice). Either way
+    /// a tally never falls below zero on the copy the bump is made on: in a tally document a
+    /// device takes away only what it counted.
     pub fn bump_tally(&mut self, site_id: Uuid, metric: &str, by: i64) -> Result<()> {
-        self.write(site_id, None, |doc| site::increment(doc, metric, by))
+        let synced = self.synced;
+        let site = self.docs.get(&site_id).ok_or(Error::UnknownDocument(site_id))?;
+        if site.kind != DocKind::Site {
+            return Err(Error::WrongKind {
+                claimed: "site",
+                actual: site.kind.as_str(),
+            });
+        }
+        if synced < TALLY_DOCUMENTS_SINCE || site.confirmed.is_empty() {
+            return self.write(site_id, Against::Form(None), |doc| {
+                site::increment(doc, metric, by)
+            });
+        }
+        let metrics: Vec<String> = site::read(site.doc()?)?.tallies.into_keys().collect();
+        let against = Against::Site(Some(&metrics));
+        match self.tally_documents(site_id).first() {
+            Some(&tally_id) => self.write(tally_id, against, |doc| tally::increment(doc, metric, by)),
+            None => {
+                let doc = tally::create(self.dataset, site_id, &metrics, (metric, by))?;
+                self.insert_new(DocKind::Tally, doc, against).map(drop)
+            }
+        }
     }
 
+    /// Every site with the tallies this device shows. After a sync over protocol 3: what the
+    /// server said the others counted, plus this device's tally documents, plus what this copy
+    /// of the site counts that the server has not confirmed. Otherwise: the site document's
+    /// counts, plus what tally documents count that no server has confirmed (they wait for a
+    /// server of protocol 3; what one confirmed, the server counts, and a server of protocol 3
+    /// adds to the site document for older phones).
     pub fn sites(&self) -> Vec<(Uuid, SiteView)> {
+        let own = self.own_counts(self.synced < TALLY_DOCUMENTS_SINCE);
         self.docs
             .iter()
             .filter(|(_, d)| d.kind == DocKind::Site)
-            .filter_map(|(id, d)| site::read(&d.doc).ok().map(|v| (*id, v)))
+            .filter_map(|(id, local)| {
+                let mut view = site::read(local.doc().ok()?).ok()?;
+                let totals = self.totals.get(id).filter(|_| !local.confirmed.is_empty());
+                if let Some(totals) = totals {
+                    let confirmed = local.confirmed_counts().ok()?;
+                    for (metric, count) in &mut view.tallies {
+                        *count += totals.get(metric).copied().unwrap_or(0)
+                            - confirmed.get(metric).copied().unwrap_or(0);
+                    }
+                }
+                let mine = own.get(id);
+                for (metric, count) in &mut view.tallies {
+                    *count += mine.and_then(|counts| counts.get(metric)).copied().unwrap_or(0);
+                }
+                Some((*id, view))
+            })
+            .collect()
+    }
+
+    /// What this device's tally documents count, by site: all of it, or only what no server
+    /// has confirmed.
+    fn own_counts(&self, unconfirmed_only: bool) -> BTreeMap<Uuid, Counts> {
+        let mut own: BTreeMap<Uuid, Counts> = BTreeMap::new();
+        for local in self.docs.values().filter(|d| d.kind == DocKind::Tally) {
+            let Some(view) = local.doc().ok().and_then(|doc| tally::read(doc).ok()) else {
+                continue;
+            };
+            let confirmed = match unconfirmed_only {
+                true => local.confirmed_counts().unwrap_or_default(),
+                false => Counts::new(),
+            };
+            let counts = own.entry(view.site).or_default();
+            for (metric, count) in view.tallies {
+                let sent = confirmed.get(&metric).copied().unwrap_or(0);
+                *counts.entry(metric).or_insert(0) += count - sent;
+            }
+        }
+        own
+    }
+
+    /// This device's tally documents for `site`, in id order.
+    fn tally_documents(&self, site: Uuid) -> Vec<Uuid> {
+        self.docs
+            .iter()
+            .filter(|(_, d)| d.kind == DocKind::Tally)
+            .filter(|(_, d)| d.doc().ok().and_then(|doc| tally::site_of(doc).ok()) == Some(site))
+            .map(|(id, _)| *id)
             .collect()
     }
 
     /// Keeps a new document, once its history passes the server's checks of every change.
-    fn insert_new(&mut self, kind: DocKind, mut doc: AutoCommit, form: Option<&Form>) -> Result<Uuid> {
+    fn insert_new(&mut self, kind: DocKind, mut doc: AutoCommit, against: Against<'_>) -> Result<Uuid> {
         let changes = doc.get_changes(&[]);
-        check_changes(&mut doc, &changes, kind, form, true, true)?;
+        check_changes(&mut doc, &changes, kind, against, true, true)?;
         let id = Uuid::new_v4();
-        self.docs.insert(
-            id,
-            LocalDoc {
-                kind,
-                doc,
-                confirmed: Vec::new(),
-                rejected: false,
-            },
-        );
+        self.docs.insert(id, LocalDoc::new(kind, doc));
         Ok(id)
     }
 
@@ -323,16 +478,18 @@ impl ClientEngine {
     fn write(
         &mut self,
         id: Uuid,
-        form: Option<&Form>,
+        against: Against<'_>,
         edit: impl FnOnce(&mut AutoCommit) -> Result<()>,
     ) -> Result<()> {
         let local = self.local(id)?;
-        let before = local.doc.get_heads();
-        edit(&mut local.doc)?;
-        let written: Vec<_> = local.doc.get_last_local_change().into_iter().collect();
-        if let Err(err) = check_changes(&mut local.doc, &written, local.kind, form, false, true) {
-            let actor = local.doc.get_actor().clone();
-            local.doc = local.doc.fork_at(&before)?.with_actor(actor);
+        let kind = local.kind;
+        let doc = local.doc_mut()?;
+        let before = doc.get_heads();
+        edit(doc)?;
+        let written: Vec<_> = doc.get_last_local_change().into_iter().collect();
+        if let Err(err) = check_changes(doc, &written, kind, against, false, true) {
+            let actor = doc.get_actor().clone();
+            *doc = doc.fork_at(&before)?.with_actor(actor);
             return Err(err);
         }
         local.rejected = false;
@@ -345,23 +502,30 @@ impl ClientEngine {
 
     // --- sync --------------------------------------------------------------------------------
 
-    /// The next request: every known document with its heads, plus the changes made since the
-    /// server last confirmed it, until about `max_change_bytes` of changes are included (always
-    /// at least one document's worth, so every round makes progress). A document left out for
-    /// size is sent with its confirmed heads, as a read, and goes in a later round.
+    /// The next request: the changes made since the server last confirmed each document,
+    /// until about `max_change_bytes` of changes are included (always at least one document's
+    /// worth, so every round makes progress), and every form and site held, with its heads,
+    /// as a read. Responses are named as reads too, so that the server can answer one it no
+    /// longer holds (`need_all`) or that was withdrawn ([`WITHDRAWN`]). Below protocol 3 so are
+    /// tally documents; over protocol 3 a tally document the server has confirmed is left out:
+    /// nothing can happen to it on the server but a reset, and a phone's tally documents grow in
+    /// number with the sites it counts at. A document left out for size is sent with its
+    /// confirmed heads, as a read, and goes in a later round.
     pub fn build_request(&mut self, max_change_bytes: usize) -> SyncRequest {
+        let protocol = self.protocol;
         let mut used = 0usize;
         let mut entries = Vec::with_capacity(self.docs.len());
         let mut deferred = false;
         for (id, local) in &mut self.docs {
+            if !sendable(local.kind, protocol) {
+                continue;
+            }
             let pending = local.pending();
-            let changes: Vec<Vec<u8>> = if pending {
-                local
-                    .doc
-                    .get_changes(&local.confirmed)
-                    .into_iter()
-                    .map(|mut c| c.bytes().into_owned())
-                    .collect()
+            if !pending && local.kind == DocKind::Tally && protocol >= TALLY_DOCUMENTS_SINCE {
+                continue;
+            }
+            let changes = if pending {
+                unsent_changes(local)
             } else {
                 Vec::new()
             };
@@ -374,10 +538,9 @@ impl ClientEngine {
                 continue;
             }
             used += size;
-            let heads = if pending {
-                sorted(local.doc.get_heads())
-            } else {
-                local.confirmed.clone()
+            let heads = match local.heads() {
+                Ok(heads) if pending => heads,
+                _ => local.confirmed.clone(),
             };
             entries.push(DocEntry::new(*id, local.kind, &heads, changes));
         }
@@ -398,51 +561,16 @@ impl ClientEngine {
         if answer.reset {
             self.docs.clear();
             self.rejections.clear();
+            self.totals.clear();
+            self.synced = answer.v;
             self.withdrawals.clear();
             self.sent.clear();
             self.epoch = answer.epoch;
             self.more = true;
             return Ok(());
         }
-        // Parse everything before touching state, so a bad answer changes nothing.
-        let parsed = answer
-            .docs
-            .iter()
-            .map(|entry| {
-                let incoming = match &entry.state {
-                    Some(state) => Incoming::State(Box::new(contain_panics(|| load_document(state))?)),
-                    None => Incoming::Changes(parse_changes(&entry.changes)?),
-                };
-                Ok((entry, incoming))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        self.take_documents(&answer.docs)?;
         self.epoch = answer.epoch;
-        for (entry, incoming) in parsed {
-            if self.sent.contains(&entry.id) {
-                // Deleted after send: a copy coming back (from a file) stays deleted.
-                continue;
-            }
-            let local = self.docs.entry(entry.id).or_insert_with(|| LocalDoc {
-                kind: entry.kind,
-                doc: AutoCommit::new().with_actor(ActorId::random()),
-                confirmed: Vec::new(),
-                rejected: false,
-            });
-            match incoming {
-                Incoming::Changes(changes) => {
-                    let doc = &mut local.doc;
-                    contain_panics(|| Ok(doc.apply_changes(changes)?))?;
-                }
-                Incoming::State(state) => take_state(&mut local.doc, *state)?,
-            }
-            let heads = sorted(entry.head_hashes());
-            let have_all = heads
-                .iter()
-                .all(|h| local.doc.get_change_meta_by_hash(h).is_some());
-            if have_all {
-                local.confirmed = heads;
-            }
-        }
         for id in &answer.need_all {
             if let Some(local) = self.docs.get_mut(id) {
                 local.confirmed.clear();
@@ -465,6 +593,14 @@ impl ClientEngine {
                 message: rejection.message.clone(),
             });
         }
+        // Each v3 reply carries every site's totals; an older reply none, and the site
+        // documents' own counts are then what there is.
+        self.synced = answer.v;
+        self.totals = answer
+            .totals
+            .iter()
+            .map(|t| (t.site, t.tallies.clone()))
+            .collect();
         self.more |= answer.more || !answer.need_all.is_empty();
         if self.delete_after_send == Some(true) {
             self.delete_sent();
@@ -472,28 +608,81 @@ impl ClientEngine {
         Ok(())
     }
 
+    /// Takes in document entries as a reply carries them, and nothing else of a reply: how a
+    /// client adds the documents of another saved state of the same dataset (an exported file).
+    /// An entry whose heads this engine then holds is confirmed at those heads.
+    pub fn take_documents(&mut self, docs: &[DocEntry]) -> Result<()> {
+        // Parse everything before touching state, so a bad answer changes nothing.
+        let parsed = docs
+            .iter()
+            .map(|entry| {
+                let incoming = match &entry.state {
+                    Some(state) => Incoming::State(Box::new(contain_panics(|| load_document(state))?)),
+                    None => Incoming::Changes(parse_changes(&entry.changes)?),
+                };
+                Ok((entry, incoming))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (entry, incoming) in parsed {
+            if self.sent.contains(&entry.id) {
+                // Deleted after send: a copy coming back (from a file) stays deleted.
+                continue;
+            }
+            let local = self.docs.entry(entry.id).or_insert_with(|| {
+                LocalDoc::new(entry.kind, AutoCommit::new().with_actor(ActorId::random()))
+            });
+            let doc = local.doc_mut()?;
+            match incoming {
+                Incoming::Changes(changes) => {
+                    contain_panics(|| Ok(doc.apply_changes(changes)?))?;
+                }
+                Incoming::State(state) => take_state(doc, *state)?,
+            }
+            let heads = sorted(entry.head_hashes());
+            let have_all = heads.iter().all(|h| doc.get_change_meta_by_hash(h).is_some());
+            if have_all {
+                local.confirmed = heads;
+            }
+        }
+        Ok(())
+    }
+
     // --- persistence -------------------------------------------------------------------------
 
-    /// The whole engine state as bytes: documents, confirmed heads, rejections.
+    /// The whole engine state as bytes: documents, confirmed heads, rejections, totals.
     pub fn save(&mut self) -> Vec<u8> {
+        let docs = self
+            .docs
+            .iter_mut()
+            .filter_map(|(id, local)| {
+                let (bytes, actor, heads) = saved_form(local)?;
+                Some(SavedDoc {
+                    id: *id,
+                    kind: local.kind,
+                    actor: ByteBuf::from(actor),
+                    bytes: ByteBuf::from(bytes),
+                    confirmed: local.confirmed.iter().map(|h| ByteArray::new(h.0)).collect(),
+                    rejected: local.rejected,
+                    heads: heads.iter().map(|h| ByteArray::new(h.0)).collect(),
+                })
+            })
+            .collect();
         let state = SavedEngine {
             v: STATE_VERSION,
             dataset: self.dataset,
             epoch: self.epoch,
+            synced: self.synced,
             more: self.more,
-            docs: self
-                .docs
-                .iter_mut()
-                .map(|(id, local)| SavedDoc {
-                    id: *id,
-                    kind: local.kind,
-                    actor: ByteBuf::from(local.doc.get_actor().to_bytes().to_vec()),
-                    bytes: ByteBuf::from(local.doc.save()),
-                    confirmed: local.confirmed.iter().map(|h| ByteArray::new(h.0)).collect(),
-                    rejected: local.rejected,
+            docs,
+            rejections: self.rejections.clone(),
+            totals: self
+                .totals
+                .iter()
+                .map(|(site, tallies)| crate::SiteTotals {
+                    site: *site,
+                    tallies: tallies.clone(),
                 })
                 .collect(),
-            rejections: self.rejections.clone(),
             withdrawals: self.withdrawals.clone(),
             delete_after_send: self.delete_after_send,
             sent: self.sent.iter().copied().collect(),
@@ -503,6 +692,8 @@ impl ClientEngine {
         out
     }
 
+    /// Restores an engine from [`ClientEngine::save`]'s bytes. Documents are parsed when first
+    /// used, not here.
     pub fn load(bytes: &[u8]) -> Result<ClientEngine> {
         let state: SavedEngine =
             ciborium::de::from_reader(bytes).map_err(|e| Error::EngineState(e.to_string()))?;
@@ -512,37 +703,75 @@ impl ClientEngine {
                 state.v
             )));
         }
-        let mut docs = BTreeMap::new();
-        for saved in state.docs {
-            let doc = AutoCommit::load(&saved.bytes)
-                .map_err(|e| Error::EngineState(e.to_string()))?
-                .with_actor(ActorId::from(saved.actor.as_slice()));
-            let confirmed = saved
-                .confirmed
-                .iter()
-                .map(|h| ChangeHash(h.into_array()))
-                .collect();
-            docs.insert(
-                saved.id,
-                LocalDoc {
+        let hashes = |list: &[ByteArray<32>]| list.iter().map(|h| ChangeHash(h.into_array())).collect();
+        let docs = state
+            .docs
+            .into_iter()
+            .map(|saved| {
+                let local = LocalDoc {
                     kind: saved.kind,
-                    doc,
-                    confirmed,
+                    loaded: OnceCell::new(),
+                    confirmed: hashes(&saved.confirmed),
                     rejected: saved.rejected,
-                },
-            );
-        }
+                    saved: Some(Saved {
+                        heads: hashes(&saved.heads),
+                        actor: ActorId::from(saved.actor.as_slice()),
+                        bytes: saved.bytes.into_vec(),
+                    }),
+                };
+                (saved.id, local)
+            })
+            .collect();
         Ok(ClientEngine {
             dataset: state.dataset,
             epoch: state.epoch,
             protocol: PROTOCOL_VERSION,
+            synced: state.synced,
             more: state.more,
             docs,
             rejections: state.rejections,
+            totals: state.totals.into_iter().map(|t| (t.site, t.tallies)).collect(),
             withdrawals: state.withdrawals,
             delete_after_send: state.delete_after_send,
             sent: state.sent.into_iter().collect(),
         })
+    }
+}
+
+/// The changes of `local` after the heads the server confirmed.
+fn unsent_changes(local: &mut LocalDoc) -> Vec<Vec<u8>> {
+    let confirmed = local.confirmed.clone();
+    match local.doc_mut() {
+        Ok(doc) => doc
+            .get_changes(&confirmed)
+            .into_iter()
+            .map(|mut c| c.bytes().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Tally documents exist only from protocol 3 on.
+fn sendable(kind: DocKind, protocol: u64) -> bool {
+    kind != DocKind::Tally || protocol >= TALLY_DOCUMENTS_SINCE
+}
+
+/// A document's bytes, actor and sorted heads for saving: the bytes it was loaded from while
+/// it has not changed, else the document saved anew. `None` for a document that cannot be read.
+fn saved_form(local: &mut LocalDoc) -> Option<(Vec<u8>, Vec<u8>, Vec<ChangeHash>)> {
+    let Some(doc) = local.loaded.get_mut() else {
+        let saved = local.saved.as_ref()?;
+        return Some((
+            saved.bytes.clone(),
+            saved.actor.to_bytes().to_vec(),
+            saved.heads.clone(),
+        ));
+    };
+    let heads = sorted(doc.get_heads());
+    let actor = doc.get_actor().to_bytes().to_vec();
+    match &local.saved {
+        Some(saved) if saved.heads == heads => Some((saved.bytes.clone(), actor, heads)),
+        _ => Some((doc.save(), actor, heads)),
     }
 }
 
@@ -576,9 +805,15 @@ struct SavedEngine {
     #[serde(with = "uuid::serde::hyphenated")]
     dataset: Uuid,
     epoch: u64,
+    /// Absent in states saved before protocol 3: bumps go to site documents until a sync over
+    /// protocol 3.
+    #[serde(default)]
+    synced: u64,
     more: bool,
     docs: Vec<SavedDoc>,
     rejections: Vec<LocalRejection>,
+    #[serde(default)]
+    totals: Vec<crate::SiteTotals>,
     /// Absent from states saved before withdrawals existed.
     #[serde(default)]
     withdrawals: Vec<Uuid>,
@@ -598,4 +833,8 @@ struct SavedDoc {
     bytes: ByteBuf,
     confirmed: Vec<ByteArray<32>>,
     rejected: bool,
+    /// The document's heads, so a saved engine tells what waits to be sent without parsing
+    /// every document.
+    #[serde(default)]
+    heads: Vec<ByteArray<32>>,
 }

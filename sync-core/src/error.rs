@@ -130,10 +130,10 @@ pub enum Error {
     // --- protocol --------------------------------------------------------------------------
     #[error("CBOR message is malformed: {0}")]
     Cbor(String),
-    #[error("protocol version {0} is not supported here; versions 1 and 2 are, each at its own /vN/sync")]
+    #[error("protocol version {0} is not supported here; versions 1, 2 and 3 are, each at its own /vN/sync")]
     UnsupportedVersion(u64),
-    #[error("a document's state is sent by the server only; devices send changes")]
-    StateFromDevice,
+    #[error("{0} is sent by the server only; devices send changes")]
+    ServerOnly(&'static str),
     #[error("{what} is too large: {size} (limit {limit})")]
     TooLarge {
         what: &'static str,
@@ -152,7 +152,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         use Error::*;
         match self {
-            Automerge(_) | Cbor(_) | BadHead(_) | EngineState(_) | StateFromDevice => "malformed",
+            Automerge(_) | Cbor(_) | BadHead(_) | EngineState(_) | ServerOnly(_) => "malformed",
             UnsupportedVersion(_) => "unsupported_version",
             TooLarge { .. } | FormTooLarge { .. } | TooManyOperations { .. } => "too_large",
             IdentifyingQuestion { .. } => "identifying_question",

@@ -1,6 +1,6 @@
 //! The shared core of the survey platform: what a form may ask, how an answer is checked, how a
 //! response or a site tally lives as an Automerge document, and how documents move between a
-//! device and the server (sync protocols v1 and v2).
+//! device and the server (sync protocols v1, v2 and v3).
 //!
 //! The same code runs on the server, in the native CLI and, compiled to wasm32, in the browser,
 //! so a device and the server can never disagree about what is valid. It does no I/O: callers
@@ -32,8 +32,8 @@ pub use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 pub use day::Day;
 pub use document::{
     CheckedDocument, Conflict, DocKind, FormDoc, ResponseEdit, ResponseStatus, ResponseView, Review,
-    ReviewRecord, ReviewStanding, ReviewState, SiteView, check_document, conflicts, form_doc, load_document,
-    response, review, site,
+    ReviewRecord, ReviewStanding, ReviewState, SiteView, TallyView, check_document, conflicts, form_doc,
+    load_document, response, review, site, tally,
 };
 pub use engine::{ClientEngine, LocalRejection, WITHDRAWN};
 pub use error::{Error, QUOTED_CHARS, Result, quoted};
@@ -44,7 +44,7 @@ pub use form::{
 pub use identifier::check_identifier;
 pub use merge::{LoadedDocument, MergeOutcome, MergedDocument, merge_incoming, merge_into};
 pub use protocol::{
-    DocEntry, Limits, PROTOCOL_VERSION, Rejection, SUPPORTED_VERSIONS, SyncRequest, SyncResponse,
-    decode_request, decode_response, encode_request, encode_response,
+    DocEntry, Limits, PROTOCOL_VERSION, Rejection, SUPPORTED_VERSIONS, SiteTotals, SyncRequest, SyncResponse,
+    TALLY_DOCUMENTS_SINCE, decode_request, decode_response, encode_request, encode_response,
 };
 pub use scrub::{is_scrubbed, scrub_free_text};

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use automerge::{ActorId, AutoCommit, Change, ReadDoc};
 
 use crate::chunk::{InflateBudget, open_change};
-use crate::document::{check_change_metadata, check_changes, check_content, response};
+use crate::document::{
+    Against, add_to_tallies, check_change_metadata, check_changes, check_content, response, tally,
+};
 use crate::protocol::DEFAULT_MAX_INFLATED_BYTES;
 use crate::{ChangeHash, CheckedDocument, Conflict, DocKind, Error, Form, Result, conflicts, load_document};
 
@@ -149,19 +151,68 @@ impl MergedDocument {
         response::form_ref(&self.doc).ok()
     }
 
+    /// For a tally document, the site it claims to count for, so the caller can fetch that
+    /// site's metrics.
+    pub fn tally_site(&self) -> Option<uuid::Uuid> {
+        tally::site_of(&self.doc).ok()
+    }
+
     /// Validates the merged document as a `kind` document (responses against `form`): its
     /// state, and each new change on its own, since the history keeps what the state no longer
-    /// shows. The new changes are a device's, so none of them may touch the review.
+    /// shows. The new changes are a device's, so none of them may touch the review. Tally
+    /// documents go through [`MergedDocument::validate_tally`].
     pub fn validate(&mut self, kind: DocKind, form: Option<&Form>) -> Result<CheckedDocument> {
-        let checked = check_content(&self.doc, form)?;
+        self.validate_against(kind, Against::Form(form))
+    }
+
+    /// Validates the merged document as a tally document of a site with `metrics`.
+    pub fn validate_tally(&mut self, metrics: &[String]) -> Result<CheckedDocument> {
+        self.validate_against(DocKind::Tally, Against::Site(Some(metrics)))
+    }
+
+    fn validate_against(&mut self, kind: DocKind, against: Against<'_>) -> Result<CheckedDocument> {
+        let checked = check_content(&self.doc, against.form())?;
         if checked.kind() != kind {
             return Err(Error::WrongKind {
                 claimed: kind.as_str(),
                 actual: checked.kind().as_str(),
             });
         }
-        check_changes(&mut self.doc, &self.new_changes, kind, form, self.created, true)?;
+        check_changes(
+            &mut self.doc,
+            &self.new_changes,
+            kind,
+            against,
+            self.created,
+            true,
+        )?;
         Ok(checked)
+    }
+
+    /// Adds `deltas` to a site document's tallies as a change of the server's own: how counts
+    /// kept elsewhere (devices' tally documents) reach phones that read only the site. Like a
+    /// form, the server's change is not held to a device's rules: a total two devices corrected
+    /// offline may be below zero, and the site then shows it so.
+    pub fn add_to_tallies(&mut self, deltas: &std::collections::BTreeMap<String, i64>) -> Result<()> {
+        let before = self.heads();
+        add_to_tallies(&mut self.doc, deltas)?;
+        self.heads = None;
+        if self.heads() == before {
+            return Ok(());
+        }
+        let change = self
+            .doc
+            .get_last_local_change()
+            .ok_or_else(|| Error::Automerge("the server's change was not kept".into()))?;
+        let actor = change.actor_id().clone();
+        self.history_bytes = self
+            .history_bytes
+            .map(|bytes| bytes + least_size(change.deps().len(), &actor));
+        if let Err(at) = self.incoming_actors.binary_search(&actor) {
+            self.incoming_actors.insert(at, actor);
+        }
+        self.changed = true;
+        Ok(())
     }
 
     pub fn conflicts(&self) -> Vec<Conflict> {

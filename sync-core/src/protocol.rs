@@ -1,4 +1,4 @@
-//! Sync protocols v1 and v2 (`docs/protocol.md`): one stateless CBOR round trip per sync.
+//! Sync protocols v1, v2 and v3 (`docs/protocol.md`): one stateless CBOR round trip per sync.
 //!
 //! v2 is v1 with one addition in replies: an entry may carry `state`, the document saved whole
 //! (an Automerge document chunk with every change of the state the entry's heads name),
@@ -9,6 +9,14 @@
 //! stores the same history columnar and compressed, in about a third of the bytes (43 against
 //! 150 per bump for a site bumped by 2,000 phones).
 //! Requests are the same in both versions; only the server sends `state`.
+//!
+//! v3 is v2 with the tallies moved out of the shared site documents. A device counts into
+//! tally documents of its own (kind `tally`, one per site, written and read by it alone) and a
+//! reply carries `totals`: for each site of the dataset, what every other device counted
+//! there, as plain numbers the server adds up. The server no longer sends a v3 device the
+//! changes of site documents it holds, nor answers its reads of forms and sites it holds
+//! already: what a phone downloads is its own acknowledgements and a few numbers per site,
+//! however many phones bump those sites and for however long. Only the server sends `totals`.
 //!
 //! Decoding is defensive: the body size is bounded by the caller, ciborium never preallocates
 //! from a declared length, nesting depth is capped, and [`Limits`] bound what a decoded request
@@ -21,9 +29,11 @@ use uuid::Uuid;
 use crate::chunk::{InflateBudget, open_change};
 use crate::{ChangeHash, DocKind, Error, Result};
 
-/// The version clients speak by default; servers answer v1 and v2, each at its own route.
-pub const PROTOCOL_VERSION: u64 = 2;
-pub const SUPPORTED_VERSIONS: [u64; 2] = [1, 2];
+/// The version clients speak by default; servers answer v1, v2 and v3, each at its own route.
+pub const PROTOCOL_VERSION: u64 = 3;
+pub const SUPPORTED_VERSIONS: [u64; 3] = [1, 2, 3];
+/// The first version with tally documents and `totals`.
+pub const TALLY_DOCUMENTS_SINCE: u64 = 3;
 const RECURSION_LIMIT: usize = 16;
 /// What the compressed changes of one request may inflate to, in all: a request of our
 /// clients carries at most 256 KiB of changes, and honest Automerge changes deflate by a few
@@ -61,6 +71,19 @@ pub struct SyncResponse {
     #[serde(with = "uuid_list")]
     pub need_all: Vec<Uuid>,
     pub more: bool,
+    /// v3 replies only: for each site of the dataset, what it counts less what the requesting
+    /// device's own tally documents count (the device adds its own, sent or not).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub totals: Vec<SiteTotals>,
+}
+
+/// A site's counts, as a v3 reply carries them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteTotals {
+    /// The site document.
+    #[serde(with = "uuid::serde::hyphenated")]
+    pub site: Uuid,
+    pub tallies: std::collections::BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,9 +160,18 @@ impl DocEntry {
     }
 }
 
+/// What is read of a message before its shape: the version, and the fields only the server
+/// may send.
 #[derive(Deserialize)]
-struct VersionProbe {
+struct Probe {
     v: u64,
+    /// Whether the message has the field at all, whatever it holds (`null` included).
+    #[serde(default, deserialize_with = "present")]
+    totals: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(deserializer).map(|_| true)
 }
 
 pub fn encode_request(request: &SyncRequest) -> Vec<u8> {
@@ -155,7 +187,11 @@ pub fn encode_response(response: &SyncResponse) -> Vec<u8> {
 /// `unsupported_version` rather than a confusing shape error. Compressed changes come out
 /// inflated, all of them within one budget, so nothing after this point inflates a chunk.
 pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<SyncRequest> {
-    let version = supported_version(bytes)?;
+    let probe = probe(bytes)?;
+    let version = probe.v;
+    if probe.totals && version >= TALLY_DOCUMENTS_SINCE {
+        return Err(Error::ServerOnly("site totals"));
+    }
     let mut request: SyncRequest = decode(bytes)?;
     bound("documents in one request", request.docs.len(), limits.max_docs)?;
     let mut budget = InflateBudget::new(limits.max_inflated_bytes);
@@ -179,7 +215,7 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<SyncRequest> {
                 // v1 has no such field, and v1 decoding ignored unknown fields.
                 entry.state = None;
             } else {
-                return Err(Error::StateFromDevice);
+                return Err(Error::ServerOnly("a document's state"));
             }
         }
     }
@@ -187,23 +223,35 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<SyncRequest> {
 }
 
 pub fn decode_response(bytes: &[u8], limits: &Limits) -> Result<SyncResponse> {
-    let version = supported_version(bytes)?;
+    let version = probe(bytes)?.v;
     let response: SyncResponse = decode(bytes)?;
+    bound("documents in one reply", response.docs.len(), limits.max_docs)?;
     for entry in &response.docs {
         entry.check(limits)?;
         if entry.state.is_some() && (version == 1 || !entry.changes.is_empty()) {
             return Err(Error::Cbor(
-                "a reply entry's state comes alone, and only in protocol 2".into(),
+                "a reply entry's state comes alone, and only from protocol 2".into(),
             ));
         }
+        if entry.kind == DocKind::Tally && version < TALLY_DOCUMENTS_SINCE {
+            return Err(Error::Cbor("tally documents come only from protocol 3".into()));
+        }
     }
+    if !response.totals.is_empty() && version < TALLY_DOCUMENTS_SINCE {
+        return Err(Error::Cbor("site totals come only from protocol 3".into()));
+    }
+    bound(
+        "sites in one reply's totals",
+        response.totals.len(),
+        limits.max_docs,
+    )?;
     Ok(response)
 }
 
-fn supported_version(bytes: &[u8]) -> Result<u64> {
-    let probe: VersionProbe = decode(bytes)?;
+fn probe(bytes: &[u8]) -> Result<Probe> {
+    let probe: Probe = decode(bytes)?;
     if SUPPORTED_VERSIONS.contains(&probe.v) {
-        Ok(probe.v)
+        Ok(probe)
     } else {
         Err(Error::UnsupportedVersion(probe.v))
     }

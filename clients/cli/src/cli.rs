@@ -143,12 +143,16 @@ pub struct LoadtestArgs {
     /// Simulated phones.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub devices: u32,
-    /// Responses each phone collects offline before it syncs.
+    /// Responses each phone collects offline, over all days.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub responses: u32,
-    /// Site tally increments each phone makes before it syncs.
+    /// Site tally increments each phone makes, over all days.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=10_000))]
     pub site_bumps: u32,
+    /// Days of fieldwork: each phone syncs once a day, its responses and bumps spread over the
+    /// days, so the figures show what an older campaign costs.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=3_650))]
+    pub days: u32,
     /// Phones syncing at the same moment.
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1_024))]
     pub concurrency: u32,
@@ -158,8 +162,9 @@ pub struct LoadtestArgs {
     /// Seed of the generated answers.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Sync protocol the phones speak (2 sends far-behind phones busy sites saved whole).
-    #[arg(long, default_value_t = sync_core::PROTOCOL_VERSION, value_parser = clap::value_parser!(u64).range(1..=2))]
+    /// Sync protocol the phones speak (2 sends far-behind phones busy sites saved whole; 3
+    /// counts tallies in each phone's own documents and sends totals).
+    #[arg(long, default_value_t = sync_core::PROTOCOL_VERSION, value_parser = clap::value_parser!(u64).range(1..=3))]
     pub protocol: u64,
     /// Print one JSON object with the figures on the last line.
     #[arg(long)]

@@ -1,4 +1,4 @@
-//! Sync rounds against `POST /v2/sync` (`/v1/sync` on a server that predates v2): the engine
+//! Sync rounds against `POST /v3/sync` (`/v2/sync` or `/v1/sync` on an older server): the engine
 //! builds each request and takes in each answer; this module moves the bytes and keeps going
 //! until the engine is up to date, within a bound so a misbehaving server cannot keep a phone
 //! busy forever.

@@ -52,6 +52,7 @@ pub fn describe(err: &Error) -> (&'static str, Option<&str>) {
         Error::UnknownDocument(_) => ("unknown_document", None),
         Error::BadIdentifier { .. } => ("bad_identifier", None),
         Error::NotACounter(_) => ("not_a_counter", None),
+        Error::NegativeTally(_) => ("negative_tally", None),
         Error::EngineState(_) => ("engine_state", None),
         Error::WrongDataset { .. } => ("wrong_dataset", None),
         Error::OtherEpoch { .. } => ("other_epoch", None),

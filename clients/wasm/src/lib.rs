@@ -297,7 +297,7 @@ fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
 }
 
 /// Kinds in the order a merge or a listing visits them.
-const KINDS: [DocKind; 3] = [DocKind::Form, DocKind::Site, DocKind::Response];
+const KINDS: [DocKind; 4] = [DocKind::Form, DocKind::Site, DocKind::Tally, DocKind::Response];
 
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,10 @@
 //! Importing an exported state file into the running engine without losing anything made
 //! since the export. `ClientEngine` has no merge of two states, so the imported documents are
-//! handed to it the one way it takes in documents: as a sync reply.
+//! handed to it the one way it takes in documents: as the entries of a sync reply.
 
 use std::collections::BTreeSet;
 
-use sync_core::{ChangeHash, ClientEngine, DocEntry, Error, PROTOCOL_VERSION, Result, SyncResponse};
+use sync_core::{ChangeHash, ClientEngine, DocEntry, Error, Result};
 
 use crate::KINDS;
 use crate::views::waiting_ids;
@@ -58,15 +58,6 @@ pub fn merge_into(engine: &mut ClientEngine, other: &mut ClientEngine) -> Result
             docs.push(DocEntry::new(id, kind, &heads, changes));
         }
     }
-    let reply = SyncResponse {
-        v: PROTOCOL_VERSION,
-        epoch: engine.epoch(),
-        reset: false,
-        docs,
-        rejected: Vec::new(),
-        need_all: Vec::new(),
-        more: false,
-    };
-    engine.apply_response(&reply)?;
+    engine.take_documents(&docs)?;
     Ok(added)
 }

@@ -46,6 +46,7 @@ fn reply(docs: Vec<DocEntry>) -> SyncResponse {
         rejected: Vec::new(),
         need_all: Vec::new(),
         more: false,
+        totals: Vec::new(),
     }
 }
 

@@ -1,6 +1,7 @@
-// Site counts: quick +1 taps per outreach site, shared with every phone of the project. Counts
-// made offline on many phones add up when they sync (Automerge counters), so tapping is safe
-// even when a colleague taps the same site at the same time.
+// Site counts: quick +1 taps per outreach site, shared with every phone of the project. Each
+// phone's taps go into a count of its own (an Automerge counter the server adds to everyone
+// else's), so tapping offline is safe even when a colleague taps the same site at the same
+// time, and -1 takes back only this phone's own taps.
 
 import { h } from './dom.js';
 import { client, change } from './engine.js';
@@ -16,13 +17,19 @@ export function sitesTab() {
 }
 
 function siteCard(site) {
+  const note = h('p', { class: 'error', role: 'alert' });
   const bump = async (metric, by) => {
-    await change((c) => c.bumpTally(site.id, metric, by));
-    app.render();
+    try {
+      await change((c) => c.bumpTally(site.id, metric, by));
+      app.render();
+    } catch (error) {
+      note.textContent = problem(error);
+    }
   };
   return h('article', { class: 'card site', 'data-site': site.site },
     h('h3', {}, site.name, site.waiting ? h('span', { class: 'muted' }, ' \u00b7 waiting to send') : null),
     site.refused ? h('p', { class: 'error' }, `Refused: ${site.refused.message}`) : null,
+    note,
     Object.entries(site.tallies).map(([metric, total]) => h('div', { class: 'tally', 'data-metric': metric },
       h('span', { class: 'tally-label' }, metricLabel(metric)),
       h('span', { class: 'tally-total' }, String(total)),

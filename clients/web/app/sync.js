@@ -1,7 +1,7 @@
-// Moving documents to and from the server: withdrawals first, then one stateless POST /v2/sync
-// per round (/v1/sync for a server that predates v2), repeated while the engine says there is
-// more. Runs on the Send button and when the phone gets signal. With delete after send on, the
-// engine deletes each finished response the server confirmed as it applies the reply.
+// Moving documents to and from the server: withdrawals first, then one stateless POST /v3/sync
+// per round (/v2/sync or /v1/sync for a server that predates it), repeated while the engine says
+// there is more. Runs on the Send button and when the phone gets signal. With delete after send
+// on, the engine deletes each finished response the server confirmed as it applies the reply.
 
 import { client, change, persist } from './engine.js';
 import { app, saveMeta } from './state.js';

@@ -67,6 +67,8 @@ export function problem(error) {
       return say('Remove phone numbers, e-mail addresses and ID numbers.');
     case 'bad_identifier':
       return say('Use a shorter name with letters and numbers.');
+    case 'negative_tally':
+      return say('Nothing to take off: this phone can take off only what it counted itself.');
     case 'engine_state':
       return say('This file is not a saved copy from this app.');
     case 'wrong_dataset':

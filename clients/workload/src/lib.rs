@@ -138,32 +138,43 @@ pub fn answers_json(form: &Form, rng: &mut Rng, area: &str, collected_on: &str) 
     json!({ "area": area, "collected_on": collected_on, "answers": answers, "submit": true })
 }
 
-/// The whole run: how many phones, what each does, and the dataset's k.
+/// The whole run: how many phones, what each does over how many days, and the dataset's k.
 pub struct Run {
     pub devices: u32,
-    /// Responses per device.
+    /// Responses per device, over all days.
     pub responses: u32,
-    /// Site tally bumps per device.
+    /// Site tally bumps per device, over all days.
     pub site_bumps: u32,
+    /// Days of fieldwork; every phone syncs once at the end of each.
+    pub days: u32,
     pub seed: u64,
     pub k: i64,
-    pub collected_on: Day,
+    /// The first day's date; the last day is today.
+    pub first_day: Day,
 }
 
 impl Run {
-    /// A run whose responses are collected today. Refused when it has fewer than `k` responses
-    /// in all: the aggregates that verify it would suppress every one of them.
-    pub fn today(devices: u32, responses: u32, site_bumps: u32, seed: u64, k: i64) -> Result<Run, String> {
-        let days = SystemTime::now()
+    /// A run whose last day is today. Refused when it has fewer than `k` responses in all: the
+    /// aggregates that verify it would suppress every one of them.
+    pub fn ending_today(
+        devices: u32,
+        responses: u32,
+        site_bumps: u32,
+        days: u32,
+        seed: u64,
+        k: i64,
+    ) -> Result<Run, String> {
+        let today = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() / 86_400);
+            .map_or(0, |d| d.as_secs() / 86_400) as i64;
         let run = Run {
             devices,
             responses,
             site_bumps,
+            days: days.max(1),
             seed,
             k,
-            collected_on: Day::from_days(days as i64),
+            first_day: Day::from_days(today + 1 - i64::from(days.max(1))),
         };
         if run.total_responses() < k.max(1) as u64 {
             return Err(format!(
@@ -185,23 +196,31 @@ impl Run {
         AREAS.len().min((self.total_responses() / k) as usize).max(1)
     }
 
-    /// Device `device`'s offline session.
-    pub fn plan(&self, device: u32) -> Plan {
+    /// Device `device`'s offline work on day `day` (0-based): its share of its responses and
+    /// bumps, spread evenly over the days.
+    pub fn plan(&self, device: u32, day: u32) -> Plan {
+        let share = |total: u32| {
+            let of = |d: u32| u64::from(total) * u64::from(d) / u64::from(self.days);
+            (of(day), of(day + 1))
+        };
+        let (first, end) = share(self.responses);
+        let (bumps_before, bumps_end) = share(self.site_bumps);
+        let device_seed = self.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(device));
         Plan {
-            seed: self.seed.wrapping_mul(1_000_003).wrapping_add(u64::from(device)),
-            first_response: u64::from(device) * u64::from(self.responses),
-            responses: self.responses,
-            site_bumps: self.site_bumps,
+            seed: device_seed.wrapping_mul(0x9E37_79B9).wrapping_add(u64::from(day)),
+            first_response: u64::from(device) * u64::from(self.responses) + first,
+            responses: (end - first) as u32,
+            site_bumps: (bumps_end - bumps_before) as u32,
             areas_used: self.areas_used(),
-            collected_on: self.collected_on,
+            collected_on: Day::from_days(self.first_day.to_days() + i64::from(day)),
         }
     }
 }
 
-/// One phone's offline session.
+/// One phone's offline work between two syncs.
 pub struct Plan {
     pub seed: u64,
-    /// Index of the phone's first response among all responses, for the area rotation.
+    /// Index of the day's first response among all responses, for the area rotation.
     pub first_response: u64,
     pub responses: u32,
     pub site_bumps: u32,
@@ -266,6 +285,28 @@ mod tests {
             ),
             (20, 5, 3, 1, 1)
         );
+    }
+
+    #[test]
+    fn days_share_every_response_and_bump_once() {
+        let run = Run {
+            devices: 3,
+            responses: 20,
+            site_bumps: 5,
+            days: 30,
+            seed: 1,
+            k: 5,
+            first_day: Day::from_days(20_000),
+        };
+        for device in 0..3 {
+            let plans: Vec<Plan> = (0..30).map(|day| run.plan(device, day)).collect();
+            assert_eq!(plans.iter().map(|p| p.responses).sum::<u32>(), 20);
+            assert_eq!(plans.iter().map(|p| p.site_bumps).sum::<u32>(), 5);
+            let firsts: Vec<u64> = plans.iter().map(|p| p.first_response).collect();
+            assert!(firsts.windows(2).all(|w| w[0] <= w[1]));
+            assert_eq!(firsts[0], u64::from(device) * 20);
+            assert_eq!(plans[29].collected_on.to_days(), 20_029);
+        }
     }
 
     #[test]

@@ -129,6 +129,22 @@ pub trait Storage: Send + Sync {
     async fn save_batches(&self, batches: &[WriteBatch<'_>]) -> Result<Vec<BatchOutcome>>;
     /// Form and site documents of a dataset (what every device of it may read), by id.
     async fn shared_documents(&self, dataset: Uuid) -> Result<Vec<DocumentSummary>>;
+    /// The dataset and the metrics of each site document among `ids`: what a tally document
+    /// for the site may count.
+    async fn site_metrics(&self, ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, SiteMetrics>>;
+
+    // --- tallies -------------------------------------------------------------------------
+    /// Every site document of `dataset` with each tally's total: the document's own count, less
+    /// what the server added to it for older phones, plus every device's tally documents. Read
+    /// through [`crate::site_totals::site_totals`].
+    async fn site_totals(&self, dataset: Uuid) -> Result<Vec<crate::site_totals::SiteTotal>>;
+    /// What `device`'s own tally documents count, by site document and metric.
+    async fn device_tallies(&self, device: Uuid) -> Result<Vec<(Uuid, String, i64)>>;
+    /// The site documents of `dataset` whose device tallies are not all added to the site.
+    async fn sites_to_fold(&self, dataset: Uuid) -> Result<Vec<Uuid>>;
+    /// Per metric of `site`, what its device tallies count and what the server has added of
+    /// them to the site document.
+    async fn fold_state(&self, site: Uuid) -> Result<Vec<FoldState>>;
     async fn quarantine(&self, entry: &QuarantineEntry) -> Result<()>;
     async fn quarantined(&self, dataset: Uuid) -> Result<Vec<QuarantineSummary>>;
     /// Deletes the quarantine records of every dataset received before `day` and logs `audit`
@@ -551,6 +567,7 @@ pub struct DocumentWrite {
 pub enum Materialized {
     Response(ResponseRow),
     Site(SiteRow),
+    Tally(TallyRow),
 }
 
 #[derive(Debug, Clone)]
@@ -616,7 +633,37 @@ pub struct AnswerRow {
 pub struct SiteRow {
     pub site: String,
     pub tallies: Vec<(String, i64)>,
+    /// Set by a write that adds device tallies to the site: how much of them the document
+    /// now carries, by metric.
+    pub folded: Option<Vec<(String, i64)>>,
     pub counted: TallyDays,
+}
+
+/// A tally document's counts and whose they are.
+#[derive(Debug, Clone)]
+pub struct TallyRow {
+    pub device: Uuid,
+    /// The site document counted for.
+    pub site: Uuid,
+    pub tallies: Vec<(String, i64)>,
+    /// The day the server stores the write, which the counts' growth counts on.
+    pub stored_on: Day,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteMetrics {
+    pub dataset: Uuid,
+    pub metrics: Vec<String>,
+}
+
+/// One metric of a site, for adding device tallies to the site document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoldState {
+    pub metric: String,
+    /// What every device's tally documents count.
+    pub devices: i64,
+    /// What of that the site document carries.
+    pub folded: i64,
 }
 
 /// Which day a site write's tallies count on, for tallies by week and month.

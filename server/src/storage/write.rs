@@ -81,6 +81,7 @@ macro_rules! document_writes {
             }
             let grown_from = stored_tallies_in(tx, &rewritten).await?;
             let kept = kept_of_responses_in(tx, &rewritten).await?;
+            let counted_before = device_tallies_in(tx, &rewritten).await?;
             clear_contents_in(tx, &rewritten).await?;
             let new: Vec<&DocumentWrite> = ordered
                 .iter()
@@ -169,7 +170,7 @@ macro_rules! document_writes {
                 .iter()
                 .filter_map(|&(w, _)| match &w.rows {
                     Materialized::Response(r) => Some((w, r)),
-                    Materialized::Site(_) => None,
+                    Materialized::Site(_) | Materialized::Tally(_) => None,
                 })
                 .collect();
             insert_rows(
@@ -222,7 +223,7 @@ macro_rules! document_writes {
                 .iter()
                 .filter_map(|&(w, _)| match &w.rows {
                     Materialized::Site(site) => Some(site.tallies.iter().map(move |t| (w, site.site.as_str(), t))),
-                    Materialized::Response(_) => None,
+                    Materialized::Response(_) | Materialized::Tally(_) => None,
                 })
                 .flatten()
                 .collect();
@@ -241,7 +242,82 @@ macro_rules! document_writes {
                 },
             )
             .await?;
-            let days = $crate::storage::write::tally_growth(&live, &grown_from)?;
+            let device_tallies: Vec<_> = live
+                .iter()
+                .filter_map(|&(w, _)| match &w.rows {
+                    Materialized::Tally(tally) => Some(tally.tallies.iter().map(move |t| (w, tally, t))),
+                    Materialized::Response(_) | Materialized::Site(_) => None,
+                })
+                .flatten()
+                .collect();
+            insert_rows(
+                tx,
+                "INSERT INTO device_tallies (document, dataset, device, site, metric, total) ",
+                "",
+                &device_tallies,
+                6,
+                |mut row, (write, tally, (metric, total))| {
+                    row.push_bind(write.id)
+                        .push_bind(write.dataset)
+                        .push_bind(tally.device)
+                        .push_bind(tally.site)
+                        .push_bind(metric)
+                        .push_bind(*total);
+                },
+            )
+            .await?;
+            let device_moves = $crate::storage::write::device_tally_moves(&live, &counted_before);
+            // The running sums move by what each tally document counts now less what it
+            // counted before this write.
+            let mut moved: std::collections::BTreeMap<(uuid::Uuid, &str), (uuid::Uuid, i64)> =
+                std::collections::BTreeMap::new();
+            for m in &device_moves {
+                moved.entry((m.site, m.metric)).or_insert((m.dataset, 0)).1 += m.amount;
+            }
+            let moved: Vec<_> = moved.into_iter().filter(|(_, (_, delta))| *delta != 0).collect();
+            insert_rows(
+                tx,
+                "INSERT INTO site_totals (site, dataset, metric, devices) ",
+                " ON CONFLICT (site, metric) DO UPDATE SET devices = site_totals.devices + excluded.devices",
+                &moved,
+                4,
+                |mut row, ((site, metric), (dataset, delta))| {
+                    row.push_bind(*site).push_bind(*dataset).push_bind(*metric).push_bind(*delta);
+                },
+            )
+            .await?;
+            // What a write that added device tallies to a site left the site carrying.
+            let folded: std::collections::HashMap<uuid::Uuid, &[(String, i64)]> = live
+                .iter()
+                .filter_map(|&(last, chain)| {
+                    let folded = chain.iter().rev().find_map(|&at| match &write_at(at).rows {
+                        Materialized::Site(site) => site.folded.as_deref(),
+                        _ => None,
+                    })?;
+                    Some((last.id, folded))
+                })
+                .collect();
+            let folded_rows: Vec<_> = live
+                .iter()
+                .filter_map(|&(last, _)| folded.get(&last.id).map(|f| f.iter().map(move |(m, n)| (last, m, n))))
+                .flatten()
+                .collect();
+            insert_rows(
+                tx,
+                "INSERT INTO site_totals (site, dataset, metric, folded) ",
+                " ON CONFLICT (site, metric) DO UPDATE SET folded = excluded.folded",
+                &folded_rows,
+                4,
+                |mut row, (write, metric, folded)| {
+                    row.push_bind(write.id)
+                        .push_bind(write.dataset)
+                        .push_bind(*metric)
+                        .push_bind(**folded);
+                },
+            )
+            .await?;
+            let codes = site_codes_in(tx, &device_moves).await?;
+            let days = $crate::storage::write::tally_growth(&live, &grown_from, &folded, &device_moves, &codes)?;
             insert_rows(
                 tx,
                 "INSERT INTO tally_days (document, dataset, site, metric, day, amount, record_key) ",
@@ -342,12 +418,39 @@ macro_rules! document_writes {
             Ok((linked, stored))
         }
 
-        /// The tally totals the database holds for the site documents among `writes`, which
-        /// are about to be rewritten: what their tallies grow from.
-        async fn stored_tallies_in(
+        /// What the tally documents among `writes` counted before they are rewritten, by
+        /// document and metric.
+        async fn device_tallies_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
         ) -> $crate::Result<std::collections::HashMap<(uuid::Uuid, String), i64>> {
+            use sqlx::Row as _;
+            let ids: Vec<uuid::Uuid> = writes
+                .iter()
+                .filter(|w| matches!(w.rows, $crate::storage::Materialized::Tally(_)))
+                .map(|w| w.id)
+                .collect();
+            let mut counted = std::collections::HashMap::new();
+            for chunk in ids.chunks($crate::storage::write::MAX_BINDS) {
+                let rows = of_documents("SELECT document, metric, total FROM device_tallies", "document", chunk)
+                    .build()
+                    .persistent(false)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for row in &rows {
+                    counted.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+                }
+            }
+            Ok(counted)
+        }
+
+        /// The tally totals the database holds for the site documents among `writes`, which
+        /// are about to be rewritten, with how much of each the server added for device
+        /// tallies: what their tallies grow from.
+        async fn stored_tallies_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            writes: &[&$crate::storage::DocumentWrite],
+        ) -> $crate::Result<std::collections::HashMap<(uuid::Uuid, String), $crate::storage::write::StoredTally>> {
             use sqlx::Row as _;
             let sites: Vec<uuid::Uuid> = writes
                 .iter()
@@ -356,16 +459,48 @@ macro_rules! document_writes {
                 .collect();
             let mut totals = std::collections::HashMap::new();
             for chunk in sites.chunks($crate::storage::write::MAX_BINDS) {
-                let rows = of_documents("SELECT document, metric, total FROM site_tallies", "document", chunk)
+                let rows = of_documents(
+                    "SELECT t.document, t.metric, t.total, COALESCE(s.folded, 0) FROM site_tallies t
+                     LEFT JOIN site_totals s ON s.site = t.document AND s.metric = t.metric",
+                    "t.document",
+                    chunk,
+                )
+                .build()
+                .persistent(false)
+                .fetch_all(&mut **tx)
+                .await?;
+                for row in &rows {
+                    let stored = $crate::storage::write::StoredTally {
+                        total: row.try_get(2)?,
+                        folded: row.try_get(3)?,
+                    };
+                    totals.insert((row.try_get(0)?, row.try_get(1)?), stored);
+                }
+            }
+            Ok(totals)
+        }
+
+        /// The site codes of the site documents device tallies moved for.
+        async fn site_codes_in(
+            tx: &mut sqlx::Transaction<'static, $db>,
+            moves: &[$crate::storage::write::DeviceTallyMove<'_>],
+        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, String>> {
+            use sqlx::Row as _;
+            let mut sites: Vec<uuid::Uuid> = moves.iter().map(|m| m.site).collect();
+            sites.sort_unstable();
+            sites.dedup();
+            let mut codes = std::collections::HashMap::new();
+            for chunk in sites.chunks($crate::storage::write::MAX_BINDS) {
+                let rows = of_documents("SELECT DISTINCT document, site FROM site_tallies", "document", chunk)
                     .build()
                     .persistent(false)
                     .fetch_all(&mut **tx)
                     .await?;
                 for row in &rows {
-                    totals.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+                    codes.insert(row.try_get(0)?, row.try_get(1)?);
                 }
             }
-            Ok(totals)
+            Ok(codes)
         }
 
         /// What the responses among `writes`, which are about to be rewritten, keep from their
@@ -405,14 +540,18 @@ macro_rules! document_writes {
             writes: &[&$crate::storage::DocumentWrite],
         ) -> $crate::Result<()> {
             use $crate::storage::Materialized;
-            let (responses, sites): (Vec<&$crate::storage::DocumentWrite>, Vec<_>) =
-                writes.iter().partition(|w| matches!(w.rows, Materialized::Response(_)));
-            let ids = |writes: &[&$crate::storage::DocumentWrite]| writes.iter().map(|w| w.id).collect::<Vec<_>>();
-            let (responses, sites, all) = (ids(&responses), ids(&sites), ids(writes));
+            let ids = |is: fn(&Materialized) -> bool| {
+                writes.iter().filter(|w| is(&w.rows)).map(|w| w.id).collect::<Vec<_>>()
+            };
+            let responses = ids(|rows| matches!(rows, Materialized::Response(_)));
+            let sites = ids(|rows| matches!(rows, Materialized::Site(_)));
+            let tallies = ids(|rows| matches!(rows, Materialized::Tally(_)));
+            let all = ids(|_| true);
             for (table, documents) in [
                 ("DELETE FROM answers", &responses),
                 ("DELETE FROM responses", &responses),
                 ("DELETE FROM site_tallies", &sites),
+                ("DELETE FROM device_tallies", &tallies),
                 ("DELETE FROM conflicts", &all),
             ] {
                 for chunk in documents.chunks($crate::storage::write::MAX_BINDS) {
@@ -470,14 +609,72 @@ pub(super) struct TallyDayRow<'a> {
     pub record_key: i64,
 }
 
-/// What the site writes among `live` add to `tally_days`: for a bump, each tally's growth
-/// since `stored` (0 for a new site), on the day of the write; seeded days as given.
+/// A site tally as stored before a write: the document's count, and how much of it the
+/// server added for device tallies (counted already, as the devices' own growth).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StoredTally {
+    pub total: i64,
+    pub folded: i64,
+}
+
+/// What one tally document's write moved one metric of its site by.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct DeviceTallyMove<'a> {
+    /// The site document counted for.
+    pub site: uuid::Uuid,
+    pub dataset: uuid::Uuid,
+    pub metric: &'a str,
+    pub day: sync_core::Day,
+    pub amount: i64,
+}
+
+/// What the tally documents among `live` count now less what they counted before (`before`,
+/// by document and metric): how far each moves its site's sums.
+pub(super) fn device_tally_moves<'a, T>(
+    live: &[(&'a crate::storage::DocumentWrite, T)],
+    before: &std::collections::HashMap<(uuid::Uuid, String), i64>,
+) -> Vec<DeviceTallyMove<'a>> {
+    let mut moves = Vec::new();
+    for &(write, _) in live {
+        let crate::storage::Materialized::Tally(tally) = &write.rows else {
+            continue;
+        };
+        for (metric, total) in &tally.tallies {
+            let amount = total - before.get(&(write.id, metric.clone())).copied().unwrap_or(0);
+            if amount != 0 {
+                moves.push(DeviceTallyMove {
+                    site: tally.site,
+                    dataset: write.dataset,
+                    metric,
+                    day: tally.stored_on,
+                    amount,
+                });
+            }
+        }
+    }
+    moves
+}
+
+/// What the writes among `live` add to `tally_days`, one row per site, metric and day: for a
+/// site bump, each tally's growth since `stored` (0 for a new site) on the day of the write,
+/// less what the server added to it for device tallies (`folded`, the new amounts of the sites
+/// it was added to), which `device_moves` count where the devices counted them; seeded days as
+/// given. So the days of a site add up to what `site_totals` says it counts.
 pub(super) fn tally_growth<'a, T>(
     live: &[(&'a crate::storage::DocumentWrite, T)],
-    stored: &std::collections::HashMap<(uuid::Uuid, String), i64>,
+    stored: &std::collections::HashMap<(uuid::Uuid, String), StoredTally>,
+    folded: &std::collections::HashMap<uuid::Uuid, &[(String, i64)]>,
+    device_moves: &[DeviceTallyMove<'a>],
+    site_codes: &'a std::collections::HashMap<uuid::Uuid, String>,
 ) -> crate::Result<Vec<TallyDayRow<'a>>> {
     use crate::storage::{Materialized, TallyDays};
-    let mut rows = Vec::new();
+    let mut rows: std::collections::BTreeMap<(uuid::Uuid, &'a str, sync_core::Day), TallyDayRow<'a>> =
+        std::collections::BTreeMap::new();
+    let mut add = |row: TallyDayRow<'a>| {
+        rows.entry((row.document, row.metric, row.day))
+            .and_modify(|r| r.amount += row.amount)
+            .or_insert(row);
+    };
     for &(write, _) in live {
         let Materialized::Site(site) = &write.rows else {
             continue;
@@ -493,18 +690,41 @@ pub(super) fn tally_growth<'a, T>(
         };
         match &site.counted {
             TallyDays::GrowthOn(day) => {
+                let added_now = folded.get(&write.id);
                 for (metric, total) in &site.tallies {
-                    let before = stored.get(&(write.id, metric.clone())).copied().unwrap_or(0);
-                    if *total != before {
-                        let key = crate::disclosure::record_key::random()?;
-                        rows.push(row(metric, *day, total - before, key));
+                    let before = stored.get(&(write.id, metric.clone()));
+                    let folded_before = before.map_or(0, |b| b.folded);
+                    let folded_now = added_now
+                        .and_then(|f| f.iter().find(|(m, _)| m == metric))
+                        .map_or(folded_before, |(_, n)| *n);
+                    let grown = (total - folded_now) - before.map_or(0, |b| b.total - b.folded);
+                    if grown != 0 {
+                        add(row(metric, *day, grown, crate::disclosure::record_key::random()?));
                     }
                 }
             }
             TallyDays::Seeded(days) => {
-                rows.extend(days.iter().map(|d| row(&d.metric, d.day, d.amount, d.record_key)));
+                for d in days {
+                    add(row(&d.metric, d.day, d.amount, d.record_key));
+                }
             }
         }
     }
-    Ok(rows)
+    for m in device_moves {
+        let Some(code) = site_codes.get(&m.site) else {
+            return Err(crate::ApiError::Internal(
+                "device tallies for a site without tallies".into(),
+            ));
+        };
+        add(TallyDayRow {
+            document: m.site,
+            dataset: m.dataset,
+            site: code,
+            metric: m.metric,
+            day: m.day,
+            amount: m.amount,
+            record_key: crate::disclosure::record_key::random()?,
+        });
+    }
+    Ok(rows.into_values().filter(|r| r.amount != 0).collect())
 }

@@ -2,9 +2,14 @@
 //!
 //! Who may do what (`docs/protocol.md`):
 //! - a response document is its first writer's: no other device may read or change it;
+//! - a tally document (protocol 3) is its first writer's too, and counts for a site of the
+//!   same dataset, with that site's metrics only;
 //! - a site document may be created, read and changed by every device of its dataset;
 //! - a form document is written by the server only and read by every device of its dataset;
 //! - an entry without changes is a read.
+//!
+//! Over protocol 3 the answer to a site's writer confirms what it sent and no more: the site's
+//! other changes (older phones' bumps) do not go down to phones that get totals instead.
 //!
 //! A refused entry changes nothing; the quarantine table keeps a record of it (its bytes and the
 //! reason too, unless the refusal is about what it says).
@@ -16,18 +21,20 @@
 use std::collections::HashMap;
 
 use sync_core::{
-    ChangeHash, DocEntry, DocKind, Error as CoreError, Form, MergeOutcome, MergedDocument, Rejection,
-    merge_incoming, merge_into,
+    ChangeHash, CheckedDocument, DocEntry, DocKind, Error as CoreError, Form, MergeOutcome, MergedDocument,
+    Rejection, TALLY_DOCUMENTS_SINCE, merge_incoming, merge_into,
 };
 use uuid::Uuid;
 
 use super::hot_sites::{HotSite, HotSites, Snapshot, Stored};
 use super::materialize::{conflict_rows, rows_of};
-use super::{FormCache, quarantine};
+use super::{FormCache, SiteCache, quarantine};
 use crate::auth::DeviceCaller;
 use crate::disclosure::record_key;
 use crate::state::AppState;
-use crate::storage::{BatchOutcome, DocumentWrite, StoredDocument, head_hashes, heads_bytes, new_version};
+use crate::storage::{
+    BatchOutcome, DocumentWrite, SiteMetrics, StoredDocument, head_hashes, heads_bytes, new_version,
+};
 use crate::{ApiError, Result};
 
 /// Each retry means another writer stored the document meanwhile, so the system as a whole
@@ -42,6 +49,7 @@ pub struct SyncContext<'a> {
     /// The request's protocol version, which the reply speaks too.
     pub protocol: u64,
     pub forms: FormCache,
+    pub sites: SiteCache,
 }
 
 pub enum Outcome {
@@ -386,7 +394,7 @@ async fn merge_and_check(
 ) -> Result<Result<Prepared, Refusal>> {
     let device = context.device;
     let (known, base) = look_up(context, entry, lookup).await?;
-    if let Err(refusal) = authorize(device, entry, known.as_ref()) {
+    if let Err(refusal) = authorize(device, context.protocol, entry, known.as_ref()) {
         return Ok(Err(refusal));
     }
     let kind = known.as_ref().map_or(entry.kind, |k| k.kind);
@@ -475,7 +483,8 @@ async fn merge_and_check(
 
 /// The answer to `entry`: the state with `heads` (the merged document's, or an earlier one's
 /// that is known stored), and what the device lacks of it as changes or, under v2 when that
-/// is smaller, as that state saved whole (`saved`).
+/// is smaller, as that state saved whole (`saved`). Over v3 a site's writer gets its own heads
+/// confirmed and nothing else: it counts the site from totals, not from the site's history.
 fn catch_up(
     context: &SyncContext<'_>,
     entry: &DocEntry,
@@ -484,6 +493,9 @@ fn catch_up(
     heads: &[ChangeHash],
     saved: &[u8],
 ) -> DocEntry {
+    if context.protocol >= TALLY_DOCUMENTS_SINCE && kind == DocKind::Site {
+        return DocEntry::new(entry.id, kind, &entry.head_hashes(), Vec::new());
+    }
     let limit = if context.protocol < 2 {
         usize::MAX
     } else {
@@ -513,16 +525,28 @@ fn hot_site(
 }
 
 /// Whether the device may touch the document at all (reads included).
-fn authorize(device: &DeviceCaller, entry: &DocEntry, stored: Option<&Known>) -> Result<(), Refusal> {
+fn authorize(
+    device: &DeviceCaller,
+    protocol: u64,
+    entry: &DocEntry,
+    stored: Option<&Known>,
+) -> Result<(), Refusal> {
+    if entry.kind == DocKind::Tally && protocol < TALLY_DOCUMENTS_SINCE {
+        return Err(Refusal::new(
+            "invalid",
+            "tally documents are synced over protocol 3 (/v3/sync)",
+        ));
+    }
     match stored {
         Some(stored) => {
             if stored.dataset != device.dataset {
                 return Err(Refusal::forbidden("the document belongs to another dataset"));
             }
-            if stored.kind == DocKind::Response && stored.owner != Some(device.device) {
-                return Err(Refusal::forbidden(
-                    "response documents belong to the device that wrote them",
-                ));
+            if stored.kind.is_owned() && stored.owner != Some(device.device) {
+                return Err(Refusal::forbidden(&format!(
+                    "{} documents belong to the device that wrote them",
+                    stored.kind.as_str()
+                )));
             }
             if stored.kind != entry.kind {
                 return Err(Refusal::new(
@@ -552,24 +576,13 @@ async fn checked_write(
     merged: &mut MergedDocument,
 ) -> Result<Result<DocumentWrite, Refusal>> {
     let device = context.device;
-    let form = match (kind, merged.form_ref()) {
-        (DocKind::Response, Some((form_id, version))) => {
-            match form_version(context, &form_id, version).await? {
-                Some(form) => Some(form),
-                None => {
-                    let err = CoreError::UnknownForm {
-                        form: sync_core::quoted(&form_id),
-                        version,
-                    };
-                    return Ok(Err(err.into()));
-                }
-            }
-        }
-        _ => None,
+    let checked = match kind {
+        DocKind::Tally => validate_tally(context, merged).await?,
+        _ => validate(context, kind, merged).await?,
     };
-    let checked = match merged.validate(kind, form.as_ref()) {
+    let checked = match checked {
         Ok(checked) => checked,
-        Err(err) => return Ok(Err(err.into())),
+        Err(refusal) => return Ok(Err(refusal)),
     };
     if checked.dataset() != device.dataset {
         let err = CoreError::WrongDataset {
@@ -586,10 +599,10 @@ async fn checked_write(
             format!("the document would grow to {} bytes (limit {limit})", bytes.len()),
         )));
     }
-    let owner = match (kind, stored) {
-        (DocKind::Response, Some(stored)) => stored.owner,
-        (DocKind::Response, None) => Some(device.device),
-        _ => None,
+    let owner = match stored {
+        _ if !kind.is_owned() => None,
+        Some(stored) => stored.owner,
+        None => Some(device.device),
     };
     let Some(rows) = rows_of(
         &checked,
@@ -616,11 +629,72 @@ async fn checked_write(
             .collect(),
         record_key: match kind {
             DocKind::Response => Some(record_key::random()?),
-            DocKind::Site | DocKind::Form => None,
+            DocKind::Site | DocKind::Form | DocKind::Tally => None,
         },
         rows,
         conflicts: conflict_rows(merged.conflicts()),
     }))
+}
+
+/// Validates a merged response (against the form version it claims), site or form.
+async fn validate(
+    context: &mut SyncContext<'_>,
+    kind: DocKind,
+    merged: &mut MergedDocument,
+) -> Result<Result<CheckedDocument, Refusal>> {
+    let form = match (kind, merged.form_ref()) {
+        (DocKind::Response, Some((form_id, version))) => {
+            match form_version(context, &form_id, version).await? {
+                Some(form) => Some(form),
+                None => {
+                    let err = CoreError::UnknownForm {
+                        form: sync_core::quoted(&form_id),
+                        version,
+                    };
+                    return Ok(Err(err.into()));
+                }
+            }
+        }
+        _ => None,
+    };
+    Ok(merged.validate(kind, form.as_ref()).map_err(Refusal::from))
+}
+
+/// Validates a merged tally document against the site it counts for, which must be a site of
+/// the device's dataset: its counts go into that site's totals.
+async fn validate_tally(
+    context: &mut SyncContext<'_>,
+    merged: &mut MergedDocument,
+) -> Result<Result<CheckedDocument, Refusal>> {
+    let Some(site) = merged.tally_site() else {
+        // Without a site it fails the checks, which say what is wrong.
+        return Ok(merged.validate_tally(&[]).map_err(Refusal::from));
+    };
+    let metrics = match site_metrics(context, site).await? {
+        Some(found) if found.dataset == context.device.dataset => found.metrics,
+        Some(_) => {
+            return Ok(Err(Refusal::forbidden(
+                "the tally document counts for a site of another dataset",
+            )));
+        }
+        None => {
+            return Ok(Err(Refusal::new(
+                "invalid",
+                "the tally document counts for a site the server does not hold; send the site first",
+            )));
+        }
+    };
+    Ok(merged.validate_tally(&metrics).map_err(Refusal::from))
+}
+
+/// A site's dataset and metrics, from the request's cache or the database.
+async fn site_metrics(context: &mut SyncContext<'_>, site: Uuid) -> Result<Option<SiteMetrics>> {
+    if let Some(cached) = context.sites.get(&site) {
+        return Ok(cached.clone());
+    }
+    let found = context.state.storage.site_metrics(&[site]).await?.remove(&site);
+    context.sites.insert(site, found.clone());
+    Ok(found)
 }
 
 /// The form version a response claims, from the request's cache or the database.

@@ -1,10 +1,10 @@
 //! The rows a valid document contributes to the SQL tables that aggregates read. Free text is
 //! never materialized: it stays inside the document, which no analyst query can reach.
 
-use sync_core::{Answer, CheckedDocument, Conflict, Day, ResponseView, SiteView};
+use sync_core::{Answer, CheckedDocument, Conflict, Day, ResponseView, SiteView, TallyView};
 use uuid::Uuid;
 
-use crate::storage::{AnswerRow, ConflictRow, Materialized, ResponseRow, SiteRow, TallyDays};
+use crate::storage::{AnswerRow, ConflictRow, Materialized, ResponseRow, SiteRow, TallyDays, TallyRow};
 
 /// `None` for form documents, which only the server writes and which have no rows. A site's
 /// tallies grow on `stored_on`, the day the server stores the write, and a response first
@@ -13,6 +13,7 @@ pub fn rows_of(checked: &CheckedDocument, owner: Uuid, stored_on: Day) -> Option
     match checked {
         CheckedDocument::Response(view) => Some(Materialized::Response(response_row(view, owner, stored_on))),
         CheckedDocument::Site(view) => Some(Materialized::Site(site_row(view, stored_on))),
+        CheckedDocument::Tally(view) => Some(Materialized::Tally(tally_row(view, owner, stored_on))),
         CheckedDocument::Form(_) => None,
     }
 }
@@ -55,11 +56,23 @@ fn answer_rows(question: &str, answer: &Answer) -> Vec<AnswerRow> {
     }
 }
 
-fn site_row(view: &SiteView, stored_on: Day) -> SiteRow {
+/// A site's counts as its document holds them. A write that adds device tallies to the site
+/// sets `folded` itself.
+pub fn site_row(view: &SiteView, stored_on: Day) -> SiteRow {
     SiteRow {
         site: view.site.clone(),
         tallies: view.tallies.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        folded: None,
         counted: TallyDays::GrowthOn(stored_on),
+    }
+}
+
+fn tally_row(view: &TallyView, device: Uuid, stored_on: Day) -> TallyRow {
+    TallyRow {
+        device,
+        site: view.site,
+        tallies: view.tallies.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        stored_on,
     }
 }
 

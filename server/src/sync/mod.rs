@@ -1,5 +1,6 @@
-//! `POST /v1/sync` and `POST /v2/sync`, protocols v1 and v2 (`docs/protocol.md`) (v1, plus a
-//! reply entry may carry the document saved whole, see sync-core's `protocol`): one stateless
+//! `POST /v1/sync`, `POST /v2/sync` and `POST /v3/sync`, protocols v1, v2 (v1, plus a reply
+//! entry may carry the document saved whole) and v3 (v2 with tally documents and totals instead
+//! of the shared sites' history; `docs/protocol.md` and sync-core's `protocol`): one stateless
 //! CBOR round trip.
 //!
 //! The request is decoded and bounded by sync-core, then every mentioned document is
@@ -8,13 +9,21 @@
 //! moment ([`document::merge_and_store`], [`crate::storage::group_commit`]). Documents the
 //! device may read but did not mention are added, paged by a byte budget. The reply is encoded
 //! only after every write has committed, so whatever it acknowledges survives a crash.
+//!
+//! A v3 device's reads of the responses it holds as stored are answered by nothing, and so
+//! are its reads of the forms and sites it holds (they do not
+//! change for it) and its reply carries the sites' totals ([`totals`]); before a v1 or v2
+//! device is answered, what tally documents counted since is added to the shared sites it
+//! reads ([`fold`]).
 
 mod document;
+mod fold;
 pub mod hot_sites;
 pub(crate) mod materialize;
 mod quarantine;
 mod shared;
 pub(crate) mod site_locks;
+mod totals;
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,11 +32,15 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use sync_core::{DocEntry, Form, Limits, SyncRequest, SyncResponse, decode_request, encode_response};
+use sync_core::{
+    DocEntry, DocKind, Form, Limits, SyncRequest, SyncResponse, TALLY_DOCUMENTS_SINCE, decode_request,
+    encode_response,
+};
+use uuid::Uuid;
 
 use crate::auth::DeviceCaller;
 use crate::state::AppState;
-use crate::storage::Dataset;
+use crate::storage::{Dataset, SiteMetrics};
 use crate::{ApiError, Result};
 
 pub const CBOR: &str = "application/cbor";
@@ -111,14 +124,47 @@ async fn exchange(
         epoch: dataset.epoch,
         protocol: request.v,
         forms: HashMap::new(),
+        sites: HashMap::new(),
     };
+    let v3 = request.v >= TALLY_DOCUMENTS_SINCE;
+    if !v3 {
+        fold::add_device_tallies_to_sites(&context).await?;
+    }
+    let shared = state.storage.shared_documents(dataset.id).await?;
     let mut answer = reply(request.v, dataset, false);
     let mut mentioned = HashSet::with_capacity(request.docs.len());
     // The same document twice in one request: the first mention is answered.
-    let unique: Vec<&DocEntry> = request.docs.iter().filter(|e| mentioned.insert(e.id)).collect();
+    let mut unique: Vec<&DocEntry> = request.docs.iter().filter(|e| mentioned.insert(e.id)).collect();
+    if v3 {
+        // Forms never change and a v3 device counts sites from totals: a read of one it holds
+        // needs no answer, unless the server lacks it.
+        let held: HashSet<Uuid> = shared.iter().map(|s| s.id).collect();
+        unique.retain(|entry| {
+            let shared_read = entry.changes.is_empty() && matches!(entry.kind, DocKind::Form | DocKind::Site);
+            if shared_read && !held.contains(&entry.id) {
+                answer.need_all.push(entry.id);
+            }
+            !shared_read
+        });
+    }
+    // Over v3 a read answered by the very heads the device named tells it nothing (a response
+    // it holds as stored): left out, so a reply does not grow with the responses a phone holds.
+    let unanswered_reads: HashMap<Uuid, Vec<sync_core::ChangeHash>> = if v3 {
+        unique
+            .iter()
+            .filter(|e| e.changes.is_empty())
+            .map(|e| (e.id, sorted(e.head_hashes())))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let outcomes = document::merge_and_store(&mut context, unique).await?;
     for outcome in outcomes {
         match outcome {
+            document::Outcome::Reply(doc)
+                if doc.changes.is_empty()
+                    && doc.state.is_none()
+                    && unanswered_reads.get(&doc.id) == Some(&sorted(doc.head_hashes())) => {}
             document::Outcome::Reply(doc) => answer.docs.push(doc),
             document::Outcome::NeedAll(id) => answer.need_all.push(id),
             document::Outcome::Rejected(rejection) => {
@@ -133,10 +179,18 @@ async fn exchange(
             }
         }
     }
-    let (unmentioned, more) = shared::unmentioned_documents(&context, &mentioned).await?;
+    let (unmentioned, more) = shared::unmentioned_documents(&context, &shared, &mentioned).await?;
     answer.docs.extend(unmentioned);
     answer.more = more;
+    if v3 {
+        answer.totals = totals::for_device(&context).await?;
+    }
     Ok(answer)
+}
+
+fn sorted(mut heads: Vec<sync_core::ChangeHash>) -> Vec<sync_core::ChangeHash> {
+    heads.sort_unstable();
+    heads
 }
 
 fn reply(version: u64, dataset: &Dataset, reset: bool) -> SyncResponse {
@@ -148,6 +202,7 @@ fn reply(version: u64, dataset: &Dataset, reset: bool) -> SyncResponse {
         rejected: Vec::new(),
         need_all: Vec::new(),
         more: false,
+        totals: Vec::new(),
     }
 }
 
@@ -157,3 +212,6 @@ fn epoch_of(dataset: &Dataset) -> u64 {
 
 /// Form versions parsed once per request, by (form id, version); `None` when not published.
 type FormCache = HashMap<(String, i64), Option<Form>>;
+
+/// Sites tally documents count for, looked up once per request; `None` when not stored.
+type SiteCache = HashMap<Uuid, Option<SiteMetrics>>;

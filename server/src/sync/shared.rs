@@ -9,11 +9,13 @@ use sync_core::{DocEntry, MergeOutcome, merge_incoming};
 use uuid::Uuid;
 
 use super::document::SyncContext;
-use crate::storage::StoredDocument;
+use crate::storage::{DocumentSummary, StoredDocument};
 use crate::{ApiError, Result};
 
+/// `shared`: the dataset's form and site documents ([`crate::storage::Storage::shared_documents`]).
 pub async fn unmentioned_documents(
     context: &SyncContext<'_>,
+    shared: &[DocumentSummary],
     mentioned: &HashSet<Uuid>,
 ) -> Result<(Vec<DocEntry>, bool)> {
     let storage = &context.state.storage;
@@ -21,7 +23,7 @@ pub async fn unmentioned_documents(
     let mut page = Vec::new();
     let mut used = 0usize;
     let mut more = false;
-    for summary in storage.shared_documents(context.device.dataset).await? {
+    for summary in shared {
         if mentioned.contains(&summary.id) {
             continue;
         }

@@ -2,7 +2,9 @@ use automerge::{ActorId, AutoCommit, Change};
 use uuid::Uuid;
 
 use super::history::check_changes;
-use super::{DocKind, FormDoc, ResponseView, SiteView, form_doc, read, response, site};
+use super::{
+    Against, DocKind, FormDoc, ResponseView, SiteView, TallyView, form_doc, read, response, site, tally,
+};
 use crate::{Error, Form, Result};
 
 /// A document that passed every check, with its typed content.
@@ -11,6 +13,7 @@ pub enum CheckedDocument {
     Response(ResponseView),
     Site(SiteView),
     Form(FormDoc),
+    Tally(TallyView),
 }
 
 impl CheckedDocument {
@@ -19,6 +22,7 @@ impl CheckedDocument {
             CheckedDocument::Response(_) => DocKind::Response,
             CheckedDocument::Site(_) => DocKind::Site,
             CheckedDocument::Form(_) => DocKind::Form,
+            CheckedDocument::Tally(_) => DocKind::Tally,
         }
     }
 
@@ -27,20 +31,26 @@ impl CheckedDocument {
             CheckedDocument::Response(r) => r.dataset,
             CheckedDocument::Site(s) => s.dataset,
             CheckedDocument::Form(f) => f.dataset,
+            CheckedDocument::Tally(t) => t.dataset,
         }
     }
 }
 
 /// Says whether a (merged) document is valid: every change private (timestamp 0, no message,
 /// no author, its own 16-byte actor) and fitting the schema on its own, the schema known, every
-/// field declared, every answer fitting `form` (needed for responses, ignored otherwise).
+/// field declared, every answer fitting `form` (needed for responses, ignored otherwise). A
+/// tally document's counters are checked as identifiers, its site not being at hand.
 pub fn check_document(doc: &mut AutoCommit, form: Option<&Form>) -> Result<CheckedDocument> {
     let changes = doc.get_changes(&[]);
     for change in &changes {
         check_change_metadata(change)?;
     }
     let checked = check_content(doc, form)?;
-    check_changes(doc, &changes, checked.kind(), form, true, false)?;
+    let against = match checked.kind() {
+        DocKind::Tally => Against::Site(None),
+        _ => Against::Form(form),
+    };
+    check_changes(doc, &changes, checked.kind(), against, true, false)?;
     Ok(checked)
 }
 
@@ -83,7 +93,7 @@ pub(crate) fn check_actor(actor: &ActorId) -> Result<()> {
 
 pub(crate) fn check_content(doc: &AutoCommit, form: Option<&Form>) -> Result<CheckedDocument> {
     let schema = read::schema(doc)?;
-    let kind = [DocKind::Response, DocKind::Site, DocKind::Form]
+    let kind = DocKind::ALL
         .into_iter()
         .find(|k| k.schema() == schema)
         .ok_or_else(|| Error::Schema {
@@ -106,5 +116,6 @@ pub(crate) fn check_content(doc: &AutoCommit, form: Option<&Form>) -> Result<Che
         }
         DocKind::Site => CheckedDocument::Site(site::read(doc)?),
         DocKind::Form => CheckedDocument::Form(form_doc::read(doc)?),
+        DocKind::Tally => CheckedDocument::Tally(tally::read(doc)?),
     })
 }

@@ -15,7 +15,7 @@ use automerge::{AutoCommit, Change, ChangeHash, ObjType, Prop, ReadDoc, ScalarVa
 use uuid::Uuid;
 
 use super::read::whole_number;
-use super::{DocKind, response, site};
+use super::{Against, DocKind, counters, response, site, tally};
 use crate::answer::check_free_text;
 use crate::{Answer, Day, Error, Form, QuestionKind, Result, check_identifier, is_scrubbed};
 
@@ -29,7 +29,7 @@ enum Slot {
     Review,
     /// The list answering a multi question.
     Choices(String),
-    /// A site's `tallies` map.
+    /// The `tallies` map of a site or of a tally document.
     Tallies,
     /// A text object holding a string field (the JS library's default for strings).
     Text(Field),
@@ -59,6 +59,8 @@ pub(crate) struct History<'a> {
     doc: &'a mut AutoCommit,
     kind: DocKind,
     form: Option<&'a Form>,
+    /// A tally document's site's metrics, when known: the only counters it may hold.
+    metrics: Option<&'a [String]>,
     /// Objects whose place is known: made by a checked change, or looked up in the document.
     slots: HashMap<OpId, Slot>,
     /// Objects the checked changes made.
@@ -87,15 +89,16 @@ struct Insert {
 }
 
 /// Checks `changes`, all of them already applied to `doc`, as changes to a `kind` document
-/// (responses against `form`), whose merged state the caller has checked. `created` says
-/// whether `doc` held nothing before them, the only case in which a change may start a history
-/// (a change without dependencies). `from_device` changes may not write the review, nor make
-/// its map anywhere but in the change that creates the response.
+/// (responses against `form`, tally documents against their site's metrics), whose merged
+/// state the caller has checked. `created` says whether `doc` held nothing before them, the
+/// only case in which a change may start a history (a change without dependencies).
+/// `from_device` changes may not write the review, nor make its map anywhere but in the change
+/// that creates the response.
 pub(crate) fn check_changes(
     doc: &mut AutoCommit,
     changes: &[Change],
     kind: DocKind,
-    form: Option<&Form>,
+    against: Against<'_>,
     created: bool,
     from_device: bool,
 ) -> Result<()> {
@@ -103,19 +106,20 @@ pub(crate) fn check_changes(
         // Written by the server alone, from a form that passed `Form::from_json`.
         return Ok(());
     }
-    if kind == DocKind::Site {
+    if matches!(kind, DocKind::Site | DocKind::Tally) {
         let starts = changes.iter().filter(|c| c.deps().is_empty()).count();
         if starts > usize::from(created) {
             return Err(Error::FieldType {
                 field: "tallies".into(),
-                expected: "created once, with the site",
+                expected: "created once, with the document",
             });
         }
     }
     let mut history = History {
         doc,
         kind,
-        form,
+        form: against.form(),
+        metrics: against.metrics(),
         slots: HashMap::new(),
         made: HashSet::new(),
         texts: HashMap::new(),
@@ -147,6 +151,12 @@ impl History<'_> {
         for (i, op) in ops.iter().enumerate() {
             let id = OpId(start + i as u64, change.actor_id().clone());
             let slot = self.slot_of(&op.obj)?;
+            if self.kind == DocKind::Tally && !creating && !matches!(op.action, OpType::Increment(_)) {
+                return Err(self.wrong(
+                    &field_at(&slot, &op.key),
+                    "written by the tally document's first change only",
+                ));
+            }
             match (&slot, &op.key) {
                 (Slot::Choices(_) | Slot::Text(_), Key::Seq(_)) => {}
                 (Slot::Choices(_) | Slot::Text(_), Key::Map(_)) | (_, Key::Seq(_)) => {
@@ -204,7 +214,7 @@ impl History<'_> {
                 },
                 OpType::Increment(by) => match (&slot, &op.key) {
                     (Slot::Tallies, Key::Map(metric)) => {
-                        site::check_step(metric, *by)?;
+                        counters::check_step(metric, *by)?;
                         if let (true, ObjectId::Id(tallies)) = (*by < 0, &op.obj) {
                             self.decrements
                                 .push((tallies.clone(), metric.to_string(), change.hash()));
@@ -293,9 +303,13 @@ impl History<'_> {
         let allowed = match (slot, self.kind) {
             (Slot::Root, DocKind::Response) => response::FIELDS.contains(&key),
             (Slot::Root, DocKind::Site) => site::FIELDS.contains(&key),
+            (Slot::Root, DocKind::Tally) => tally::FIELDS.contains(&key),
             (Slot::Review, _) => response::REVIEW_FIELDS.contains(&key),
             (Slot::Answers, _) => self.form.is_some_and(|f| f.question(key).is_ok()),
-            (Slot::Tallies, _) => check_identifier("tally metric", key).is_ok(),
+            (Slot::Tallies, _) => match self.metrics {
+                Some(metrics) => metrics.iter().any(|m| m == key),
+                None => check_identifier("tally metric", key).is_ok(),
+            },
             _ => false,
         };
         if allowed {
@@ -321,7 +335,9 @@ impl History<'_> {
             (Slot::Root, Key::Map(k), ObjType::Map) if self.kind == DocKind::Response && k == "review" => {
                 Some(Slot::Review)
             }
-            (Slot::Root, Key::Map(k), ObjType::Map) if self.kind == DocKind::Site && k == "tallies" => {
+            (Slot::Root, Key::Map(k), ObjType::Map)
+                if matches!(self.kind, DocKind::Site | DocKind::Tally) && k == "tallies" =>
+            {
                 creating.then_some(Slot::Tallies)
             }
             (Slot::Root, Key::Map(k), ObjType::Text)
@@ -362,7 +378,7 @@ impl History<'_> {
             Key::Seq(_) => String::new(),
         };
         match value {
-            ScalarValue::Counter(start) if creating => site::check_start(&metric, i64::from(start)),
+            ScalarValue::Counter(start) if creating => counters::check_start(&metric, i64::from(start)),
             _ => Err(Error::NotACounter(crate::quoted(&metric))),
         }
     }
@@ -434,6 +450,9 @@ impl History<'_> {
                 "name" => check_free_text("site name", text, site::NAME_MAX),
                 _ => Err(self.wrong(field, "the value its schema gives it")),
             },
+            (Field::Root(key), DocKind::Tally) if key == "site" => Uuid::parse_str(text)
+                .map(|_| ())
+                .map_err(|_| self.wrong(field, "a uuid")),
             (Field::Review(key), _) => match key.as_str() {
                 "state" => response::parse_review_state(text).map(|_| ()),
                 _ => check_free_text("review note", text, response::REVIEW_NOTE_MAX),

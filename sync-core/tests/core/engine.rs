@@ -1,8 +1,5 @@
 use serde_bytes::ByteBuf;
-use sync_core::{
-    ClientEngine, DocEntry, DocKind, Error, MergeOutcome, Rejection, ResponseEdit, SyncResponse, form_doc,
-    merge_incoming,
-};
+use sync_core::{ClientEngine, DocEntry, DocKind, Error, Rejection, ResponseEdit, SyncResponse, form_doc};
 use uuid::Uuid;
 
 use crate::support::{form, new_response_edit};
@@ -40,25 +37,22 @@ fn answer(epoch: u64, docs: Vec<DocEntry>) -> SyncResponse {
         rejected: Vec::new(),
         need_all: Vec::new(),
         more: false,
+        totals: Vec::new(),
     }
 }
 
-/// What a server that accepts everything would answer.
+/// What a server that accepts everything would answer, in the request's protocol: it holds
+/// what each entry names.
 fn accept_all(request: &sync_core::SyncRequest) -> SyncResponse {
     let docs = request
         .docs
         .iter()
-        .map(
-            |entry| match merge_incoming(None, &entry.changes).expect("merge") {
-                _ if entry.changes.is_empty() => entry.clone(),
-                MergeOutcome::Merged(mut merged) => {
-                    DocEntry::new(entry.id, entry.kind, &merged.heads(), Vec::new())
-                }
-                MergeOutcome::NeedAll => panic!("first sync sends everything"),
-            },
-        )
+        .map(|entry| DocEntry::new(entry.id, entry.kind, &entry.head_hashes(), Vec::new()))
         .collect();
-    answer(request.epoch, docs)
+    SyncResponse {
+        v: request.v,
+        ..answer(request.epoch, docs)
+    }
 }
 
 #[test]
@@ -396,8 +390,10 @@ fn a_bad_answer_changes_nothing() {
 }
 
 /// The engine's site after a first sync, and what a server would hold of it once `others`
-/// other phones had bumped it one change at a time.
+/// other phones had bumped it one change at a time. The engine speaks v2, whose phones bump the
+/// site document itself.
 fn site_far_behind(engine: &mut ClientEngine, others: usize) -> (Uuid, sync_core::AutoCommit) {
+    engine.set_protocol(2).expect("v2");
     let site = engine.create_site("dock", "Dock").expect("site");
     let confirm = accept_all(&engine.build_request(1 << 20));
     engine.apply_response(&confirm).expect("apply");
@@ -513,11 +509,250 @@ fn a_bad_state_changes_nothing() {
 #[test]
 fn the_protocol_steps_down_to_v1_only() {
     let mut engine = engine_with_form();
-    assert_eq!(engine.protocol(), 2);
-    assert_eq!(engine.build_request(1 << 20).v, 2);
-    engine.set_protocol(1).expect("v1");
-    assert_eq!(engine.build_request(1 << 20).v, 1);
+    assert_eq!(engine.protocol(), 3);
+    assert_eq!(engine.build_request(1 << 20).v, 3);
+    for older in [2, 1] {
+        engine.set_protocol(older).expect("older");
+        assert_eq!(engine.build_request(1 << 20).v, older);
+    }
     assert_eq!(engine.set_protocol(0), Err(Error::UnsupportedVersion(0)));
-    assert_eq!(engine.set_protocol(3), Err(Error::UnsupportedVersion(3)));
+    assert_eq!(engine.set_protocol(4), Err(Error::UnsupportedVersion(4)));
     assert_eq!(engine.protocol(), 1);
+}
+
+/// An engine holding the form and a site the server confirmed, as after a first v3 sync.
+fn engine_with_site() -> (ClientEngine, Uuid) {
+    let mut engine = engine_with_form();
+    let site = engine.create_site("dock", "Dock").expect("site");
+    let request = engine.build_request(usize::MAX);
+    engine.apply_response(&accept_all(&request)).expect("apply");
+    (engine, site)
+}
+
+fn v3_reply(request: &sync_core::SyncRequest, site: Uuid, others: i64) -> SyncResponse {
+    SyncResponse {
+        v: 3,
+        totals: vec![sync_core::SiteTotals {
+            site,
+            tallies: [("contacts".to_owned(), others)].into(),
+        }],
+        ..accept_all(request)
+    }
+}
+
+fn site_heads(engine: &mut ClientEngine, site: Uuid) -> Vec<sync_core::ChangeHash> {
+    engine.document_mut(site).expect("site").get_heads()
+}
+
+#[test]
+fn over_v3_a_device_counts_into_its_own_tally_document_once_the_server_holds_the_site() {
+    let mut engine = engine_with_form();
+    let site = engine.create_site("dock", "Dock").expect("site");
+    // Not sent yet: the site is still this device's alone, and is bumped itself.
+    engine.bump_tally(site, "contacts", 2).expect("bump");
+    assert!(engine.document_ids(DocKind::Tally).is_empty());
+    let request = engine.build_request(usize::MAX);
+    engine.apply_response(&accept_all(&request)).expect("apply");
+
+    let shared = site_heads(&mut engine, site);
+    engine.bump_tally(site, "contacts", 3).expect("bump");
+    engine.bump_tally(site, "kits", 1).expect("bump");
+    assert_eq!(
+        site_heads(&mut engine, site),
+        shared,
+        "the shared site does not change"
+    );
+    let tallies = engine.document_ids(DocKind::Tally);
+    assert_eq!(tallies.len(), 1, "one tally document for the site");
+    assert_eq!(tally(&engine, site), 5);
+    assert!(matches!(
+        engine.bump_tally(site, "kits", -2),
+        Err(Error::NegativeTally(_))
+    ));
+    assert!(matches!(
+        engine.bump_tally(site, "bribes", 1),
+        Err(Error::NotACounter(_))
+    ));
+
+    let request = engine.build_request(usize::MAX);
+    let sent = request
+        .docs
+        .iter()
+        .find(|d| d.id == tallies[0])
+        .expect("tally sent");
+    assert_eq!((sent.kind, sent.changes.len()), (DocKind::Tally, 2));
+    assert!(
+        request
+            .docs
+            .iter()
+            .all(|d| d.id == tallies[0] || d.changes.is_empty()),
+        "nothing else to send"
+    );
+}
+
+#[test]
+fn a_device_shows_what_the_others_counted_plus_its_own() {
+    let (mut engine, site) = engine_with_site();
+    engine.bump_tally(site, "contacts", 3).expect("bump");
+    let request = engine.build_request(usize::MAX);
+    // The server counted 40 elsewhere; this device's 3 are its own to add.
+    engine
+        .apply_response(&v3_reply(&request, site, 40))
+        .expect("apply");
+    assert_eq!(tally(&engine, site), 43);
+    engine.bump_tally(site, "contacts", 1).expect("bump");
+    assert_eq!(tally(&engine, site), 44, "an unsent bump shows at once");
+
+    let mut reloaded = ClientEngine::load(&engine.save()).expect("load");
+    assert_eq!(tally(&reloaded, site), 44, "totals are kept with the state");
+    assert_eq!(reloaded.pending_count(), 1);
+
+    // An older server's reply has no totals: the site document's counts are what there is,
+    // and on top what no server has taken yet.
+    reloaded.set_protocol(2).expect("v2");
+    let request = reloaded.build_request(usize::MAX);
+    reloaded.apply_response(&accept_all(&request)).expect("apply");
+    assert_eq!(tally(&reloaded, site), 1);
+}
+
+#[test]
+fn after_an_older_servers_answer_bumps_go_to_the_site_and_tally_documents_wait() {
+    let (mut engine, site) = engine_with_site();
+    engine.bump_tally(site, "contacts", 2).expect("bump");
+    let request = engine.build_request(usize::MAX);
+    engine
+        .apply_response(&v3_reply(&request, site, 0))
+        .expect("apply");
+    let tally_id = engine.document_ids(DocKind::Tally)[0];
+    engine.bump_tally(site, "contacts", 5).expect("bump");
+    let shared = site_heads(&mut engine, site);
+
+    // The server turns out to be older (it answered /v3/sync with 404).
+    engine.set_protocol(2).expect("v2");
+    let request = engine.build_request(usize::MAX);
+    assert!(
+        request.docs.iter().all(|d| d.kind != DocKind::Tally),
+        "v2 has no tally documents"
+    );
+    assert_eq!(
+        engine.pending_count(),
+        0,
+        "the tally document waits: nothing to send"
+    );
+    engine.apply_response(&accept_all(&request)).expect("apply");
+    // No server counts the 5 yet: shown on top of the site; the 2 the server took are its to add.
+    assert_eq!(tally(&engine, site), 5);
+    engine.bump_tally(site, "contacts", 1).expect("bump");
+    assert_ne!(
+        site_heads(&mut engine, site),
+        shared,
+        "an older server's phone bumps the site"
+    );
+    assert_eq!(engine.pending_count(), 1);
+    assert_eq!(tally(&engine, site), 6);
+    let kept = sync_core::tally::read(engine.document_mut(tally_id).expect("kept")).expect("read");
+    assert_eq!(
+        kept.tallies["contacts"], 7,
+        "nothing moved out of the tally document"
+    );
+
+    // Back on a server of protocol 3, the tally document goes up with its 5 unsent.
+    engine.set_protocol(3).expect("v3");
+    let request = engine.build_request(usize::MAX);
+    let entry = request.docs.iter().find(|d| d.id == tally_id).expect("sent");
+    assert_eq!(entry.changes.len(), 1);
+}
+
+#[test]
+fn over_v3_a_request_names_confirmed_responses_as_reads_and_leaves_out_tally_documents() {
+    let (mut engine, site) = engine_with_site();
+    let sent: Vec<Uuid> = (0..3)
+        .map(|seed| {
+            engine
+                .create_response("outreach", &new_response_edit(seed))
+                .expect("create")
+        })
+        .collect();
+    engine.bump_tally(site, "contacts", 1).expect("bump");
+    let tallies = engine.document_ids(DocKind::Tally);
+    assert_eq!(tallies.len(), 1, "counted in a tally document of its own");
+    let request = engine.build_request(usize::MAX);
+    engine.apply_response(&accept_all(&request)).expect("apply");
+    let new = engine
+        .create_response("outreach", &new_response_edit(9))
+        .expect("create");
+
+    let request = engine.build_request(usize::MAX);
+    let named: Vec<(Uuid, bool)> = request
+        .docs
+        .iter()
+        .map(|d| (d.id, d.changes.is_empty()))
+        .collect();
+    assert!(
+        named.contains(&(site, true)),
+        "shared documents are named, so they are not sent again"
+    );
+    assert!(named.contains(&(new, false)));
+    assert!(
+        sent.iter().all(|id| named.contains(&(*id, true))),
+        "confirmed responses are read, so a withdrawal reaches the phone: {named:?}"
+    );
+    assert!(!named.iter().any(|(id, _)| *id == tallies[0]), "{named:?}");
+    assert_eq!(named.len(), 6, "the form, the site and the four responses");
+
+    engine.set_protocol(2).expect("v2");
+    let older = engine.build_request(usize::MAX);
+    assert!(
+        sent.iter().all(|id| older.docs.iter().any(|d| d.id == *id)),
+        "v2 names them all"
+    );
+}
+
+#[test]
+fn a_saved_engine_parses_a_document_only_when_it_is_used() {
+    let mut engine = engine_with_form();
+    let ids: Vec<Uuid> = (0..4)
+        .map(|seed| {
+            engine
+                .create_response("outreach", &new_response_edit(seed))
+                .expect("create")
+        })
+        .collect();
+    let request = engine.build_request(usize::MAX);
+    engine.apply_response(&accept_all(&request)).expect("apply");
+
+    // The saved bytes of one response damaged: nothing notices until it is read.
+    let saved: ciborium::Value = ciborium::de::from_reader(&engine.save()[..]).expect("cbor");
+    let mut state = saved.into_map().expect("map");
+    let damaged = ids[2].to_string();
+    for (key, value) in &mut state {
+        if key.as_text() != Some("docs") {
+            continue;
+        }
+        for doc in value.as_array_mut().expect("docs") {
+            let fields = doc.as_map_mut().expect("doc");
+            let is_it = fields
+                .iter()
+                .any(|(k, v)| k.as_text() == Some("id") && v.as_text() == Some(&damaged));
+            for (k, v) in fields.iter_mut() {
+                if is_it && k.as_text() == Some("bytes") {
+                    *v = ciborium::Value::Bytes(b"not automerge".to_vec());
+                }
+            }
+        }
+    }
+    let mut bytes = Vec::new();
+    ciborium::ser::into_writer(&ciborium::Value::Map(state), &mut bytes).expect("encode");
+
+    let mut loaded = ClientEngine::load(&bytes).expect("loads without parsing documents");
+    assert_eq!(loaded.pending_count(), 0, "told from the saved heads");
+    assert_eq!(
+        loaded.build_request(usize::MAX).docs.len(),
+        5,
+        "the form and the responses, read by their saved heads"
+    );
+    assert!(loaded.response(ids[1]).is_ok());
+    assert!(matches!(loaded.response(ids[2]), Err(Error::EngineState(_))));
+    let again = ClientEngine::load(&loaded.save()).expect("saved as it was");
+    assert_eq!(again.document_ids(DocKind::Response).len(), 4);
 }

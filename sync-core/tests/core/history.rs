@@ -5,7 +5,7 @@
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc, ScalarValue};
-use sync_core::{CheckedDocument, DocKind, Error, Form, MergeOutcome, merge_incoming, response, site};
+use sync_core::{CheckedDocument, DocKind, Error, Form, MergeOutcome, merge_incoming, response, site, tally};
 use uuid::Uuid;
 
 use crate::support::{form, new_response_edit};
@@ -286,6 +286,170 @@ fn tallies_change_within_bounds_on_the_counters_they_were_created_with() {
     rival.put(&t, "contacts", ScalarValue::counter(900)).expect("put");
     commit(&mut rival);
     assert!(merge(Some(&stored), &all_changes(&mut rival), DocKind::Site, None).is_err());
+}
+
+/// A tally document merged into `stored` and checked as the server checks it, against its
+/// site's metrics.
+fn merge_tally(
+    stored: Option<&[u8]>,
+    incoming: &[Vec<u8>],
+    metrics: &[&str],
+) -> Result<CheckedDocument, Error> {
+    let metrics: Vec<String> = metrics.iter().map(|m| m.to_string()).collect();
+    match merge_incoming(stored, incoming)? {
+        MergeOutcome::Merged(mut merged) => merged.validate_tally(&metrics),
+        MergeOutcome::NeedAll => panic!("every change was sent"),
+    }
+}
+
+const SITE_METRICS: &[&str] = &["contacts", "kits"];
+
+fn new_tally(first: (&str, i64)) -> AutoCommit {
+    let metrics: Vec<String> = SITE_METRICS.iter().map(|m| m.to_string()).collect();
+    tally::create(Uuid::new_v4(), Uuid::new_v4(), &metrics, first).expect("tally")
+}
+
+/// What `edit` makes of a copy of `stored`, as change bytes.
+fn edited(stored: &[u8], edit: impl FnOnce(&mut AutoCommit)) -> Vec<Vec<u8>> {
+    let mut phone = AutoCommit::load(stored).expect("load").with_actor(actor());
+    let heads = phone.get_heads();
+    edit(&mut phone);
+    commit(&mut phone);
+    phone
+        .get_changes(&heads)
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect()
+}
+
+/// A device's own tally document obeys the site's counter rules (steps of 1 to 1,000, never
+/// below zero on the state a change was made on, counters only from the first change), holds
+/// only its site's metrics, and after its first change only counts: the site it counts for,
+/// its dataset and its schema are never written again.
+#[test]
+fn tally_documents_count_their_sites_metrics_within_bounds_and_nothing_else() {
+    let mut created = new_tally(("contacts", 3));
+    let first = all_changes(&mut created);
+    assert!(matches!(
+        merge_tally(None, &first, SITE_METRICS),
+        Ok(CheckedDocument::Tally(view)) if view.tallies["contacts"] == 3 && view.tallies["kits"] == 0
+    ));
+    assert!(matches!(
+        merge_tally(None, &first, &["contacts"]),
+        Err(Error::UndeclaredField(field)) if field == "tallies.kits"
+    ));
+    let stored = created.save();
+    let tallies = |doc: &AutoCommit| doc.get(ROOT, "tallies").expect("get").expect("tallies").1;
+    let bump = |by: i64| {
+        edited(&stored, |doc| {
+            let t = tallies(doc);
+            doc.increment(&t, "kits", by).expect("increment");
+        })
+    };
+    for by in [1_001, 0, 9_007_199_254_740_991] {
+        let merged = merge_tally(Some(&stored), &bump(by), SITE_METRICS);
+        assert!(matches!(merged, Err(Error::TallyStep { .. })), "{by}: {merged:?}");
+    }
+    let merged = merge_tally(Some(&stored), &bump(-1_001), SITE_METRICS);
+    assert!(
+        matches!(merged, Err(Error::TallyStep { .. } | Error::NegativeTally(_))),
+        "{merged:?}"
+    );
+    assert!(matches!(
+        merge_tally(Some(&stored), &bump(-1), SITE_METRICS),
+        Err(Error::NegativeTally(_))
+    ));
+    assert!(matches!(
+        merge_tally(Some(&stored), &bump(1_000), SITE_METRICS),
+        Ok(CheckedDocument::Tally(view)) if view.tallies["kits"] == 1_000
+    ));
+
+    // Counts moved to another site, a dataset rewritten, a counter added or deleted, a field
+    // of its own: each is a write after the first change.
+    let other_site = Uuid::new_v4().to_string();
+    let later: Vec<(&str, Vec<Vec<u8>>)> = vec![
+        (
+            "site",
+            edited(&stored, |d| {
+                d.put(ROOT, "site", other_site.as_str()).expect("put")
+            }),
+        ),
+        (
+            "dataset",
+            edited(&stored, |d| {
+                d.put(ROOT, "dataset", Uuid::new_v4().to_string()).expect("put")
+            }),
+        ),
+        (
+            "counter",
+            edited(&stored, |d| {
+                let t = tallies(d);
+                d.put(&t, "kits", ScalarValue::counter(500)).expect("put");
+            }),
+        ),
+        (
+            "delete",
+            edited(&stored, |d| {
+                let t = tallies(d);
+                d.delete(&t, "kits").expect("delete");
+            }),
+        ),
+        (
+            "secret",
+            edited(&stored, |d| {
+                d.put(ROOT, "note", format!("call {PHONE}")).expect("put")
+            }),
+        ),
+    ];
+    for (what, changes) in later {
+        assert!(
+            merge_tally(Some(&stored), &changes, SITE_METRICS).is_err(),
+            "{what}"
+        );
+    }
+
+    // Counters for metrics the site does not have; a site that is not a uuid.
+    let mut bribes = AutoCommit::new().with_actor(actor());
+    bribes.put(ROOT, "schema", tally::SCHEMA).expect("put");
+    bribes
+        .put(ROOT, "dataset", Uuid::new_v4().to_string())
+        .expect("put");
+    bribes.put(ROOT, "site", Uuid::new_v4().to_string()).expect("put");
+    let t = bribes.put_object(ROOT, "tallies", ObjType::Map).expect("map");
+    bribes.put(&t, "bribes", ScalarValue::counter(1)).expect("put");
+    commit(&mut bribes);
+    assert!(matches!(
+        merge_tally(None, &all_changes(&mut bribes), SITE_METRICS),
+        Err(Error::UndeclaredField(_))
+    ));
+    let mut nowhere = bribes.fork().with_actor(actor());
+    nowhere.put(ROOT, "site", "the-pier").expect("put");
+    commit(&mut nowhere);
+    let mut fresh = AutoCommit::new().with_actor(actor());
+    fresh.merge(&mut nowhere).expect("merge");
+    assert!(merge_tally(None, &all_changes(&mut fresh), &["bribes"]).is_err());
+
+    // A second history for the same document.
+    let mut rival = new_tally(("kits", 900));
+    assert!(merge_tally(Some(&stored), &all_changes(&mut rival), SITE_METRICS).is_err());
+
+    // An actor spelling out a worker, and a counter that starts past one change's bound.
+    let spelled = ActorId::from(b"worker:jane-doe:+66812345678".as_slice());
+    let mut named = new_tally(("contacts", 1)).with_actor(spelled);
+    let t = tallies(&named);
+    named.increment(&t, "contacts", 1).expect("increment");
+    commit(&mut named);
+    let mut copy = AutoCommit::new();
+    copy.apply_changes(named.get_changes(&[])).expect("apply");
+    assert!(matches!(
+        merge_tally(None, &all_changes(&mut copy), SITE_METRICS),
+        Err(Error::ActorLength(28))
+    ));
+    let metrics: Vec<String> = SITE_METRICS.iter().map(|m| m.to_string()).collect();
+    assert!(matches!(
+        tally::create(Uuid::new_v4(), Uuid::new_v4(), &metrics, ("contacts", 1_001)),
+        Err(Error::TallyStep { .. })
+    ));
 }
 
 /// Finding 4: an actor that spells out a name and a phone number.

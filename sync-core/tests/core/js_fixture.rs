@@ -53,7 +53,9 @@ fn a_request_made_in_javascript_decodes_merges_and_validates() {
                     expected["tallies"]["kits"].as_i64().as_ref()
                 );
             }
-            CheckedDocument::Form(_) => panic!("no form documents in the fixture"),
+            CheckedDocument::Form(_) | CheckedDocument::Tally(_) => {
+                panic!("no form or tally documents in the fixture")
+            }
         }
     }
 }

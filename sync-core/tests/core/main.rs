@@ -9,3 +9,4 @@ mod js_fixture;
 mod protocol;
 mod reviews;
 mod support;
+mod tallies;

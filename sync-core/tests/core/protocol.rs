@@ -1,9 +1,9 @@
 use proptest::prelude::*;
 use serde_bytes::ByteBuf;
 use sync_core::{
-    DocEntry, DocKind, Error, Limits, LoadedDocument, MergeOutcome, Rejection, SyncRequest, SyncResponse,
-    decode_request, decode_response, encode_request, encode_response, load_document, merge_incoming,
-    merge_into, response, site,
+    DocEntry, DocKind, Error, Limits, LoadedDocument, MergeOutcome, Rejection, SiteTotals, SyncRequest,
+    SyncResponse, decode_request, decode_response, encode_request, encode_response, load_document,
+    merge_incoming, merge_into, response, site,
 };
 use uuid::Uuid;
 
@@ -48,6 +48,7 @@ fn requests_and_responses_round_trip() {
         }],
         need_all: vec![Uuid::new_v4()],
         more: true,
+        totals: Vec::new(),
     };
     assert_eq!(
         decode_response(&encode_response(&answer), &Limits::default()),
@@ -122,12 +123,12 @@ fn bad_cbor_gets_typed_errors() {
 #[test]
 fn wrong_version_and_shape_are_refused() {
     let mut request = sample_request(1);
-    request.v = 3;
+    request.v = 4;
     assert_eq!(
         decode_request(&encode_request(&request), &Limits::default()),
-        Err(Error::UnsupportedVersion(3))
+        Err(Error::UnsupportedVersion(4))
     );
-    assert_eq!(Error::UnsupportedVersion(3).code(), "unsupported_version");
+    assert_eq!(Error::UnsupportedVersion(4).code(), "unsupported_version");
 
     // A head that is not 32 bytes, an unknown kind, a uuid that is not one.
     let value: ciborium::Value =
@@ -394,6 +395,7 @@ fn v2_answer(state: Vec<u8>) -> SyncResponse {
         rejected: Vec::new(),
         need_all: Vec::new(),
         more: false,
+        totals: Vec::new(),
     }
 }
 
@@ -434,10 +436,139 @@ fn only_a_v2_server_sends_state_and_only_alone() {
     assert_eq!(v1_request.docs[0].state, None);
     request.v = 2;
     let refused = decode_request(&encode_request(&request), &limits);
-    assert_eq!(refused, Err(Error::StateFromDevice));
-    assert_eq!(Error::StateFromDevice.code(), "malformed");
+    assert_eq!(refused, Err(Error::ServerOnly("a document's state")));
+    assert_eq!(Error::ServerOnly("a document's state").code(), "malformed");
     request.docs[0].state = None;
     assert_eq!(decode_request(&encode_request(&request), &limits), Ok(request));
+}
+
+fn v3_answer() -> SyncResponse {
+    SyncResponse {
+        v: 3,
+        totals: vec![SiteTotals {
+            site: Uuid::new_v4(),
+            tallies: [("contacts".to_owned(), 41), ("kits".to_owned(), 0)].into(),
+        }],
+        ..v2_answer(vec![1, 2, 3])
+    }
+}
+
+/// `answer` encoded, with its `totals` replaced by `totals`.
+fn with_totals(answer: &SyncResponse, totals: ciborium::Value) -> Vec<u8> {
+    let value: ciborium::Value = ciborium::de::from_reader(&encode_response(answer)[..]).expect("cbor");
+    let mut map = value.into_map().expect("map");
+    map.retain(|(k, _)| k.as_text() != Some("totals"));
+    map.push((ciborium::Value::Text("totals".into()), totals));
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(&ciborium::Value::Map(map), &mut out).expect("encode");
+    out
+}
+
+#[test]
+fn only_a_v3_server_sends_totals_and_tally_documents() {
+    let limits = Limits::default();
+    let answer = v3_answer();
+    assert_eq!(
+        decode_response(&encode_response(&answer), &limits),
+        Ok(answer.clone())
+    );
+    for older in [1, 2] {
+        let mut old = answer.clone();
+        old.v = older;
+        old.docs.clear();
+        assert!(matches!(
+            decode_response(&encode_response(&old), &limits),
+            Err(Error::Cbor(_))
+        ));
+        old.totals.clear();
+        old.docs
+            .push(DocEntry::new(Uuid::new_v4(), DocKind::Tally, &[], Vec::new()));
+        assert!(matches!(
+            decode_response(&encode_response(&old), &limits),
+            Err(Error::Cbor(_))
+        ));
+    }
+
+    // Totals that are not a list of sites with whole counts are malformed, not a panic.
+    use ciborium::Value;
+    let site = |id: Value, tallies: Value| {
+        Value::Array(vec![Value::Map(vec![
+            (Value::Text("site".into()), id),
+            (Value::Text("tallies".into()), tallies),
+        ])])
+    };
+    let good_id = Value::Text(Uuid::new_v4().to_string());
+    let counts = |n: Value| Value::Map(vec![(Value::Text("contacts".into()), n)]);
+    for bad in [
+        Value::Text("many".into()),
+        Value::Map(Vec::new()),
+        site(Value::Text("not-a-uuid".into()), counts(Value::Integer(1.into()))),
+        site(Value::Bytes(vec![0; 16]), counts(Value::Integer(1.into()))),
+        site(good_id.clone(), counts(Value::Float(1.5))),
+        site(good_id.clone(), counts(Value::Text("7".into()))),
+        site(good_id.clone(), counts(Value::Integer(u64::MAX.into()))),
+        site(good_id.clone(), Value::Array(vec![Value::Integer(1.into())])),
+        site(
+            good_id,
+            Value::Map(vec![(Value::Integer(1.into()), Value::Integer(1.into()))]),
+        ),
+    ] {
+        let bytes = with_totals(&answer, bad.clone());
+        assert!(
+            matches!(decode_response(&bytes, &limits), Err(Error::Cbor(_))),
+            "{bad:?}"
+        );
+    }
+    let many = Value::Array(vec![
+        Value::Map(vec![
+            (
+                Value::Text("site".into()),
+                Value::Text(Uuid::new_v4().to_string())
+            ),
+            (Value::Text("tallies".into()), Value::Map(Vec::new())),
+        ]);
+        3
+    ]);
+    let tight = Limits {
+        max_docs: 2,
+        ..Limits::default()
+    };
+    assert!(matches!(
+        decode_response(&with_totals(&answer, many), &tight),
+        Err(Error::TooLarge { .. })
+    ));
+
+    // A device's request never carries totals: refused from v3 on, ignored before, as v1
+    // ignores every field it does not know.
+    let request = SyncRequest {
+        v: 3,
+        ..sample_request(1)
+    };
+    let carrying = |request: &SyncRequest, totals: Value| {
+        let value: Value = ciborium::de::from_reader(&encode_request(request)[..]).expect("cbor");
+        let mut map = value.into_map().expect("map");
+        map.push((Value::Text("totals".into()), totals));
+        let mut out = Vec::new();
+        ciborium::ser::into_writer(&Value::Map(map), &mut out).expect("encode");
+        out
+    };
+    for totals in [
+        Value::Array(Vec::new()),
+        Value::Text("garbage".into()),
+        Value::Null,
+    ] {
+        assert_eq!(
+            decode_request(&carrying(&request, totals.clone()), &limits),
+            Err(Error::ServerOnly("site totals")),
+            "{totals:?}"
+        );
+    }
+    assert_eq!(Error::ServerOnly("site totals").code(), "malformed");
+    let v2 = SyncRequest { v: 2, ..request };
+    assert_eq!(
+        decode_request(&carrying(&v2, Value::Text("garbage".into())), &limits),
+        Ok(v2)
+    );
 }
 
 #[test]

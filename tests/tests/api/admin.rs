@@ -90,7 +90,7 @@ async fn openapi_lists_every_route_and_every_listed_route_exists() {
     }
     assert_eq!(operations, survey_server::openapi::OPERATIONS.len());
     assert_eq!(
-        operations, 32,
+        operations, 33,
         "a new route needs its line in openapi::OPERATIONS"
     );
 }
@@ -109,7 +109,7 @@ async fn metrics_count_syncs_and_latency_by_route() {
     assert!(text.contains("survey_sync_requests_total 2"), "{text}");
     assert!(text.contains("survey_documents_merged_total 1"), "{text}");
     assert!(
-        text.contains("survey_http_request_duration_seconds_count{route=\"/v2/sync\"} 2"),
+        text.contains("survey_http_request_duration_seconds_count{route=\"/v3/sync\"} 2"),
         "{text}"
     );
 }

@@ -348,7 +348,7 @@ async fn bad_v2_sync_bodies_get_4xx_and_apply_nothing(backend: Backend) {
     let server = TestServer::start(&backend).await;
     let admin = server.admin_token().await;
     let api = &server.api;
-    let (dataset, mut devices) = api.dataset_with_devices(&admin, "live", 1).await;
+    let (dataset, mut devices) = api.dataset_with_devices_speaking(&admin, "live", 1, 2).await;
     let device = &mut devices[0];
     let site = device.engine.create_site("dock", "Dock").expect("site");
     let token = Some(device.token.clone());

@@ -3,11 +3,12 @@
 //! overwritten value, a deleted field, every letter typed into a text object, a conflict's
 //! losing side, the actor id), or tries to exhaust the server. Each test shows the attack is
 //! real (the smuggled text is in the bytes sent), then that the server refuses it and that
-//! nothing of it is stored or reaches another phone, over protocol v1 or v2.
+//! nothing of it is stored or reaches another phone, over protocol v1, v2 or v3. Tally
+//! documents (protocol 3) get the same per-change checks as the site documents they count for.
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue};
-use sync_core::{DocEntry, DocKind, SyncRequest, SyncResponse, response, site};
+use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
+use sync_core::{DocEntry, DocKind, SyncRequest, SyncResponse, response, site, tally};
 use uuid::Uuid;
 
 use crate::on_both_backends;
@@ -23,6 +24,7 @@ on_both_backends!(
     a_submitted_response_answers_every_required_question,
     disguised_contact_details_are_refused,
     forms_asking_for_identifying_details_in_any_language_are_refused,
+    hostile_tally_documents_are_refused_without_a_trace,
 );
 
 const PHONE: &str = "0812345678";
@@ -43,17 +45,23 @@ fn holds(bytes: &[Vec<u8>], needle: &[u8]) -> bool {
     bytes.iter().any(|b| b.windows(needle.len()).any(|w| w == needle))
 }
 
-/// `docs` sent by `device` over v2, as its own client would not send them.
+/// `docs` sent by `device` as its own client would not send them: over v2, or over v3 when one
+/// is a tally document, which no older protocol takes.
 async fn post(api: &Api, device: &Device, docs: Vec<DocEntry>) -> Reply {
+    let v = if docs.iter().any(|d| d.kind == DocKind::Tally) {
+        3
+    } else {
+        2
+    };
     let request = SyncRequest {
-        v: 2,
+        v,
         dataset: device.engine.dataset(),
         epoch: device.engine.epoch(),
         docs,
     };
     api.send(
         reqwest::Method::POST,
-        "/v2/sync",
+        &format!("/v{v}/sync"),
         Some(&device.token),
         Some("application/cbor"),
         sync_core::encode_request(&request),
@@ -69,41 +77,42 @@ async fn send(api: &Api, device: &Device, docs: Vec<DocEntry>) -> SyncResponse {
 }
 
 /// The attack: `entry` carries `needle`, is refused with `code`, and afterwards `needle` is in
-/// no column of the database and in no document a fresh phone receives, over v1 or v2.
+/// no column of the database and in no document a fresh phone receives, over v1, v2 or v3.
 async fn refused_without_a_trace(
     server: &TestServer,
     attacker: &Device,
     admin: &str,
     entry: DocEntry,
     code: &str,
-    needle: &str,
+    needle: &[u8],
 ) {
     let api = &server.api;
     let sent: Vec<Vec<u8>> = entry.changes.iter().map(|c| c.to_vec()).collect();
     assert!(
-        holds(&sent, needle.as_bytes()),
-        "the attack is real: {needle:?} travels in the request"
+        holds(&sent, needle),
+        "the attack is real: {:?} travels in the request",
+        String::from_utf8_lossy(needle)
     );
     let id = entry.id;
     let answer = send(api, attacker, vec![entry]).await;
     let refused: Vec<(Uuid, &str)> = answer.rejected.iter().map(|r| (r.id, r.code.as_str())).collect();
     assert_eq!(refused, vec![(id, code)], "{answer:?}");
     assert_eq!(
-        server.db.places_holding(needle.as_bytes()).await,
+        server.db.places_holding(needle).await,
         Vec::<String>::new(),
         "stored nowhere"
     );
-    for protocol in [1, 2] {
+    for protocol in [1, 2, 3] {
         let code = api.enrollment_code(admin, attacker.engine.dataset(), 1).await;
         let mut fresh = Device::enroll(api, &code).await;
         fresh.engine.set_protocol(protocol).expect("protocol");
         fresh.sync_fully(api).await;
-        for kind in [DocKind::Site, DocKind::Response, DocKind::Form] {
+        for kind in [DocKind::Site, DocKind::Response, DocKind::Form, DocKind::Tally] {
             for doc_id in fresh.engine.document_ids(kind) {
                 let doc = fresh.engine.document_mut(doc_id).expect("doc");
                 let history = changes_since(doc, &[]);
                 assert!(
-                    !holds(&history, needle.as_bytes()),
+                    !holds(&history, needle),
                     "a fresh phone on v{protocol} received it"
                 );
             }
@@ -150,7 +159,15 @@ async fn a_site_history_that_hid_contact_details_is_refused(backend: Backend) {
         &doc.get_heads(),
         changes_since(&mut doc, &heads),
     );
-    refused_without_a_trace(&server, &device, &admin, entry.clone(), "invalid", PHONE).await;
+    refused_without_a_trace(
+        &server,
+        &device,
+        &admin,
+        entry.clone(),
+        "invalid",
+        PHONE.as_bytes(),
+    )
+    .await;
     assert_eq!(server.db.places_holding(b"K1234567").await, Vec::<String>::new());
 }
 
@@ -177,7 +194,7 @@ async fn response_histories_that_hid_contact_details_are_refused(backend: Backen
     commit(&mut overwritten);
     let changes = changes_since(&mut overwritten, &heads);
     let entry = DocEntry::new(id, DocKind::Response, &overwritten.get_heads(), changes);
-    refused_without_a_trace(&server, &device, &admin, entry, "invalid", PHONE).await;
+    refused_without_a_trace(&server, &device, &admin, entry, "invalid", PHONE.as_bytes()).await;
 
     // A text object typed letter by letter, then deleted.
     let mut typed = hostile_copy(&mut device, id);
@@ -220,7 +237,7 @@ async fn response_histories_that_hid_contact_details_are_refused(backend: Backen
     );
     let changes = changes_since(&mut winner, &heads);
     let entry = DocEntry::new(id, DocKind::Response, &winner.get_heads(), changes);
-    refused_without_a_trace(&server, &device, &admin, entry, "invalid", PHONE).await;
+    refused_without_a_trace(&server, &device, &admin, entry, "invalid", PHONE.as_bytes()).await;
 
     // None of it reached the stored response, which still reads as the device left it.
     let stored = server
@@ -391,7 +408,7 @@ async fn an_actor_that_spells_out_a_person_is_refused(backend: Backend) {
         &doc.get_heads(),
         changes_since(&mut doc, &[]),
     );
-    refused_without_a_trace(&server, &device, &admin, entry, "invalid", "jane-doe").await;
+    refused_without_a_trace(&server, &device, &admin, entry, "invalid", b"jane-doe").await;
 }
 
 async fn a_submitted_response_answers_every_required_question(backend: Backend) {
@@ -552,4 +569,181 @@ async fn forms_asking_for_identifying_details_in_any_language_are_refused(backen
         .get(&format!("/v1/datasets/{dataset}/forms"), Some(&admin))
         .await;
     assert_eq!(listed.json(), serde_json::json!([]), "nothing published");
+}
+
+/// A tally document for `site_id` made by hand with `actor`: a first change as a phone makes it
+/// (every metric of the site at 0) with `first` written into it as well, then `later` as a
+/// second change (none if it writes nothing). A fresh id.
+fn hand_made_tally(
+    device: &Device,
+    site_id: Uuid,
+    actor: ActorId,
+    first: &dyn Fn(&mut AutoCommit, &ObjId),
+    later: &dyn Fn(&mut AutoCommit, &ObjId),
+) -> DocEntry {
+    let mut doc = AutoCommit::new().with_actor(actor);
+    doc.put(ROOT, "schema", tally::SCHEMA).expect("put");
+    doc.put(ROOT, "dataset", device.engine.dataset().to_string())
+        .expect("put");
+    doc.put(ROOT, "site", site_id.to_string()).expect("put");
+    let tallies = doc.put_object(ROOT, "tallies", ObjType::Map).expect("map");
+    for metric in site::DEFAULT_METRICS {
+        doc.put(&tallies, *metric, ScalarValue::counter(0))
+            .expect("counter");
+    }
+    first(&mut doc, &tallies);
+    commit(&mut doc);
+    later(&mut doc, &tallies);
+    commit(&mut doc);
+    DocEntry::new(
+        Uuid::new_v4(),
+        DocKind::Tally,
+        &doc.get_heads(),
+        changes_since(&mut doc, &[]),
+    )
+}
+
+/// Counts a tally document made by hand must not carry, in its first change or a later one.
+/// The same document without them is taken and counted, so each refusal is the attack's.
+async fn hostile_tally_documents_are_refused_without_a_trace(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let mut device = enrolled(&server, &admin).await;
+    let site_id = device.engine.create_site("pier-7", "Pier 7").expect("site");
+    device.sync_fully(&server.api).await;
+    let nothing = |_: &mut AutoCommit, _: &ObjId| {};
+
+    let honest = hand_made_tally(&device, site_id, ActorId::random(), &nothing, &|d, t| {
+        d.increment(t, "contacts", 7).expect("inc")
+    });
+    let answer = send(&server.api, &device, vec![honest]).await;
+    assert!(answer.rejected.is_empty(), "{answer:?}");
+    assert_eq!(server.db.site_total(site_id, "contacts").await, 7);
+
+    // Each carries the needle it is searched for afterwards.
+    let float = 8_123_456.78_f64;
+    let with_needles: Vec<(&str, DocEntry, Vec<u8>)> = vec![
+        (
+            "text beside the counts",
+            hand_made_tally(
+                &device,
+                site_id,
+                ActorId::random(),
+                &|d, _| {
+                    d.put(ROOT, "note", format!("Jane Doe, call {PHONE}"))
+                        .expect("put")
+                },
+                &nothing,
+            ),
+            PHONE.as_bytes().to_vec(),
+        ),
+        (
+            "a text object written later",
+            hand_made_tally(&device, site_id, ActorId::random(), &nothing, &|d, _| {
+                let note = d.put_object(ROOT, "note", ObjType::Text).expect("text");
+                d.splice_text(&note, 0, 0, "jane.doe@example.org").expect("type");
+            }),
+            b"jane.doe@example.org".to_vec(),
+        ),
+        (
+            "a key that spells out a person",
+            hand_made_tally(
+                &device,
+                site_id,
+                ActorId::random(),
+                &|d, t| {
+                    d.put(t, format!("jane_doe_{PHONE}"), ScalarValue::counter(1))
+                        .expect("counter")
+                },
+                &nothing,
+            ),
+            PHONE.as_bytes().to_vec(),
+        ),
+        (
+            "a float over a counter",
+            hand_made_tally(&device, site_id, ActorId::random(), &nothing, &|d, t| {
+                d.put(t, "contacts", float).expect("put")
+            }),
+            float.to_le_bytes().to_vec(),
+        ),
+        (
+            "an actor that spells out a person",
+            hand_made_tally(
+                &device,
+                site_id,
+                ActorId::from(b"worker:jane-doe:+66812345678".as_slice()),
+                &nothing,
+                &nothing,
+            ),
+            b"jane-doe".to_vec(),
+        ),
+    ];
+    for (_, entry, needle) in with_needles {
+        refused_without_a_trace(&server, &device, &admin, entry, "invalid", &needle).await;
+    }
+
+    // Counts beyond the rules carry no text to look for: the tally documents and the sums are
+    // looked at instead.
+    let counts_only: Vec<(&str, DocEntry)> = vec![
+        (
+            "a huge step",
+            hand_made_tally(&device, site_id, ActorId::random(), &nothing, &|d, t| {
+                d.increment(t, "contacts", 1_000_000).expect("inc")
+            }),
+        ),
+        (
+            "a huge start",
+            hand_made_tally(
+                &device,
+                site_id,
+                ActorId::random(),
+                &|d, t| {
+                    d.put(t, "kits", ScalarValue::counter(5_000_000))
+                        .expect("counter")
+                },
+                &nothing,
+            ),
+        ),
+        (
+            "below zero",
+            hand_made_tally(&device, site_id, ActorId::random(), &nothing, &|d, t| {
+                d.increment(t, "contacts", -1).expect("inc")
+            }),
+        ),
+        (
+            "a counter made later",
+            hand_made_tally(&device, site_id, ActorId::random(), &nothing, &|d, t| {
+                d.put(t, "bribes", ScalarValue::counter(0)).expect("counter")
+            }),
+        ),
+        (
+            "a counter deleted",
+            hand_made_tally(&device, site_id, ActorId::random(), &nothing, &|d, t| {
+                d.delete(t, "kits").expect("delete")
+            }),
+        ),
+    ];
+    for (what, entry) in counts_only {
+        let id = entry.id;
+        let answer = send(&server.api, &device, vec![entry]).await;
+        let refused: Vec<(Uuid, &str)> = answer.rejected.iter().map(|r| (r.id, r.code.as_str())).collect();
+        assert_eq!(refused, vec![(id, "invalid")], "{what}: {answer:?}");
+        let stored = "SELECT COUNT(*) FROM documents WHERE id = $1";
+        assert_eq!(server.db.count(stored, id).await, 0, "{what}");
+    }
+
+    let tallies = "SELECT COUNT(*) FROM documents WHERE dataset = $1 AND kind = 'tally'";
+    let dataset = device.engine.dataset();
+    assert_eq!(server.db.count(tallies, dataset).await, 1, "the honest one only");
+    let rows = "SELECT COUNT(*) FROM device_tallies WHERE dataset = $1";
+    assert_eq!(
+        server.db.count(rows, dataset).await,
+        site::DEFAULT_METRICS.len() as i64
+    );
+    for metric in site::DEFAULT_METRICS {
+        let honest = if *metric == "contacts" { 7 } else { 0 };
+        assert_eq!(server.db.site_total(site_id, metric).await, honest, "{metric}");
+    }
+    let grown = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM tally_days WHERE dataset = $1";
+    assert_eq!(server.db.count(grown, dataset).await, 7, "the analysts' days");
 }

@@ -95,7 +95,7 @@ async fn logs_carry_no_address_token_id_or_payload() {
     let logs =
         String::from_utf8(captured.0.lock().unwrap_or_else(PoisonError::into_inner).clone()).expect("utf-8");
     assert!(
-        logs.contains("route=/v2/sync") && logs.contains("status=200"),
+        logs.contains("route=/v3/sync") && logs.contains("status=200"),
         "{logs}"
     );
     assert!(

@@ -21,6 +21,7 @@ mod headers;
 mod hostile_clients;
 mod logs;
 mod protocol_v2;
+mod protocol_v3;
 mod purge;
 mod quarantine;
 mod refusals;

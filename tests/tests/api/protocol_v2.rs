@@ -30,7 +30,9 @@ async fn a_device_far_behind_gets_the_site_saved_whole_and_ends_like_a_v1_device
     let server = TestServer::start(&backend).await;
     let admin = server.admin_token().await;
     let api = &server.api;
-    let (dataset, mut devices) = api.dataset_with_devices(&admin, "live", WRITERS + 2).await;
+    let (dataset, mut devices) = api
+        .dataset_with_devices_speaking(&admin, "live", WRITERS + 2, 2)
+        .await;
     let mut late_v2 = devices.pop().expect("device");
     let mut late_v1 = devices.pop().expect("device");
     late_v1.engine.set_protocol(1).expect("v1");
@@ -96,7 +98,8 @@ async fn a_device_far_behind_gets_the_site_saved_whole_and_ends_like_a_v1_device
         "one actor per phone"
     );
 
-    // A phone enrolled now gets the form and the site saved whole on its first sync.
+    // A phone enrolled now (speaking v3) gets the form and the site saved whole on its first
+    // sync, and the site's count from the totals.
     let code = api.enrollment_code(&admin, dataset, 1).await;
     let mut fresh = Device::enroll(api, &code).await;
     let first = fresh.sync_once(api).await;

@@ -276,12 +276,13 @@ async fn oversized_documents_are_refused(backend: Backend) {
 }
 
 /// The server keeps busy site documents loaded and merges into them; a refused change must not
-/// stay behind in that copy, where the next device's bump would store it.
+/// stay behind in that copy, where the next device's bump would store it. (Protocol 2, whose
+/// phones bump the site itself.)
 async fn a_refused_change_to_a_busy_site_leaves_no_trace(backend: Backend) {
     let server = TestServer::start(&backend).await;
     let admin = server.admin_token().await;
     let api = &server.api;
-    let (_, mut devices) = api.dataset_with_devices(&admin, "live", 2).await;
+    let (_, mut devices) = api.dataset_with_devices_speaking(&admin, "live", 2, 2).await;
     let site = devices[0].engine.create_site("market", "Market").expect("site");
     devices[0].engine.bump_tally(site, "contacts", 1).expect("bump");
     devices[0].sync_fully(api).await;

@@ -50,11 +50,16 @@ fn tally(device: &Device, site: Uuid, metric: &str) -> i64 {
     view.tallies.get(metric).copied().unwrap_or(0)
 }
 
+/// Three phones, one of each protocol: 1 and 2 bump the shared site, 3 its own tally document;
+/// each sees every other's bumps, and so do the analysts.
 async fn three_offline_devices_converge_and_counters_add_up(backend: Backend) {
     let server = TestServer::start(&backend).await;
     let admin = server.admin_token().await;
     let api = &server.api;
     let (dataset, mut devices) = api.dataset_with_devices(&admin, "live", 3).await;
+    for (device, protocol) in devices.iter_mut().zip([1, 2]) {
+        device.engine.set_protocol(protocol).expect("protocol");
+    }
 
     let site = devices[0]
         .engine
@@ -97,8 +102,14 @@ async fn three_offline_devices_converge_and_counters_add_up(backend: Backend) {
         );
     }
     let db = &server.db;
-    let total = "SELECT total FROM site_tallies WHERE document = $1 AND metric = 'contacts'";
-    assert_eq!(db.count(total, site).await, 15);
+    assert_eq!(db.site_total(site, "contacts").await, 15);
+    assert_eq!(db.site_total(site, "kits").await, 6);
+    let tally_documents = "SELECT COUNT(*) FROM documents WHERE dataset = $1 AND kind = 'tally'";
+    assert_eq!(
+        db.count(tally_documents, dataset).await,
+        1,
+        "the protocol 3 phone's"
+    );
     assert_eq!(
         db.count("SELECT COUNT(*) FROM responses WHERE dataset = $1", dataset)
             .await,
@@ -371,6 +382,7 @@ pub fn site_write(
         rows: Materialized::Site(SiteRow {
             site: site.into(),
             tallies: vec![("contacts".into(), 3)],
+            folded: None,
             counted: TallyDays::GrowthOn(sync_core::Day::from_days(20_600)),
         }),
         conflicts: Vec::new(),
@@ -558,6 +570,7 @@ async fn writes_building_on_each_other_in_one_group_store_the_last(backend: Back
         next.rows = Materialized::Site(SiteRow {
             site: "busy".into(),
             tallies: vec![("contacts".into(), contacts)],
+            folded: None,
             counted: survey_server::storage::TallyDays::GrowthOn(sync_core::Day::from_days(20_600)),
         });
         next
@@ -646,13 +659,14 @@ async fn a_site_with_more_heads_than_the_default_limit_syncs(backend: Backend) {
 /// window is answered from what the database holds, not from the copy; a write merged onto
 /// the copy is caught by the version guard if the in-flight write never lands. The window is
 /// made here by hand: a change merged into the cached copy with a version no write stores.
+/// (Protocol 2: a protocol 3 phone neither bumps nor reads the site's changes.)
 async fn a_read_while_a_site_write_is_in_flight_sees_only_what_is_stored(backend: Backend) {
     use survey_server::sync::hot_sites::{Snapshot, Stored};
 
     let server = TestServer::start(&backend).await;
     let admin = server.admin_token().await;
     let api = &server.api;
-    let (_, mut devices) = api.dataset_with_devices(&admin, "live", 3).await;
+    let (_, mut devices) = api.dataset_with_devices_speaking(&admin, "live", 3, 2).await;
     let site = devices[0].engine.create_site("port", "Harbour").expect("site");
     for device in &mut devices {
         device.sync_fully(api).await;
@@ -711,14 +725,14 @@ async fn a_read_while_a_site_write_is_in_flight_sees_only_what_is_stored(backend
 /// A loaded copy taken out of the cache (by a merge or a read) misses the notice that its
 /// write committed, and would go on answering reads from the state before. A read checks the
 /// stored version and catches up. Made here by hand: the copy is told its latest write is still
-/// in flight, on top of the site's first state.
+/// in flight, on top of the site's first state. (Protocol 2, as above.)
 async fn a_read_catches_up_with_a_commit_the_loaded_copy_missed(backend: Backend) {
     use survey_server::sync::hot_sites::{Snapshot, Stored};
 
     let server = TestServer::start(&backend).await;
     let admin = server.admin_token().await;
     let api = &server.api;
-    let (_, mut devices) = api.dataset_with_devices(&admin, "live", 2).await;
+    let (_, mut devices) = api.dataset_with_devices_speaking(&admin, "live", 2, 2).await;
     let site = devices[0].engine.create_site("port", "Harbour").expect("site");
     for device in &mut devices {
         device.sync_fully(api).await;

@@ -1,17 +1,23 @@
 //! Site tallies for analysts: what phones bump shows by site, week and month, protected like
-//! the aggregates, as JSON and CSV, on both backends.
+//! the aggregates, as JSON and CSV, on both backends; phones of every protocol counting offline
+//! add up exactly, on every phone and in the analysts' tables.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use sync_core::{Day, DocKind};
 use uuid::Uuid;
 
 use crate::on_both_backends;
-use crate::support::{Api, Backend, TestServer};
+use survey_server::aggregates::TOTAL;
+
+use crate::support::{Api, Backend, Device, TestServer};
 
 on_both_backends!(
     tallies_by_site_and_week_show_what_phones_bumped,
     seeded_tallies_spread_over_the_fieldwork_weeks,
     bad_tally_queries_are_refused_with_codes,
+    phones_of_every_protocol_counting_offline_add_up_for_analysts,
 );
 
 async fn tallies(api: &Api, token: &str, dataset: Uuid, query: &str) -> Value {
@@ -184,4 +190,180 @@ async fn bad_tally_queries_are_refused_with_codes(backend: Backend) {
         );
     }
     server.stop().await;
+}
+
+/// Nine phones, three of each protocol, count at two sites offline over three rounds, with
+/// corrections, and come back in a different order each round. v1 and v2 phones bump the shared
+/// site documents, v3 phones their own tally documents, and the server adds the tally documents
+/// to the sites for the older phones. Every phone shows the exact sums, and so do the analysts'
+/// tallies (on a server that suppresses small cells but does not perturb, so counts compare
+/// exactly). What the server writes for phones is the sums and nothing else: the totals of a v3
+/// reply, and its own changes to the site documents, which pass the checks a phone's would.
+async fn phones_of_every_protocol_counting_offline_add_up_for_analysts(backend: Backend) {
+    let server = TestServer::start_suppressing_only(&backend).await;
+    let (api, admin) = (&server.api, server.admin_token().await);
+    let (dataset, mut devices) = api.dataset_with_devices(&admin, "live", 9).await;
+    for (i, device) in devices.iter_mut().enumerate() {
+        device.engine.set_protocol(i as u64 % 3 + 1).expect("protocol");
+    }
+    let sites = [
+        devices[0].engine.create_site("pier", "Pier").expect("site"),
+        devices[0].engine.create_site("camp", "Camp").expect("site"),
+    ];
+    for device in &mut devices {
+        device.sync_fully(api).await;
+    }
+
+    let mut expected: BTreeMap<(Uuid, &str), i64> = BTreeMap::new();
+    for round in 0..3 {
+        for (i, device) in devices.iter_mut().enumerate() {
+            let bumps = [
+                (sites[0], "contacts", 3 + i as i64 + round),
+                (sites[0], "kits", 2),
+                (sites[1], "contacts", 4),
+                (sites[0], "contacts", -1),
+            ];
+            for (site, metric, by) in bumps {
+                device.engine.bump_tally(site, metric, by).expect("bump");
+                *expected.entry((site, metric)).or_default() += by;
+            }
+        }
+        let order: Vec<usize> = (0..devices.len()).map(|i| (i * 4 + round as usize) % 9).collect();
+        for i in order {
+            devices[i].sync_fully(api).await;
+        }
+    }
+    for _ in 0..2 {
+        for device in &mut devices {
+            device.sync_fully(api).await;
+        }
+    }
+
+    for ((site, metric), total) in &expected {
+        for device in &devices {
+            assert_eq!(
+                tally(device, *site, metric),
+                *total,
+                "{metric} on a v{} phone",
+                device.engine.protocol()
+            );
+        }
+        assert_eq!(server.db.site_total(*site, metric).await, *total);
+    }
+    let analyst = api.token(&admin, "analyst", Some(dataset)).await;
+    for metric in ["contacts", "kits"] {
+        for by in ["site", "site,week", "site,month"] {
+            let table = tallies(api, &analyst, dataset, &format!("by={by}&metric={metric}")).await;
+            for (code, site) in [("pier", sites[0]), ("camp", sites[1])] {
+                let want = expected.get(&(site, metric)).copied().unwrap_or(0);
+                let shown: i64 = table["cells"]
+                    .as_array()
+                    .expect("cells")
+                    .iter()
+                    .filter(|c| c["key"]["site"] == code)
+                    .filter(|c| {
+                        c["key"]
+                            .as_object()
+                            .is_some_and(|k| k.values().all(|v| v != TOTAL))
+                    })
+                    .map(|c| c["n"].as_i64().unwrap_or_else(|| panic!("{c} shown")))
+                    .sum();
+                assert_eq!(shown, want, "{metric} at {code} by {by}: {table}");
+            }
+        }
+    }
+
+    // A v3 reply's totals: per site, the sums by metric, nothing else.
+    let v3 = devices
+        .iter_mut()
+        .find(|d| d.engine.protocol() == 3)
+        .expect("a v3 phone");
+    let request = sync_core::encode_request(&v3.engine.build_request(1 << 20));
+    let reply = api
+        .send(
+            reqwest::Method::POST,
+            "/v3/sync",
+            Some(&v3.token),
+            Some("application/cbor"),
+            request,
+        )
+        .await
+        .expect("transport");
+    let body: ciborium::Value = ciborium::de::from_reader(&reply.body[..]).expect("cbor");
+    let field = |map: &ciborium::Value, key: &str| {
+        map.as_map()
+            .expect("map")
+            .iter()
+            .find(|(k, _)| k.as_text() == Some(key))
+            .map(|(_, v)| v.clone())
+    };
+    let totals = field(&body, "totals").expect("totals");
+    let totals = totals.as_array().expect("a list");
+    assert_eq!(totals.len(), 2);
+    for entry in totals {
+        let keys: Vec<&str> = entry
+            .as_map()
+            .expect("map")
+            .iter()
+            .filter_map(|(k, _)| k.as_text())
+            .collect();
+        assert_eq!(keys.len(), 2, "{entry:?}");
+        assert!(keys.contains(&"site") && keys.contains(&"tallies"), "{entry:?}");
+        for (metric, count) in field(entry, "tallies").expect("tallies").as_map().expect("map") {
+            assert!(
+                sync_core::site::DEFAULT_METRICS.contains(&metric.as_text().expect("metric")),
+                "{metric:?}"
+            );
+            assert!(count.is_integer(), "{count:?}");
+        }
+    }
+
+    // The site documents as stored, with the server's own changes: every change after the
+    // first only counts, with a 16-byte actor and no time, and the whole history passes the
+    // checks a phone's changes get.
+    for site in sites {
+        let bytes = server
+            .db
+            .bytes("SELECT bytes FROM documents WHERE id = $1", site)
+            .await;
+        let mut doc = sync_core::load_document(&bytes).expect("stored site");
+        let changes = doc.get_changes(&[]);
+        assert!(changes.len() > 1);
+        for change in &changes {
+            assert_eq!(change.actor_id().to_bytes().len(), 16);
+            assert_eq!(change.timestamp(), 0);
+        }
+        for change in &changes[1..] {
+            let expanded = change.decode();
+            assert!(
+                expanded
+                    .operations
+                    .iter()
+                    .all(|op| matches!(op.action, automerge::legacy::OpType::Increment(_))),
+                "{expanded:?}"
+            );
+        }
+        let raw: Vec<Vec<u8>> = changes.iter().map(|c| c.raw_bytes().to_vec()).collect();
+        let sync_core::MergeOutcome::Merged(mut replayed) =
+            sync_core::merge_incoming(None, &raw).expect("merge")
+        else {
+            panic!("the stored history is whole");
+        };
+        replayed
+            .validate(DocKind::Site, None)
+            .expect("every change passes");
+    }
+    let site_writers = "SELECT COUNT(*) FROM documents WHERE dataset = $1 AND kind = 'tally'";
+    assert_eq!(
+        server.db.count(site_writers, dataset).await,
+        3 * 2,
+        "one per v3 phone and site"
+    );
+    server.stop().await;
+}
+
+fn tally(device: &Device, site: Uuid, metric: &str) -> i64 {
+    let sites = device.engine.sites();
+    let (_, view) = sites.iter().find(|(id, _)| *id == site).expect("site");
+    view.tallies.get(metric).copied().unwrap_or(0)
 }

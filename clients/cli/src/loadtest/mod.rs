@@ -1,14 +1,15 @@
 //! `survey loadtest`: many phones against one server, measured, then checked end to end.
 //!
 //! 1. Setup (not timed): a new demo dataset with k at its minimum, the 30-question form, the
-//!    enrollment codes, and a coordinator phone that adds the outreach sites.
-//! 2. Every phone enrolls, fetches the form and the sites, then offline collects its responses
-//!    and bumps site tallies through sync-core (not timed: on real phones this takes days).
-//! 3. Timed: all phones sync, `--concurrency` at a time. A response counts once the server has
+//!    enrollment codes, and a coordinator phone that adds the outreach sites; every phone
+//!    enrolls and fetches the form and the sites.
+//! 2. Each of `--days` days: offline, every phone collects its share of responses and bumps
+//!    site tallies through sync-core (not timed: on real phones this takes the day); then, timed,
+//!    all phones sync, `--concurrency` at a time. A response counts once the server has
 //!    acknowledged it, which it does only after committing it.
-//! 4. Checks: the aggregates API must count every response exactly once per area (to within
-//!    its published perturbation bound when it perturbs), and a fresh read-only phone must see
-//!    every site tally equal to the sum of what the phones added.
+//! 3. Checks: the aggregates API must count every response exactly once per area (to within
+//!    its published perturbation bound when it perturbs); every phone, after one more sync, and
+//!    a fresh read-only phone must see every site tally equal to the sum of what the phones added.
 
 mod phone;
 mod pool;
@@ -18,10 +19,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use survey_workload::measure::{cpu_seconds, peak_rss_mib, percentile_ms};
-use survey_workload::{self as workload, Run};
+use survey_workload::{self as workload, Bumps, Run};
 use sync_core::ClientEngine;
 
-use self::phone::OfflinePhone;
+use self::phone::Phone;
 use self::report::Report;
 use crate::admin::{Admin, Dataset};
 use crate::cli::LoadtestArgs;
@@ -35,10 +36,29 @@ const K: i64 = 5;
 /// The server lets one enrollment code enroll at most this many devices.
 const USES_PER_CODE: usize = 1000;
 
+/// What the timed sync phases added up to, over all days.
+#[derive(Default)]
+struct Timed {
+    seconds: f64,
+    server_cpu_s: Option<f64>,
+    phones_cpu_s: Option<f64>,
+    latencies: Vec<Duration>,
+    request_bytes: usize,
+    response_bytes: usize,
+    failures: Vec<String>,
+}
+
 pub fn run(args: &LoadtestArgs) -> Result<()> {
     let started = Instant::now();
-    let run = Run::today(args.devices, args.responses, args.site_bumps, args.seed, K)
-        .map_err(|reason| Error::Usage(format!("the load test: {reason}")))?;
+    let run = Run::ending_today(
+        args.devices,
+        args.responses,
+        args.site_bumps,
+        args.days,
+        args.seed,
+        K,
+    )
+    .map_err(|reason| Error::Usage(format!("the load test: {reason}")))?;
     let total_responses = run.total_responses();
     let threads = args.concurrency as usize;
     let server = Server::with_pool(&args.server, threads, Duration::from_secs(300))?;
@@ -59,109 +79,102 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
             admin.enrollment_code(dataset.id, &format!("loadtest phones {i}"), uses)
         })
         .collect::<Result<Vec<_>>>()?;
-
-    // 2. Phones enroll and work offline.
-    let areas_used = run.areas_used();
-    let prepared = pool::run_parallel(threads, (0..args.devices).collect(), |_, i| {
-        phone::prepare(
-            &server,
-            &device_codes[i as usize / USES_PER_CODE],
-            &run.plan(i),
-            args.protocol,
-        )
+    let enrolled = pool::run_parallel(threads, (0..args.devices).collect(), |_, i| {
+        phone::enroll(&server, &device_codes[i as usize / USES_PER_CODE], args.protocol)
     });
-    let phones: Vec<OfflinePhone> = prepared.into_iter().collect::<Result<_>>()?;
-    let mut expected_tallies: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for phone in &phones {
-        for (key, by) in &phone.bumps {
-            *expected_tallies.entry(key.clone()).or_insert(0) += by;
-        }
-    }
+    let mut phones: Vec<Phone> = enrolled.into_iter().collect::<Result<_>>()?;
     let setup_s = started.elapsed().as_secs_f64();
 
-    // 3. Timed: everyone syncs.
-    let cpu = || {
-        let server = args.server_pid.and_then(cpu_seconds);
-        (server, cpu_seconds(std::process::id()))
-    };
-    let cpu_before = cpu();
-    let sync_started = Instant::now();
-    let synced = pool::run_parallel(threads, phones, |_, phone| phone::sync(&server, &phone));
-    let sync_s = sync_started.elapsed().as_secs_f64();
-    let cpu_after = cpu();
-    let cpu_ms_per_response =
-        |before: Option<f64>, after: Option<f64>| Some((after? - before?) * 1e3 / total_responses as f64);
-
-    let mut latencies = Vec::new();
-    let (mut request_bytes, mut response_bytes, mut acknowledged) = (0usize, 0usize, 0u64);
-    let mut failures = Vec::new();
-    for result in synced {
-        match result {
-            Ok(done) => {
-                acknowledged += done.responses_acknowledged;
-                for round in done.rounds {
-                    latencies.push(round.elapsed);
-                    request_bytes += round.request_bytes;
-                    response_bytes += round.response_bytes;
-                }
+    // 2. Day after day: offline work, then everyone syncs (timed).
+    let mut expected = Bumps::new();
+    let mut timed = Timed::default();
+    let mut acknowledged = 0;
+    for day in 0..run.days {
+        let worked = pool::run_parallel(threads, phones, |i, mut phone| {
+            let bumps = phone.work_offline(&run.plan(i as u32, day));
+            (phone, bumps)
+        });
+        phones = Vec::with_capacity(worked.len());
+        for (phone, bumps) in worked {
+            for (key, by) in bumps? {
+                *expected.entry(key).or_insert(0) += by;
             }
-            Err(e) => failures.push(e.to_string()),
+            phones.push(phone);
         }
+        let (synced, acknowledged_today) = sync_all(&server, args, phones, &mut timed);
+        phones = synced;
+        acknowledged = acknowledged_today;
     }
-    latencies.sort_unstable();
+    timed.latencies.sort_unstable();
 
-    // 4. Checks.
+    // 3. Checks.
     let mut problems = Vec::new();
-    if let Some(first) = failures.first() {
+    if let Some(first) = timed.failures.first() {
         problems.push(format!(
-            "{} phones failed to sync; the first: {first}",
-            failures.len()
+            "{} phone syncs failed; the first: {first}",
+            timed.failures.len()
         ));
     }
-    let verified = match count_responses(&admin, &dataset, total_responses, areas_used) {
+    let verified = match count_responses(&admin, &dataset, total_responses, run.areas_used()) {
         Ok(n) => n,
         Err(problem) => {
             problems.push(problem);
             0
         }
     };
-    let tallies_verified = match check_tallies(&server, &setup_code, &expected_tallies) {
-        Ok(reader) => {
-            if let Err(problem) = reader.sync_again(&server) {
-                problems.push(problem);
-            }
-            true
-        }
-        Err(problem) => {
-            problems.push(problem);
-            false
-        }
-    };
+    let checked = pool::run_parallel(threads, phones, |_, mut phone| {
+        phone.check_tallies(&server, &expected)
+    });
+    let every_phone = checked
+        .into_iter()
+        .collect::<std::result::Result<Vec<()>, String>>();
+    let reader = check_tallies(&server, &setup_code, &expected);
+    let tallies_verified = every_phone.is_ok() && reader.is_ok();
+    problems.extend(every_phone.err());
+    match reader {
+        Ok(reader) => problems.extend(reader.sync_again(&server).err()),
+        Err(problem) => problems.push(problem),
+    }
 
     let per_response = |bytes: usize| bytes as f64 / total_responses as f64;
+    let cpu_ms_per_response = |seconds: Option<f64>| Some(seconds? * 1e3 / total_responses as f64);
     let report = Report {
-        responses_per_s: acknowledged as f64 / sync_s.max(f64::EPSILON),
-        p50_ms: percentile_ms(&latencies, 50.0),
-        p95_ms: percentile_ms(&latencies, 95.0),
-        p99_ms: percentile_ms(&latencies, 99.0),
-        request_bytes_per_response: per_response(request_bytes),
-        response_bytes_per_response: per_response(response_bytes),
+        responses_per_s: acknowledged as f64 / timed.seconds.max(f64::EPSILON),
+        p50_ms: percentile_ms(&timed.latencies, 50.0),
+        p95_ms: percentile_ms(&timed.latencies, 95.0),
+        p99_ms: percentile_ms(&timed.latencies, 99.0),
+        request_bytes_per_response: per_response(timed.request_bytes),
+        response_bytes_per_response: per_response(timed.response_bytes),
         server_peak_rss_mb: args.server_pid.and_then(peak_rss_mib),
-        server_cpu_ms_per_response: cpu_ms_per_response(cpu_before.0, cpu_after.0),
-        phones_cpu_ms_per_response: cpu_ms_per_response(cpu_before.1, cpu_after.1),
+        server_cpu_ms_per_response: cpu_ms_per_response(timed.server_cpu_s),
+        phones_cpu_ms_per_response: cpu_ms_per_response(timed.phones_cpu_s),
         responses_verified: verified,
         tallies_verified,
         devices: args.devices,
         responses_per_device: args.responses,
         site_bumps_per_device: args.site_bumps,
+        days: run.days,
         concurrency: args.concurrency,
         protocol: args.protocol,
-        sync_rounds: latencies.len(),
-        failed_devices: failures.len(),
+        sync_rounds: timed.latencies.len(),
+        failed_syncs: timed.failures.len(),
         setup_s,
-        sync_s,
+        sync_s: timed.seconds,
         total_s: started.elapsed().as_secs_f64(),
         dataset: dataset.id.to_string(),
+        expected_tallies: workload::SITES
+            .iter()
+            .map(|site| {
+                let tallies = workload::METRICS
+                    .iter()
+                    .map(|metric| {
+                        let key = ((*site).to_owned(), (*metric).to_owned());
+                        ((*metric).to_owned(), expected.get(&key).copied().unwrap_or(0))
+                    })
+                    .collect();
+                ((*site).to_owned(), tallies)
+            })
+            .collect(),
     };
     report.print_human();
     if args.json {
@@ -175,6 +188,50 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
     } else {
         Err(Error::Verification(problems.join("; ")))
     }
+}
+
+/// One day's evening: every phone syncs, timed, its CPU and the server's counted. Returns the
+/// phones and how many responses they hold acknowledged.
+fn sync_all(
+    server: &Server,
+    args: &LoadtestArgs,
+    phones: Vec<Phone>,
+    timed: &mut Timed,
+) -> (Vec<Phone>, u64) {
+    let cpu = || {
+        let server = args.server_pid.and_then(cpu_seconds);
+        (server, cpu_seconds(std::process::id()))
+    };
+    let before = cpu();
+    let started = Instant::now();
+    let synced = pool::run_parallel(args.concurrency as usize, phones, |_, mut phone| {
+        let synced = phone.sync(server);
+        (phone, synced)
+    });
+    timed.seconds += started.elapsed().as_secs_f64();
+    let after = cpu();
+    let spent = |total: Option<f64>, before: Option<f64>, after: Option<f64>| {
+        Some(total.unwrap_or(0.0) + after? - before?)
+    };
+    timed.server_cpu_s = spent(timed.server_cpu_s, before.0, after.0);
+    timed.phones_cpu_s = spent(timed.phones_cpu_s, before.1, after.1);
+    let mut acknowledged = 0;
+    let mut phones = Vec::with_capacity(synced.len());
+    for (phone, result) in synced {
+        match result {
+            Ok(done) => {
+                acknowledged += done.responses;
+                for round in done.rounds {
+                    timed.latencies.push(round.elapsed);
+                    timed.request_bytes += round.request_bytes;
+                    timed.response_bytes += round.response_bytes;
+                }
+            }
+            Err(e) => timed.failures.push(e.to_string()),
+        }
+        phones.push(phone);
+    }
+    (phones, acknowledged)
 }
 
 /// The coordinator's phone adds the outreach sites every other phone will bump.
@@ -260,39 +317,13 @@ fn count_responses(
 
 /// A fresh phone syncs read-only and must see each site once, with each tally equal to the sum
 /// of every phone's increments. Returns the phone for one more sync.
-fn check_tallies(
-    server: &Server,
-    code: &str,
-    expected: &BTreeMap<(String, String), i64>,
-) -> std::result::Result<Resync, String> {
+fn check_tallies(server: &Server, code: &str, expected: &Bumps) -> std::result::Result<Resync, String> {
     let enrolled =
         admin::enroll(server, code).map_err(|e| format!("the read-only phone could not enroll: {e}"))?;
     let mut reader = ClientEngine::new(enrolled.dataset, enrolled.epoch);
     sync_until_done(server, &enrolled.token, &mut reader, MAX_ROUNDS, |_| Ok(()))
         .map_err(|e| format!("the read-only phone could not sync: {e}"))?;
-    let mut seen: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-    for (_, view) in reader.sites() {
-        if seen.insert(view.site.clone(), view.tallies).is_some() {
-            return Err(format!("site {:?} exists twice", view.site));
-        }
-    }
-    for site in workload::SITES {
-        let tallies = seen
-            .get(*site)
-            .ok_or_else(|| format!("site {site:?} did not reach the read-only phone"))?;
-        for metric in workload::METRICS {
-            let want = expected
-                .get(&((*site).to_owned(), (*metric).to_owned()))
-                .copied()
-                .unwrap_or(0);
-            let got = tallies.get(*metric).copied().unwrap_or(0);
-            if got != want {
-                return Err(format!(
-                    "site {site:?} tally {metric:?} is {got}, the phones added {want}"
-                ));
-            }
-        }
-    }
+    phone::tallies_match(&reader, expected).map_err(|problem| format!("the read-only phone: {problem}"))?;
     Ok(Resync {
         token: enrolled.token,
         engine: reader,

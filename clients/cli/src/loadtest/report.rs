@@ -2,6 +2,8 @@
 //! peak memory, and the CPU the server and the phones spend per response while syncing, printed
 //! for people and as one JSON object for scripts.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -21,14 +23,19 @@ pub struct Report {
     pub devices: u32,
     pub responses_per_device: u32,
     pub site_bumps_per_device: u32,
+    /// Days the responses and bumps were spread over, each ending with every phone's sync.
+    pub days: u32,
     pub concurrency: u32,
     pub protocol: u64,
     pub sync_rounds: usize,
-    pub failed_devices: usize,
+    pub failed_syncs: usize,
     pub setup_s: f64,
     pub sync_s: f64,
     pub total_s: f64,
     pub dataset: String,
+    /// Site code -> metric -> what the phones added, for checking the analysts' totals
+    /// (`survey-server tallies --check`).
+    pub expected_tallies: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 impl Report {
@@ -38,10 +45,11 @@ impl Report {
             |mb| format!("{mb:.1} MiB"),
         );
         println!(
-            "workload: {} devices x {} responses (30 questions), {} site bumps each, {} at once, protocol v{}",
+            "workload: {} devices x {} responses (30 questions), {} site bumps each, over {} days, {} at once, protocol v{}",
             self.devices,
             self.responses_per_device,
             self.site_bumps_per_device,
+            self.days,
             self.concurrency,
             self.protocol
         );
@@ -68,7 +76,7 @@ impl Report {
             ms(self.phones_cpu_ms_per_response)
         );
         println!(
-            "verified: {} responses exactly once; site tallies {}",
+            "verified: {} responses exactly once; site tallies {} on every phone",
             self.responses_verified,
             if self.tallies_verified {
                 "add up"

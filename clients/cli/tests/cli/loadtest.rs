@@ -3,10 +3,10 @@
 use crate::support::{Device, TestServer};
 
 #[test]
-fn a_small_load_test_verifies_exactly_once_over_both_protocols() {
+fn a_small_load_test_verifies_exactly_once_over_every_protocol() {
     let server = TestServer::start();
     let pid = std::process::id().to_string();
-    for protocol in ["1", "2"] {
+    for protocol in ["1", "2", "3"] {
         let run = Device::new()
             .run(&[
                 "loadtest",
@@ -31,6 +31,44 @@ fn a_small_load_test_verifies_exactly_once_over_both_protocols() {
             .ok();
         check_figures(&run.stdout, protocol);
     }
+}
+
+/// Responses and bumps spread over days, each ending with every phone's sync: still each
+/// response once and every tally exact on every phone.
+#[test]
+fn a_load_test_over_days_verifies_every_phone() {
+    let server = TestServer::start();
+    let pid = std::process::id().to_string();
+    let run = Device::new()
+        .run(&[
+            "loadtest",
+            "--server",
+            &server.url,
+            "--admin-token",
+            &server.admin_token,
+            "--devices",
+            "4",
+            "--responses",
+            "3",
+            "--site-bumps",
+            "5",
+            "--days",
+            "4",
+            "--concurrency",
+            "2",
+            "--server-pid",
+            &pid,
+            "--json",
+        ])
+        .ok();
+    check_figures(&run.stdout, "3");
+    let figures: serde_json::Value =
+        serde_json::from_str(run.stdout.lines().last().expect("output")).expect("JSON");
+    assert_eq!(figures["days"], 4);
+    assert!(
+        figures["sync_rounds"].as_u64().is_some_and(|n| n >= 16),
+        "a sync a day each"
+    );
 }
 
 fn check_figures(stdout: &str, protocol: &str) {
@@ -76,7 +114,7 @@ fn a_load_test_without_admin_rights_stops_with_the_reason() {
 
 #[test]
 fn a_protocol_this_client_does_not_speak_is_a_usage_error() {
-    for bad in ["0", "3", "two"] {
+    for bad in ["0", "4", "two"] {
         Device::new()
             .run(&[
                 "loadtest",

@@ -85,6 +85,50 @@ impl TestDb {
         }
     }
 
+    /// One tally of a site as analysts get it (`survey_server::site_totals`), which adds up the
+    /// site document and every device's tally documents.
+    pub async fn site_total(&self, site: Uuid, metric: &str) -> i64 {
+        let storage = survey_server::storage::connect(&self.url)
+            .await
+            .expect("connect storage");
+        let dataset = self
+            .one_uuid("SELECT dataset FROM documents WHERE id = $1", site)
+            .await;
+        let totals = survey_server::site_totals::site_totals(storage.as_ref(), dataset)
+            .await
+            .expect("site totals");
+        totals
+            .iter()
+            .find(|t| t.document == site)
+            .and_then(|t| t.tallies.get(metric))
+            .copied()
+            .unwrap_or_else(|| panic!("site {site} has no tally {metric:?}"))
+    }
+
+    async fn one_uuid(&self, sql: &'static str, arg: Uuid) -> Uuid {
+        if self.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("open sqlite");
+            let id = sqlx::query(sql)
+                .bind(arg)
+                .fetch_one(&pool)
+                .await
+                .expect("query")
+                .get(0);
+            pool.close().await;
+            id
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url).await.expect("open postgres");
+            let id = sqlx::query(sql)
+                .bind(arg)
+                .fetch_one(&pool)
+                .await
+                .expect("query")
+                .get(0);
+            pool.close().await;
+            id
+        }
+    }
+
     /// Runs one statement (`$1` bound to `arg`), for a state no API call makes (a token past
     /// its expiry).
     pub async fn execute(&self, sql: &'static str, arg: Uuid) {

@@ -1,4 +1,4 @@
-use sync_core::{ClientEngine, Limits, SyncResponse, decode_response, encode_request};
+use sync_core::{ClientEngine, DocEntry, Limits, SyncRequest, SyncResponse, decode_response, encode_request};
 use uuid::Uuid;
 
 use super::Api;
@@ -66,6 +66,29 @@ impl Device {
         let answer = decode_response(&reply.body, &limits).map_err(|e| e.to_string())?;
         self.engine.apply_response(&answer).map_err(|e| e.to_string())?;
         Ok(answer)
+    }
+
+    /// A request of `docs` made by hand, as a client other than the engine may send it, over
+    /// `protocol`; the answer, which must be a 200. The engine takes nothing in.
+    pub async fn send_entries(&self, api: &Api, protocol: u64, docs: Vec<DocEntry>) -> SyncResponse {
+        let request = SyncRequest {
+            v: protocol,
+            dataset: self.engine.dataset(),
+            epoch: self.engine.epoch(),
+            docs,
+        };
+        let reply = api
+            .send(
+                reqwest::Method::POST,
+                &format!("/v{protocol}/sync"),
+                Some(&self.token),
+                Some("application/cbor"),
+                encode_request(&request),
+            )
+            .await
+            .expect("transport");
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        decode_response(&reply.body, &Limits::default()).expect("answer")
     }
 
     /// Syncs (at least once, to hear of others' changes) until nothing is pending either way.

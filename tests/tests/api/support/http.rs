@@ -209,12 +209,26 @@ impl Api {
 
     /// A live dataset with the test form, and `devices` enrolled devices that synced once.
     pub async fn dataset_with_devices(&self, admin: &str, mode: &str, devices: usize) -> (Uuid, Vec<Device>) {
+        self.dataset_with_devices_speaking(admin, mode, devices, sync_core::PROTOCOL_VERSION)
+            .await
+    }
+
+    /// [`Api::dataset_with_devices`] whose devices speak `protocol`: 1 and 2 bump the shared
+    /// site documents themselves.
+    pub async fn dataset_with_devices_speaking(
+        &self,
+        admin: &str,
+        mode: &str,
+        devices: usize,
+        protocol: u64,
+    ) -> (Uuid, Vec<Device>) {
         let dataset = self.create_dataset(admin, "field test", mode).await;
         self.publish_form(admin, dataset, super::FORM_JSON).await;
         let code = self.enrollment_code(admin, dataset, devices as i64 + 1).await;
         let mut out = Vec::new();
         for _ in 0..devices {
             let mut device = Device::enroll(self, &code).await;
+            device.engine.set_protocol(protocol).expect("protocol");
             device.sync_fully(self).await;
             out.push(device);
         }

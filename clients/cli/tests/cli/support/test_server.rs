@@ -33,13 +33,15 @@ impl TestServer {
         TestServer::start_serving(|app| app)
     }
 
-    /// A server from before protocol v2: the same server, with `/v2/sync` answered 404 as a
-    /// router without that route answers it.
-    pub fn start_before_v2() -> TestServer {
-        TestServer::start_serving(|app| {
+    /// A server from before protocol `newest + 1`: the same server, with `/vN/sync` above
+    /// `newest` answered 404 as a router without that route answers it.
+    pub fn start_speaking_up_to(newest: u64) -> TestServer {
+        TestServer::start_serving(move |app| {
             app.layer(axum::middleware::from_fn(
-                |request: axum::extract::Request, next: axum::middleware::Next| async move {
-                    if request.uri().path() == "/v2/sync" {
+                move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+                    let newer = (newest + 1..=sync_core::PROTOCOL_VERSION)
+                        .any(|version| request.uri().path() == format!("/v{version}/sync"));
+                    if newer {
                         let body = r#"{"error":"not_found","message":"route not found"}"#;
                         return (axum::http::StatusCode::NOT_FOUND, body).into_response();
                     }
