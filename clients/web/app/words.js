@@ -193,6 +193,41 @@ const SPANISH = {
   'sent': 'enviada',
   'Survey': 'Encuesta',
   'Refused: {reason}': 'Rechazada: {reason}',
+
+  // Phone safety (safetyWords below) and site counts.
+  'Nothing to take off: this phone can take off only what it counted itself.': 'No hay nada que restar: este teléfono solo puede restar lo que contó él mismo.',
+  '{count} sent': '{count} enviadas',
+  'Quick exit': 'Salida rápida',
+  'Withdraw': 'Retirar',
+  'Withdraw this survey?': '¿Retirar esta encuesta?',
+  'Withdraw and delete': 'Retirar y borrar',
+  'Cancel': 'Cancelar',
+  'The survey was withdrawn and deleted from this phone.': 'La encuesta se retiró y se borró de este teléfono.',
+  'Finished surveys after sending': 'Encuestas terminadas después de enviarlas',
+  'Delete them from this phone once the server has them (only a count stays)': 'Borrarlas de este teléfono cuando el servidor ya las tenga (solo queda un conteo)',
+  'A phone that holds less puts you and the people you met at less risk if it is lost or taken. Drafts and anything not yet sent always stay.': 'Un teléfono que guarda menos te pone a ti y a las personas que conociste en menos riesgo si se pierde o te lo quitan. Los borradores y lo que aún no se envió siempre se quedan.',
+  'PIN': 'PIN',
+  'If you forget the PIN, nothing can open the data on this phone: surveys not yet sent are lost. Send often.': 'Si olvidas el PIN, nada puede abrir los datos de este teléfono: las encuestas que aún no se enviaron se pierden. Envía a menudo.',
+  'No PIN is set: anyone who can open this phone\u2019s browser can read the surveys on it.': 'No hay PIN: cualquiera que pueda abrir el navegador de este teléfono puede leer sus encuestas.',
+  'A PIN is set: the surveys on this phone are stored encrypted, and the app asks for the PIN when it opens.': 'Hay un PIN: las encuestas de este teléfono se guardan cifradas y la aplicación pide el PIN al abrirse.',
+  'New PIN (at least 6 digits or letters)': 'PIN nuevo (al menos 6 dígitos o letras)',
+  'The new PIN again': 'El PIN nuevo otra vez',
+  'Current PIN': 'PIN actual',
+  'Set PIN': 'Poner PIN',
+  'Change PIN': 'Cambiar PIN',
+  'Remove PIN': 'Quitar PIN',
+  'Use at least 6 digits or letters.': 'Usa al menos 6 dígitos o letras.',
+  'The two PINs are not the same.': 'Los dos PIN no son iguales.',
+  'That PIN is not right.': 'Ese PIN no es correcto.',
+  'Done. The data on this phone is now encrypted with the new PIN.': 'Listo. Los datos de este teléfono ahora están cifrados con el PIN nuevo.',
+  'The PIN was removed. The data on this phone is no longer encrypted.': 'Se quitó el PIN. Los datos de este teléfono ya no están cifrados.',
+  'Enter your PIN': 'Escribe tu PIN',
+  'Open': 'Abrir',
+  'Forgot the PIN?': '¿Olvidaste el PIN?',
+  'Nothing can open the data without it. You can delete everything the app holds on this phone and join again with a new code; surveys not yet sent are lost.': 'Nada puede abrir los datos sin él. Puedes borrar todo lo que la aplicación guarda en este teléfono y volver a unirte con un código nuevo; las encuestas que aún no se enviaron se pierden.',
+  'Delete everything on this phone': 'Borrar todo en este teléfono',
+  'This copy was saved before your trainer reset the practice data. Its practice surveys are out of date, so nothing from it was added or will be sent.': 'Esta copia se guardó antes de que tu capacitador reiniciara los datos de práctica. Sus encuestas de práctica están desactualizadas, así que no se agregó ni se enviará nada de ella.',
+  'This copy is newer than this phone\u2019s data. Press \u201cSend and update\u201d first, then load it again.': 'Esta copia es más nueva que los datos de este teléfono. Pulsa \u201cEnviar y actualizar\u201d primero y luego vuelve a cargarla.',
 };
 
 const CATALOGUES = { es: SPANISH };
@@ -202,9 +237,9 @@ export const catalogues = CATALOGUES;
 
 // --- Phone safety: quick exit, PIN, withdrawal, delete after send, backups across a reset ---
 
-export const safetyWords = {
+// Read through `say` when used, so each is shown in the phone's language.
+const SAFETY_WORDS = {
   quickExit: 'Quick exit',
-  sent: (n) => `${n} sent`,
   withdraw: 'Withdraw',
   withdrawTitle: 'Withdraw this survey?',
   withdrawLines: [
@@ -240,3 +275,14 @@ export const safetyWords = {
   backupStale: 'This copy was saved before your trainer reset the practice data. Its practice surveys are out of date, so nothing from it was added or will be sent.',
   backupNewer: 'This copy is newer than this phone\u2019s data. Press \u201cSend and update\u201d first, then load it again.',
 };
+
+export const safetyWords = new Proxy(SAFETY_WORDS, {
+  get(words, key) {
+    if (key === 'sent') return (count) => say('{count} sent', { count });
+    const english = words[key];
+    if (typeof english === 'string') return say(english);
+    if (Array.isArray(english)) return english.map((line) => say(line));
+    return english;
+  },
+});
+

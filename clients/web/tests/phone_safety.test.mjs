@@ -80,6 +80,8 @@ async function fill(page, notes) {
   await page.check('input[name="area"][value="north"]');
   await page.check('input[name="q-gender"][value="x"]');
   await page.fill('#q-notes', notes);
+  // Through the pages to the review page, where Finish is.
+  while (!(await page.locator('#finish').isVisible())) await page.click('#next-page');
   await page.click('#finish');
   await page.waitForSelector('#response-list');
 }

@@ -23,4 +23,4 @@ cargo test --workspace --no-run -q
 
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 cd "$here"
-SURVEY_SERVER_BIN="$target_dir/debug/survey-server-e2e" node --test --test-concurrency=1 field_app.test.mjs form_pages.test.mjs enrollment.test.mjs analyst_dashboard.test.mjs admin.test.mjs phone_safety.test.mjs
+SURVEY_SERVER_BIN="$target_dir/debug/survey-server-e2e" node --test --test-concurrency=1 field_app.test.mjs form_pages.test.mjs enrollment.test.mjs analyst_dashboard.test.mjs admin.test.mjs phone_safety.test.mjs xlsform_walk.test.mjs
