@@ -12,10 +12,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, watchPolicyViolations } from './chromium.mjs';
 import { startSurveyServer } from './survey_server.mjs';
+import { PHONE } from './field_phone.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = resolve(process.env.SCREENSHOT_DIR ?? join(here, '../../../target/screenshots'));
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 const FORM = {
   id: 'contact', version: 1, title: 'Contact log', areas: ['north', 'south'],
   questions: [{ id: 'met', type: 'integer', label: 'People met', min: 0, max: 50, required: true }],

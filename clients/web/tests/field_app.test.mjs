@@ -10,12 +10,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, watchPolicyViolations } from './chromium.mjs';
 import { startSurveyServer } from './survey_server.mjs';
-import { enroll as enrollPhone, sync } from './field_phone.mjs';
+import { PHONE, enroll as enrollPhone, sync } from './field_phone.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webRoot = resolve(here, '..');
 const shots = resolve(process.env.SCREENSHOT_DIR ?? join(here, '../../../target/screenshots'));
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
 const FORM = {
   id: 'outreach-contact', version: 1, title: 'Outreach contact log',

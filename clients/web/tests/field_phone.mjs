@@ -3,6 +3,9 @@
 
 import assert from 'node:assert/strict';
 
+// A phone-sized browser context.
+export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
 // Enrolls the page's phone at `origin` with `code` and waits for form `formId` to arrive and
 // the service worker to hold the whole shell (wasm included).
 export async function enroll(page, origin, code, formId) {
@@ -27,4 +30,18 @@ export async function sync(page) {
   }, null, { timeout: 30_000 });
   const error = page.locator('#sync-error');
   if (await error.count()) assert.fail(`sync failed: ${await error.textContent()}`);
+}
+
+// A survey page's questions: whether one is shown, which section's page is, and ticking an
+// option.
+export const visible = (page, question) => page.locator(`[data-question="${question}"]`).isVisible();
+export const sectionShown = (page) => page.locator('section.page:visible').getAttribute('data-section');
+export const pick = (page, question, value) => page.check(`input[name="q-${question}"][value="${value}"]`);
+
+// What `server` materialized for the responses of `area` in `dataset`: `question=value` rows,
+// sorted.
+export function answersOf(server, dataset, area) {
+  const hex = dataset.replaceAll('-', '');
+  return server.sql(`SELECT a.question || '=' || coalesce(a.value, a.num) FROM answers a JOIN responses r ON r.document = a.document
+    WHERE r.dataset = X'${hex}' AND r.area = '${area}' ORDER BY 1`).split('\n').filter(Boolean);
 }

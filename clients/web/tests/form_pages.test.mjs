@@ -11,12 +11,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, watchPolicyViolations } from './chromium.mjs';
 import { startSurveyServer } from './survey_server.mjs';
-import { enroll, sync } from './field_phone.mjs';
+import { PHONE, answersOf, enroll, pick, sectionShown, sync, visible } from './field_phone.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
 const shots = resolve(process.env.SCREENSHOT_DIR ?? join(here, '../../../target/screenshots'));
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 const demoForm = (name) => JSON.parse(readFileSync(join(root, `server/src/demo/forms/${name}.json`), 'utf8'));
 const FORM = demoForm('outreach-contact');
 const STIGMA = demoForm('community-stigma');
@@ -41,16 +40,8 @@ after(async () => {
   await server?.stop();
 });
 
-const visible = (page, question) => page.locator(`[data-question="${question}"]`).isVisible();
-const sectionShown = (page) => page.locator('section.page:visible').getAttribute('data-section');
-const pick = (page, question, value) => page.check(`input[name="q-${question}"][value="${value}"]`);
 
-// What the server materialized for the response of `area`: `question=value` rows, sorted.
-function serverAnswers(area) {
-  const hex = dataset.replaceAll('-', '');
-  return server.sql(`SELECT a.question || '=' || coalesce(a.value, a.num) FROM answers a JOIN responses r ON r.document = a.document
-    WHERE r.dataset = X'${hex}' AND r.area = '${area}' ORDER BY 1`).split('\n').filter(Boolean);
-}
+const serverAnswers = (area) => answersOf(server, dataset, area);
 
 test('every sentence the app says has a Spanish translation', async () => {
   const { catalogues } = await import('../app/words.js');

@@ -10,13 +10,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, watchPolicyViolations } from './chromium.mjs';
 import { startSurveyServer } from './survey_server.mjs';
-import { enroll, sync } from './field_phone.mjs';
+import { PHONE, answersOf, enroll, pick, sectionShown, sync, visible } from './field_phone.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
 const WORKBOOK = readFileSync(join(root, 'tests/fixtures/xlsform/outreach-libreoffice.xlsx'));
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
 let server;
 let browser;
@@ -43,15 +42,8 @@ after(async () => {
   await server?.stop();
 });
 
-const visible = (page, question) => page.locator(`[data-question="${question}"]`).isVisible();
-const sectionShown = (page) => page.locator('section.page:visible').getAttribute('data-section');
-const pick = (page, question, value) => page.check(`input[name="q-${question}"][value="${value}"]`);
 
-function serverAnswers(area) {
-  const hex = dataset.replaceAll('-', '');
-  return server.sql(`SELECT a.question || '=' || coalesce(a.value, a.num) FROM answers a JOIN responses r ON r.document = a.document
-    WHERE r.dataset = X'${hex}' AND r.area = '${area}' ORDER BY 1`).split('\n').filter(Boolean);
-}
+const serverAnswers = (area) => answersOf(server, dataset, area);
 
 test('the import reports what it dropped', () => {
   assert.equal(imported.form.id, 'outreach');
