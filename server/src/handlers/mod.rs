@@ -1,8 +1,7 @@
 //! HTTP handlers by resource. The sync endpoint has its own module (`crate::sync`).
 
-pub mod admin;
-pub mod analyst;
 pub mod audit;
+pub mod built_in_pages;
 pub mod datasets;
 pub mod devices;
 pub mod enrollments;
