@@ -2,7 +2,7 @@
 //! submitted response must answer exactly what its form asked.
 
 use serde_json::{Value, json};
-use sync_core::{Answer, Day, DocEntry, DocKind, Form, ResponseEdit, SyncRequest, response};
+use sync_core::{Answer, Day, DocEntry, DocKind, Form, ResponseEdit, response};
 use uuid::Uuid;
 
 use crate::on_both_backends;
@@ -116,21 +116,8 @@ async fn skip_logic_is_checked_when_published_and_when_synced(backend: Backend) 
             .into_iter()
             .map(|mut c| c.bytes().into_owned())
             .collect();
-        let request = SyncRequest {
-            v: 1,
-            dataset,
-            epoch: device.engine.epoch(),
-            docs: vec![DocEntry::new(
-                doc_id,
-                DocKind::Response,
-                &doc.get_heads(),
-                changes,
-            )],
-        };
-        let reply = api
-            .post_sync(Some(&device.token), sync_core::encode_request(&request))
-            .await;
-        let answer = sync_core::decode_response(&reply.body, &sync_core::Limits::default()).expect("answer");
+        let entry = DocEntry::new(doc_id, DocKind::Response, &doc.get_heads(), changes);
+        let answer = device.send_entries(api, 1, vec![entry]).await;
         let refused = answer.rejected.iter().find(|r| r.id == doc_id).expect("refused");
         assert_eq!(refused.code, code, "{answers:?}");
     }

@@ -7,7 +7,7 @@ use std::io::Write as _;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sync_core::{Answer, Day, DocEntry, DocKind, Form, ResponseEdit, SyncRequest, response};
+use sync_core::{Answer, Day, DocEntry, DocKind, Form, ResponseEdit, response};
 use uuid::Uuid;
 
 use crate::on_both_backends;
@@ -141,21 +141,8 @@ async fn an_outreach_workbook_imports_syncs_keeps_its_skip_logic_and_aggregates(
         .into_iter()
         .map(|mut c| c.bytes().into_owned())
         .collect();
-    let request = SyncRequest {
-        v: 1,
-        dataset,
-        epoch: device.engine.epoch(),
-        docs: vec![DocEntry::new(
-            doc_id,
-            DocKind::Response,
-            &doc.get_heads(),
-            changes,
-        )],
-    };
-    let reply = api
-        .post_sync(Some(&device.token), sync_core::encode_request(&request))
-        .await;
-    let answer = sync_core::decode_response(&reply.body, &sync_core::Limits::default()).expect("answer");
+    let entry = DocEntry::new(doc_id, DocKind::Response, &doc.get_heads(), changes);
+    let answer = device.send_entries(api, 1, vec![entry]).await;
     let refused = answer.rejected.iter().find(|r| r.id == doc_id).expect("refused");
     assert_eq!(refused.code, "irrelevant_answer");
 
