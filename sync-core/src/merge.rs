@@ -87,6 +87,9 @@ fn apply_checked(
         .filter(|c| lacked.remove(&c.hash()))
         .cloned()
         .collect();
+    for change in &new_changes {
+        check_encoding(change)?;
+    }
     let history_bytes = history_bytes.map(|bytes| {
         let added: usize = new_changes
             .iter()
@@ -381,6 +384,23 @@ const HISTORY_WALK_LIMIT: usize = 16;
 /// `unwrap` on an actor lookup while applying them); a device must not be able to take down a
 /// server task that way, so a panic becomes a `malformed` error and the half-applied document is
 /// dropped.
+/// A document's saved form keeps operations, not change bytes: loading it encodes every change
+/// again from its operations and checks the heads. So a change whose bytes differ from the
+/// encoding Automerge makes of its own operations (a bit changed where decoding does not look)
+/// would be stored under a hash its document cannot reproduce, and the saved document would
+/// not load again ("mismatching heads"). Automerge's own encoders, in Rust and in JavaScript,
+/// write only that encoding.
+fn check_encoding(change: &Change) -> Result<()> {
+    let again = contain_panics(|| Ok(Change::from(change.decode())))?;
+    if again.hash() == change.hash() {
+        Ok(())
+    } else {
+        Err(Error::Automerge(
+            "a change is not encoded the way Automerge encodes its operations".into(),
+        ))
+    }
+}
+
 pub(crate) fn contain_panics<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
         .unwrap_or_else(|_| Err(Error::Automerge("the changes could not be applied".into())))

@@ -157,14 +157,13 @@ impl History<'_> {
                     "written by the tally document's first change only",
                 ));
             }
-            match (&slot, &op.key) {
-                (Slot::Choices(_) | Slot::Text(_), Key::Seq(_)) => {}
-                (Slot::Choices(_) | Slot::Text(_), Key::Map(_)) | (_, Key::Seq(_)) => {
-                    return Err(Error::Automerge(
-                        "an operation's key does not fit its object".into(),
-                    ));
-                }
-                (_, Key::Map(key)) => self.check_key(&slot, key)?,
+            if !key_fits(&slot, op) {
+                return Err(Error::Automerge(
+                    "an operation's key does not fit its object".into(),
+                ));
+            }
+            if let Key::Map(key) = &op.key {
+                self.check_key(&slot, key)?;
             }
             if self.from_device && writes_review(&slot, &op.key, &op.action, creating) {
                 return Err(Error::ReviewFromDevice);
@@ -519,6 +518,21 @@ impl History<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether an operation addresses its object the way Automerge itself writes one: a map by
+/// key, a list or text by element; an insert puts or makes a new element after the head or an
+/// element; anything else names an element, never the head. Automerge 0.12 applies an
+/// overwrite of a list's head (one bit changed in a change) and then saves the document to
+/// bytes it cannot load again.
+fn key_fits(slot: &Slot, op: &Op) -> bool {
+    let inserts = matches!(op.action, OpType::Put(_) | OpType::Make(_));
+    match (slot, &op.key) {
+        (Slot::Choices(_) | Slot::Text(_), Key::Seq(ElementId::Head)) => op.insert && inserts,
+        (Slot::Choices(_) | Slot::Text(_), Key::Seq(ElementId::Id(_))) => !op.insert || inserts,
+        (Slot::Choices(_) | Slot::Text(_), Key::Map(_)) | (_, Key::Seq(_)) => false,
+        (_, Key::Map(_)) => !op.insert,
     }
 }
 
