@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium, watchPolicyViolations } from './chromium.mjs';
 import { startSurveyServer } from './survey_server.mjs';
-import { PHONE } from './field_phone.mjs';
+import { PHONE, enroll as enrollAt, sync } from './field_phone.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = resolve(process.env.SCREENSHOT_DIR ?? join(here, '../../../target/screenshots'));
@@ -59,21 +59,7 @@ async function phone(name) {
   return { context, page };
 }
 
-async function enroll(page, code = liveCode) {
-  await page.goto(server.origin);
-  await page.waitForSelector('#quick-exit'); // on the joining screen too
-  await page.fill('#enroll-code', code);
-  await page.click('#enroll-button');
-  await page.waitForSelector(`button[data-form="${FORM.id}"]`, { timeout: 30_000 });
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
-}
-
-async function sync(page) {
-  await page.click('#sync-button');
-  await page.waitForFunction(() => !document.querySelector('#sync-button')?.disabled, null, { timeout: 30_000 });
-  const error = page.locator('#sync-error');
-  if (await error.count()) assert.fail(`sync failed: ${await error.textContent()}`);
-}
+const enroll = (page, code = liveCode) => enrollAt(page, server.origin, code, FORM.id);
 
 async function fill(page, notes) {
   await page.click(`button[data-form="${FORM.id}"]`);
@@ -149,6 +135,9 @@ test('a live phone deletes a response once the server confirmed it and keeps onl
 
 test('quick exit leaves nothing of the app on screen or in the back history', async () => {
   const { context, page } = await phone('quick-exit');
+  await page.goto(server.origin);
+  await page.waitForSelector('#enroll-code');
+  assert.equal(await page.locator('#quick-exit').count(), 1, 'quick exit on the joining screen too');
   await enroll(page);
   await page.click(`button[data-form="${FORM.id}"]`);
   await page.fill('#q-notes', 'half typed');
