@@ -26,6 +26,27 @@ impl Backend {
     }
 }
 
+/// Runs `body` on a pool of the database at `url`, SQLite or PostgreSQL, and closes it. A macro,
+/// because the two pools are different types and `body` is written once for both.
+macro_rules! on_pool {
+    ($url:expr, |$pool:ident| $body:expr) => {
+        on_pool!($url, |$pool| sqlite: $body, postgres: $body)
+    };
+    ($url:expr, |$pool:ident| sqlite: $sqlite:expr, postgres: $postgres:expr) => {{
+        if $url.starts_with("sqlite:") {
+            let $pool = sqlx::SqlitePool::connect($url).await.expect("open sqlite");
+            let out = $sqlite;
+            $pool.close().await;
+            out
+        } else {
+            let $pool = sqlx::PgPool::connect($url).await.expect("open postgres");
+            let out = $postgres;
+            $pool.close().await;
+            out
+        }
+    }};
+}
+
 pub struct TestDb {
     pub url: String,
     folder: Option<PathBuf>,
@@ -62,27 +83,12 @@ impl TestDb {
 
     /// One integer from a query (`$1` bound to `arg`), for checking tables directly.
     pub async fn count(&self, sql: &'static str, arg: Uuid) -> i64 {
-        if self.url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("open sqlite");
-            let n = sqlx::query(sql)
-                .bind(arg)
-                .fetch_one(&pool)
-                .await
-                .expect("query")
-                .get::<i64, _>(0);
-            pool.close().await;
-            n
-        } else {
-            let pool = sqlx::PgPool::connect(&self.url).await.expect("open postgres");
-            let n = sqlx::query(sql)
-                .bind(arg)
-                .fetch_one(&pool)
-                .await
-                .expect("query")
-                .get::<i64, _>(0);
-            pool.close().await;
-            n
-        }
+        on_pool!(&self.url, |pool| sqlx::query(sql)
+            .bind(arg)
+            .fetch_one(&pool)
+            .await
+            .expect("query")
+            .get::<i64, _>(0))
     }
 
     /// One tally of a site as analysts get it (`survey_server::site_totals`), which adds up the
@@ -91,9 +97,14 @@ impl TestDb {
         let storage = survey_server::storage::connect(&self.url)
             .await
             .expect("connect storage");
-        let dataset = self
-            .one_uuid("SELECT dataset FROM documents WHERE id = $1", site)
-            .await;
+        let dataset: Uuid = on_pool!(&self.url, |pool| sqlx::query(
+            "SELECT dataset FROM documents WHERE id = $1"
+        )
+        .bind(site)
+        .fetch_one(&pool)
+        .await
+        .expect("query")
+        .get(0));
         let totals = survey_server::site_totals::site_totals(storage.as_ref(), dataset)
             .await
             .expect("site totals");
@@ -105,93 +116,39 @@ impl TestDb {
             .unwrap_or_else(|| panic!("site {site} has no tally {metric:?}"))
     }
 
-    async fn one_uuid(&self, sql: &'static str, arg: Uuid) -> Uuid {
-        if self.url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("open sqlite");
-            let id = sqlx::query(sql)
-                .bind(arg)
-                .fetch_one(&pool)
-                .await
-                .expect("query")
-                .get(0);
-            pool.close().await;
-            id
-        } else {
-            let pool = sqlx::PgPool::connect(&self.url).await.expect("open postgres");
-            let id = sqlx::query(sql)
-                .bind(arg)
-                .fetch_one(&pool)
-                .await
-                .expect("query")
-                .get(0);
-            pool.close().await;
-            id
-        }
-    }
-
     /// Runs one statement (`$1` bound to `arg`), for a state no API call makes (a token past
     /// its expiry).
     pub async fn execute(&self, sql: &'static str, arg: Uuid) {
-        if self.url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("open sqlite");
+        on_pool!(&self.url, |pool| {
             sqlx::query(sql)
                 .bind(arg)
                 .execute(&pool)
                 .await
                 .expect("statement");
-            pool.close().await;
-        } else {
-            let pool = sqlx::PgPool::connect(&self.url).await.expect("open postgres");
-            sqlx::query(sql)
-                .bind(arg)
-                .execute(&pool)
-                .await
-                .expect("statement");
-            pool.close().await;
-        }
+        })
     }
 
     /// One byte string from a query (`$1` bound to `arg`).
     pub async fn bytes(&self, sql: &'static str, arg: Uuid) -> Vec<u8> {
-        if self.url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("open sqlite");
-            let bytes = sqlx::query(sql)
-                .bind(arg)
-                .fetch_one(&pool)
-                .await
-                .expect("query")
-                .get(0);
-            pool.close().await;
-            bytes
-        } else {
-            let pool = sqlx::PgPool::connect(&self.url).await.expect("open postgres");
-            let bytes = sqlx::query(sql)
-                .bind(arg)
-                .fetch_one(&pool)
-                .await
-                .expect("query")
-                .get(0);
-            pool.close().await;
-            bytes
-        }
+        on_pool!(&self.url, |pool| sqlx::query(sql)
+            .bind(arg)
+            .fetch_one(&pool)
+            .await
+            .expect("query")
+            .get(0))
     }
 
     /// Every stored document: id and Automerge bytes.
     pub async fn documents(&self) -> Vec<(Uuid, Vec<u8>)> {
-        let sql = "SELECT id, bytes FROM documents ORDER BY id";
-        if self.url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("open sqlite");
-            let rows = sqlx::query(sql).fetch_all(&pool).await.expect("query");
-            let out = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-            pool.close().await;
-            out
-        } else {
-            let pool = sqlx::PgPool::connect(&self.url).await.expect("open postgres");
-            let rows = sqlx::query(sql).fetch_all(&pool).await.expect("query");
-            let out = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-            pool.close().await;
-            out
-        }
+        on_pool!(&self.url, |pool| sqlx::query(
+            "SELECT id, bytes FROM documents ORDER BY id"
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("query")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
     }
 }
 
@@ -206,17 +163,7 @@ impl TestDb {
     /// Every non-NULL value of every column of every table (the migrations' bookkeeping
     /// included), for privacy tests that must find something nowhere.
     pub async fn dump(&self) -> Vec<Cell> {
-        if self.url.starts_with("sqlite:") {
-            let pool = sqlx::SqlitePool::connect(&self.url).await.expect("open sqlite");
-            let cells = dump_sqlite(&pool).await;
-            pool.close().await;
-            cells
-        } else {
-            let pool = sqlx::PgPool::connect(&self.url).await.expect("open postgres");
-            let cells = dump_postgres(&pool).await;
-            pool.close().await;
-            cells
-        }
+        on_pool!(&self.url, |pool| sqlite: dump_sqlite(&pool).await, postgres: dump_postgres(&pool).await)
     }
 
     /// `table.column` of every value that holds `needle`.
