@@ -13,7 +13,7 @@ import { client, change, SurveyClient } from './engine.js';
 import { app, saveMeta } from './state.js';
 import * as store from './store.js';
 import { today } from './dom.js';
-import { safetyWords } from './words.js';
+import { safetyWords, say } from './words.js';
 
 const FORMAT = 'survey-field-backup/1';
 
@@ -44,10 +44,10 @@ export async function importFile(file) {
   try {
     parsed = JSON.parse(await file.text());
   } catch {
-    throw new Error('This file is not a saved copy from this app.');
+    throw new Error(say('This file is not a saved copy from this app.'));
   }
   if (parsed?.format !== FORMAT || typeof parsed.state !== 'string') {
-    throw new Error('This file is not a saved copy from this app.');
+    throw new Error(say('This file is not a saved copy from this app.'));
   }
   const bytes = fromBase64(parsed.state);
   if (client) {
@@ -58,9 +58,9 @@ export async function importFile(file) {
       if (error.detail !== 'other_epoch') throw error;
       throw new Error(parsed.epoch > client.epoch() ? safetyWords.backupNewer : safetyWords.backupStale);
     }
-    return `Loaded. ${added} new item(s) added. Anything not sent yet will go with the next send.`;
+    return say('Loaded. {added} new item(s) added. Anything not sent yet will go with the next send.', { added });
   }
-  if (!parsed.device?.token) throw new Error('This file has no phone sign-in in it. Join with a code first, then load it.');
+  if (!parsed.device?.token) throw new Error(say('This file has no phone sign-in in it. Join with a code first, then load it.'));
   const restored = SurveyClient.load(bytes);
   app.device = parsed.device;
   await store.put('device', app.device);

@@ -6,7 +6,7 @@
 import { h } from './dom.js';
 import { change, client, newClient } from './engine.js';
 import { app, saveMeta, show } from './state.js';
-import { httpProblem } from './words.js';
+import { httpProblem, say } from './words.js';
 import { importFile } from './backup.js';
 import { cameraAvailable, scanEnrollmentCode } from './qr_scan.js';
 import { syncNow } from './sync.js';
@@ -30,22 +30,22 @@ export function enrollView() {
   return [
     app.meta.notice ? h('div', { class: 'notice', id: 'notice', role: 'status' }, app.meta.notice) : null,
     h('section', { class: 'card' },
-      h('h2', {}, 'Set up this phone'),
-      h('p', {}, 'Scan or type the code your coordinator gave you. You need internet for this step only.'),
+      h('h2', {}, say('Set up this phone')),
+      h('p', {}, say('Scan or type the code your coordinator gave you. You need internet for this step only.')),
       codeForm({ renew: false }),
       message,
-      h('details', {}, h('summary', {}, 'Load a saved copy instead'),
-        h('p', {}, 'If this phone lost its data, load the file you saved before.'), restore)),
+      h('details', {}, h('summary', {}, say('Load a saved copy instead')),
+        h('p', {}, say('If this phone lost its data, load the file you saved before.')), restore)),
   ];
 }
 
 // Shown on the main screen once the server refused this phone's sign-in as expired or revoked.
 export function signInAgainCard() {
   const text = app.meta.signIn === 'expired'
-    ? 'This phone\u2019s sign-in has expired. Your work is safe on this phone. Scan or type a new code from your coordinator to go on sending.'
-    : 'Your coordinator signed this phone out. Your work is still on this phone: save a copy to a file (under \u201cMore\u201d), or join again with a new code if your coordinator gives you one.';
+    ? say('This phone\u2019s sign-in has expired. Your work is safe on this phone. Scan or type a new code from your coordinator to go on sending.')
+    : say('Your coordinator signed this phone out. Your work is still on this phone: save a copy to a file (under \u201cMore\u201d), or join again with a new code if your coordinator gives you one.');
   return h('section', { class: 'card warning', id: 'sign-in-again' },
-    h('h2', {}, 'Sign in again'), h('p', {}, text), codeForm({ renew: true }));
+    h('h2', {}, say('Sign in again')), h('p', {}, text), codeForm({ renew: true }));
 }
 
 function codeForm({ renew }) {
@@ -54,13 +54,13 @@ function codeForm({ renew }) {
     id: 'enroll-code', name: 'code', autocomplete: 'off', autocapitalize: 'characters',
     spellcheck: false, placeholder: 'ABCD-EFGH-JKLM-NPQR', required: true,
   });
-  const button = h('button', { class: 'big primary', type: 'submit', id: 'enroll-button' }, renew ? 'Sign in again' : 'Join');
+  const button = h('button', { class: 'big primary', type: 'submit', id: 'enroll-button' }, renew ? say('Sign in again') : say('Join'));
   const label = button.textContent;
   const submit = async (event) => {
     event.preventDefault();
     message.textContent = '';
     button.disabled = true;
-    button.textContent = 'Joining\u2026';
+    button.textContent = say('Joining\u2026');
     try {
       await enroll(input.value.trim(), renew);
       show({ name: 'home', tab: 'surveys' });
@@ -72,7 +72,7 @@ function codeForm({ renew }) {
       button.textContent = label;
     }
   };
-  const form = h('form', { onsubmit: submit }, h('label', { for: 'enroll-code' }, 'Code'), input, button);
+  const form = h('form', { onsubmit: submit }, h('label', { for: 'enroll-code' }, say('Code')), input, button);
   const scan = cameraAvailable()
     ? h('button', {
       class: 'big', type: 'button', id: 'scan-button',
@@ -84,10 +84,10 @@ function codeForm({ renew }) {
           input.value = code;
           form.requestSubmit();
         } catch {
-          message.textContent = 'The camera could not be opened. Type the code instead.';
+          message.textContent = say('The camera could not be opened. Type the code instead.');
         }
       },
-    }, 'Scan the code')
+    }, say('Scan the code'))
     : null;
   return [scan, form, message];
 }
@@ -103,7 +103,7 @@ async function enroll(code, renew) {
       cache: 'no-store',
     });
   } catch {
-    throw { plain: 'No connection. You need internet to join.' };
+    throw { plain: say('No connection. You need internet to join.') };
   }
   const body = await response.json().catch(() => null);
   if (!response.ok) throw { plain: httpProblem(response.status, body) };

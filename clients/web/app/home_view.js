@@ -39,7 +39,7 @@ function banners() {
   }
   if (app.meta.notice) {
     list.push(h('div', { class: 'notice', id: 'notice', role: 'status' }, app.meta.notice,
-      h('button', { class: 'plain', onclick: async () => { app.meta.notice = ''; await saveMeta(); app.render(); } }, 'OK')));
+      h('button', { class: 'plain', onclick: async () => { app.meta.notice = ''; await saveMeta(); app.render(); } }, say('OK'))));
   }
   return list;
 }

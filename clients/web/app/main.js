@@ -12,6 +12,7 @@ import { enrollView } from './enroll_view.js';
 import { homeView, statusBar } from './home_view.js';
 import { surveyView } from './survey_view.js';
 import { syncNow, watchConnection } from './sync.js';
+import { say } from './words.js';
 
 const root = document.getElementById('app');
 
@@ -64,7 +65,7 @@ async function chooseDeleteAfterSend() {
 async function startAlone() {
   if (!navigator.locks) return start();
   const waiting = setTimeout(() => replace(root, h('p', { class: 'card' },
-    'The app is already open in another tab or window. Close it, and this one will start.')), 1500);
+    say('The app is already open in another tab or window. Close it, and this one will start.'))), 1500);
   // The returned promise settles only if start() fails, which then shows the error screen.
   return navigator.locks.request('survey-field-app', () => {
     clearTimeout(waiting);
@@ -83,7 +84,7 @@ document.querySelector('header.top')?.append(quickExitButton('quick-exit'));
 
 startAlone().catch((error) => {
   replace(root, h('section', { class: 'card error' },
-    h('h2', {}, 'The app could not start'),
+    h('h2', {}, say('The app could not start')),
     h('p', {}, String(error?.message ?? error)),
-    h('p', {}, 'Your saved work is still on this phone. Try closing and opening the app again.')));
+    h('p', {}, say('Your saved work is still on this phone. Try closing and opening the app again.'))));
 });

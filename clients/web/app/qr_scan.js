@@ -5,6 +5,7 @@
 // works, or the camera is refused.
 
 import { h } from './dom.js';
+import { say } from './words.js';
 
 const SCAN_EVERY_MS = 200;
 let decoding = null;
@@ -31,7 +32,7 @@ function loadScript(src) {
   return new Promise((resolve, reject) => {
     const script = h('script', { src });
     script.addEventListener('load', resolve);
-    script.addEventListener('error', () => reject(new Error('The code reader could not be loaded. Type the code instead.')));
+    script.addEventListener('error', () => reject(new Error(say('The code reader could not be loaded. Type the code instead.'))));
     document.head.append(script);
   });
 }
@@ -54,7 +55,7 @@ export async function scanEnrollmentCode() {
   const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
   const video = h('video', { id: 'scan-video', class: 'scan-video', playsInline: true, muted: true });
   video.srcObject = stream;
-  const hint = h('p', { role: 'status', id: 'scan-hint' }, 'Point the camera at the code on your coordinator\u2019s screen.');
+  const hint = h('p', { role: 'status', id: 'scan-hint' }, say('Point the camera at the code on your coordinator\u2019s screen.'));
   const frame = document.createElement('canvas');
   const context = frame.getContext('2d', { willReadFrequently: true });
   return new Promise((resolve) => {
@@ -68,8 +69,8 @@ export async function scanEnrollmentCode() {
       resolve(code);
     };
     const dialog = h('dialog', { class: 'dialog', id: 'scan-dialog' },
-      h('h2', {}, 'Scan the code'), video, hint,
-      h('button', { class: 'big plain', id: 'scan-cancel', onclick: () => close(null) }, 'Type the code instead'));
+      h('h2', {}, say('Scan the code')), video, hint,
+      h('button', { class: 'big plain', id: 'scan-cancel', onclick: () => close(null) }, say('Type the code instead')));
     dialog.addEventListener('cancel', () => close(null));
     document.body.append(dialog);
     dialog.showModal();

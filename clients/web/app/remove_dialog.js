@@ -6,6 +6,7 @@
 import { h } from './dom.js';
 import { exportFile } from './backup.js';
 import { quickExitButton } from './quick_exit.js';
+import { say } from './words.js';
 
 export function askBeforeRemoving({ id, title, lines, remove, later }) {
   return new Promise((resolve) => {
@@ -19,8 +20,8 @@ export function askBeforeRemoving({ id, title, lines, remove, later }) {
       quickExitButton(),
       h('h2', {}, title),
       lines.map((line) => h('p', {}, line)),
-      h('p', {}, 'If you need them, save a copy to a file first.'),
-      h('button', { class: 'big', onclick: () => exportFile() }, 'Save a copy to a file'),
+      h('p', {}, say('If you need them, save a copy to a file first.')),
+      h('button', { class: 'big', onclick: () => exportFile() }, say('Save a copy to a file')),
       h('button', { class: 'big danger', onclick: () => done(true) }, remove),
       later ? h('button', { class: 'big plain', onclick: () => done(false) }, later) : null);
     // Escape would close the dialog without an answer: it must be one of the buttons.

@@ -6,13 +6,13 @@
 import { h } from './dom.js';
 import { client, change } from './engine.js';
 import { app } from './state.js';
-import { metricLabel, problem } from './words.js';
+import { metricLabel, problem, say } from './words.js';
 
 export function sitesTab() {
   const sites = JSON.parse(client.sitesJson()).sort((a, b) => a.name.localeCompare(b.name));
   return h('section', {},
-    h('h2', {}, 'Site counts'),
-    sites.length ? sites.map(siteCard) : h('p', { class: 'muted' }, 'No sites yet. Send and update to get your team\u2019s sites, or add one below.'),
+    h('h2', {}, say('Site counts')),
+    sites.length ? sites.map(siteCard) : h('p', { class: 'muted' }, say('No sites yet. Send and update to get your team\u2019s sites, or add one below.')),
     addSiteForm());
 }
 
@@ -27,24 +27,24 @@ function siteCard(site) {
     }
   };
   return h('article', { class: 'card site', 'data-site': site.site },
-    h('h3', {}, site.name, site.waiting ? h('span', { class: 'muted' }, ' \u00b7 waiting to send') : null),
-    site.refused ? h('p', { class: 'error' }, `Refused: ${site.refused.message}`) : null,
+    h('h3', {}, site.name, site.waiting ? h('span', { class: 'muted' }, say(' \u00b7 waiting to send')) : null),
+    site.refused ? h('p', { class: 'error' }, say('Refused: {reason}', { reason: site.refused.message })) : null,
     note,
     Object.entries(site.tallies).map(([metric, total]) => h('div', { class: 'tally', 'data-metric': metric },
       h('span', { class: 'tally-label' }, metricLabel(metric)),
       h('span', { class: 'tally-total' }, String(total)),
-      h('button', { class: 'minus', 'aria-label': `Take one off ${metricLabel(metric)}`, onclick: () => bump(metric, -1) }, '\u22121'),
-      h('button', { class: 'plus', 'aria-label': `Add one to ${metricLabel(metric)}`, onclick: () => bump(metric, 1) }, '+1'))));
+      h('button', { class: 'minus', 'aria-label': say('Take one off {metric}', { metric: metricLabel(metric) }), onclick: () => bump(metric, -1) }, '\u22121'),
+      h('button', { class: 'plus', 'aria-label': say('Add one to {metric}', { metric: metricLabel(metric) }), onclick: () => bump(metric, 1) }, '+1'))));
 }
 
 function addSiteForm() {
-  const name = h('input', { id: 'new-site-name', maxlength: 120, autocomplete: 'off', placeholder: 'e.g. Bus station east gate' });
+  const name = h('input', { id: 'new-site-name', maxlength: 120, autocomplete: 'off', placeholder: say('e.g. Bus station east gate') });
   const message = h('p', { class: 'error', role: 'alert' });
   const add = async (event) => {
     event.preventDefault();
     const text = name.value.trim();
     if (!text) {
-      message.textContent = 'Type a name for the site.';
+      message.textContent = say('Type a name for the site.');
       return;
     }
     try {
@@ -55,10 +55,10 @@ function addSiteForm() {
       message.textContent = problem(error);
     }
   };
-  return h('details', { class: 'card' }, h('summary', {}, 'Add a new site'),
+  return h('details', { class: 'card' }, h('summary', {}, say('Add a new site')),
     h('form', { onsubmit: add },
-      h('label', { for: 'new-site-name' }, 'Name of the place (no names of people)'), name,
-      h('button', { class: 'big', type: 'submit', id: 'add-site' }, 'Add site'), message));
+      h('label', { for: 'new-site-name' }, say('Name of the place (no names of people)')), name,
+      h('button', { class: 'big', type: 'submit', id: 'add-site' }, say('Add site')), message));
 }
 
 // A code from the name, as the server wants identifiers: lowercase letters, digits and '-'.

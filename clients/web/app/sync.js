@@ -5,7 +5,7 @@
 
 import { client, change, persist } from './engine.js';
 import { app, saveMeta } from './state.js';
-import { httpProblem } from './words.js';
+import { httpProblem, say } from './words.js';
 import { askBeforeRemoving } from './remove_dialog.js';
 import { wipeThisPhone } from './wipe.js';
 import { sendWithdrawals } from './withdraw.js';
@@ -27,11 +27,11 @@ export async function syncNow() {
       let info = JSON.parse(client.applySyncResponse(reply, false));
       if (info.reset && !info.applied) {
         if (!(await acceptReset())) {
-          app.meta.lastError = 'Not updated: the practice data was reset, and you chose to keep this phone\u2019s copy for now.';
+          app.meta.lastError = say('Not updated: the practice data was reset, and you chose to keep this phone\u2019s copy for now.');
           return;
         }
         info = await change((c) => JSON.parse(c.applySyncResponse(reply, true)));
-        app.meta.notice = 'Your trainer reset the practice data. This phone now has the fresh practice data.';
+        app.meta.notice = say('Your trainer reset the practice data. This phone now has the fresh practice data.');
         app.meta.order = [];
       }
       await persist();
@@ -47,7 +47,7 @@ export async function syncNow() {
     }
     // An expired or revoked sign-in: the home screen asks for a new code, and keeps the work.
     if (error.status === 401) app.meta.signIn = error.code === 'expired' ? 'expired' : 'revoked';
-    app.meta.lastError = error.plain ?? `Sending failed: ${error.message}. Your work is safe on this phone.`;
+    app.meta.lastError = error.plain ?? say('Sending failed: {reason}. Your work is safe on this phone.', { reason: error.message });
   } finally {
     app.syncing = false;
     await saveMeta();
@@ -96,10 +96,10 @@ async function acceptReset() {
   if (unsent === 0) return true;
   return askBeforeRemoving({
     id: 'reset-dialog',
-    title: 'Practice data was reset',
-    lines: [`Your trainer started fresh practice data. ${unsent} item(s) on this phone were not sent and will be removed.`],
-    remove: 'Remove them and continue',
-    later: 'Not now',
+    title: say('Practice data was reset'),
+    lines: [say('Your trainer started fresh practice data. {unsent} item(s) on this phone were not sent and will be removed.', { unsent })],
+    remove: say('Remove them and continue'),
+    later: say('Not now'),
   });
 }
 

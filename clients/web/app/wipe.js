@@ -7,24 +7,25 @@ import { client, forgetClient } from './engine.js';
 import { app, freshMeta, saveMeta } from './state.js';
 import { askBeforeRemoving } from './remove_dialog.js';
 import * as store from './store.js';
+import { say } from './words.js';
 
 export async function wipeThisPhone() {
   const unsent = client.pendingCount();
   if (unsent > 0) {
     await askBeforeRemoving({
       id: 'wipe-dialog',
-      title: 'This phone was withdrawn',
+      title: say('This phone was withdrawn'),
       lines: [
-        'Your coordinator removed this phone from the project. Everything the app holds on it will be deleted.',
-        `${unsent} item(s) were never sent and will be lost.`,
+        say('Your coordinator removed this phone from the project. Everything the app holds on it will be deleted.'),
+        say('{unsent} item(s) were never sent and will be lost.', { unsent }),
       ],
-      remove: 'Delete everything',
+      remove: say('Delete everything'),
     });
   }
   await forgetClient();
   // The PIN goes too: there is nothing left to protect, and the next worker starts fresh.
   await store.eraseAll();
   app.device = null;
-  app.meta = { ...freshMeta(), notice: 'The survey data on this phone was deleted at your coordinator\u2019s request.' };
+  app.meta = { ...freshMeta(), notice: say('The survey data on this phone was deleted at your coordinator\u2019s request.') };
   await saveMeta();
 }

@@ -31,7 +31,7 @@ before(async () => {
   dataset = (await server.admin('POST', '/v1/datasets', { name: 'Pages test', mode: 'live', k: 5 })).id;
   await server.admin('POST', `/v1/datasets/${dataset}/forms`, FORM);
   await server.admin('POST', `/v1/datasets/${dataset}/forms`, STIGMA);
-  code = (await server.admin('POST', `/v1/datasets/${dataset}/enrollments`, { label: 'pages test phones', uses: 3, expires_in_hours: 1 })).code;
+  code = (await server.admin('POST', `/v1/datasets/${dataset}/enrollments`, { label: 'pages test phones', uses: 4, expires_in_hours: 1 })).code;
   browser = await launchChromium();
 });
 
@@ -52,6 +52,15 @@ test('every sentence the app says has a Spanish translation', async () => {
     for (const [, literal] of source.matchAll(/^ {2}\w+: '((?:[^'\\]|\\.)*)',$/gm)) if (file === 'words.js') said.add(JSON.parse(`"${literal}"`));
   }
   assert.ok(said.size > 60, `found ${said.size} sentences`);
+  // And nothing the app shows is written outside `say`: a capitalized word followed by more
+  // words or ending a sentence, in a string literal not passed to it.
+  const prose = /^[A-Z][a-z\u2019']*( [a-z]|[.!?]|\\u2026|$)|^OK$/;
+  const unsaid = readdirSync(join(here, '../app')).filter((f) => f.endsWith('.js') && f !== 'words.js').flatMap((file) => {
+    const source = readFileSync(join(here, '../app', file), 'utf8').replace(/^\s*\/\/.*$/gm, '');
+    return [...source.matchAll(/(say\(\s*)?(['`])((?:[^'`\\]|\\.)*)\2/g)]
+      .filter(([, said, , literal]) => !said && prose.test(literal)).map(([, , , literal]) => `${file}: ${literal}`);
+  });
+  assert.deepEqual(unsaid, [], 'shown without say()');
   assert.deepEqual([...said].filter((s) => !(s in catalogues.es)), [], 'untranslated');
   assert.deepEqual(Object.keys(catalogues.es).filter((s) => !said.has(s)), [], 'translated but never said');
 });
@@ -241,6 +250,23 @@ test('likert points show their labels, and a whole section appears when its rule
   await page.fill('#q-known_migrants', '2');
   await page.click('#next-page');
   assert.equal(await page.locator('input[name="q-returned"][value="yes"]').isChecked(), false, 'the hidden page was emptied');
+  await context.close();
+  assert.deepEqual(violations, []);
+});
+
+test('a phone set to Spanish shows the app in Spanish from the joining screen on', async () => {
+  const context = await browser.newContext({ ...PHONE, locale: 'es-MX' });
+  const violations = watchPolicyViolations(context);
+  const page = await context.newPage();
+  await page.goto(server.origin);
+  assert.equal(await page.locator('h2').first().textContent(), 'Configura este teléfono');
+  assert.equal(await page.locator('#enroll-button').textContent(), 'Unirse');
+  await enroll(page, server.origin, code, FORM.id);
+  await page.click('#tab-sites');
+  assert.match(await page.locator('main, #app').first().textContent(), /Agregar un sitio nuevo/);
+  await page.click('#tab-more');
+  await page.waitForSelector('#export-button');
+  assert.equal(await page.locator('#export-button').textContent(), 'Guardar una copia en un archivo');
   await context.close();
   assert.deepEqual(violations, []);
 });
