@@ -1,5 +1,5 @@
 //! The command line (see `server/README.md`): `serve`, `token create|list|revoke`, `migrate`,
-//! `demo reset`, `form import`, `bench-ingest`, `tallies`.
+//! `demo reset`, `form import`, `tallies`.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -43,9 +43,6 @@ pub enum Command {
     /// Manage forms.
     #[command(subcommand)]
     Form(FormCommand),
-    /// Measure ingest without HTTP: the load test's workload through the sync step and the
-    /// storage layer in this process.
-    BenchIngest(crate::bench_ingest::BenchIngestArgs),
     /// Print each site's exact tallies (what the analysts' tallies route perturbs), one JSON
     /// object per line; or check them against what a load test's phones added.
     Tallies(TalliesArgs),
@@ -227,7 +224,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database,
         }) => demo_reset_command(&database.database, dataset, seed, responses).await,
         Command::Form(command) => form_command(command).await,
-        Command::BenchIngest(args) => crate::bench_ingest::run(args).await,
         Command::Tallies(args) => tallies_command(args).await,
         Command::Token(command) => token_command(command).await,
     }

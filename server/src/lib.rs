@@ -12,7 +12,6 @@
 
 pub mod aggregates;
 pub mod auth;
-pub mod bench_ingest;
 pub mod cli;
 pub mod clock;
 pub mod demo;

@@ -187,7 +187,7 @@ pub async fn enroll(
 }
 
 /// What the storage needs to enroll `device` (anew, or again if `renewal`) with `token`, of
-/// the default device lifetime (also used by `survey-server bench-ingest`).
+/// the default device lifetime (also used by `survey-bench-ingest`).
 pub fn device_enrollment(device: Uuid, renewal: bool, token: &Secret) -> DeviceEnrollment {
     DeviceEnrollment {
         device,

@@ -71,7 +71,7 @@ pub async fn sync<const VERSION: u64>(
 }
 
 /// One decoded request, answered in its protocol version: what the endpoint does between the
-/// bytes in and the bytes out (also driven directly by `survey-server bench-ingest`).
+/// bytes in and the bytes out (also driven directly by `survey-bench-ingest`).
 pub async fn answer(state: &AppState, device: &DeviceCaller, request: &SyncRequest) -> Result<SyncResponse> {
     if request.dataset != device.dataset {
         return Err(ApiError::Forbidden(

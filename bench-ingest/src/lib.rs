@@ -1,4 +1,4 @@
-//! `survey-server bench-ingest`: the load test's workload (`survey loadtest`, the same form,
+//! `survey-bench-ingest`: the load test's workload (`survey loadtest`, the same form,
 //! answers and site bumps from `survey-workload`) through the sync step and the storage layer
 //! in this process, with no HTTP and no CBOR. Its throughput is the ceiling the HTTP server
 //! can approach; the load test's figure over this one is the share HTTP and serialization
@@ -6,27 +6,30 @@
 //!
 //! Phones are sync-core client engines, prepared offline before the clock starts; then
 //! `--concurrency` of them at a time sync until their engine has nothing left to send, each
-//! round through [`crate::sync::answer`], exactly what `POST /v1/sync` runs after decoding.
+//! round through [`survey_server::sync::answer`], exactly what `POST /v1/sync` runs after
+//! decoding.
+//!
+//! A crate of its own so that the server does not link the load test's workload.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use clap::Args;
+use clap::Parser;
 use serde::Serialize;
 use survey_workload::measure::{peak_rss_mib, percentile_ms};
 use survey_workload::{self as workload, Bumps, Run};
 use sync_core::{ClientEngine, DocKind, SyncResponse};
 use uuid::Uuid;
 
-use crate::auth::{Caller, DeviceCaller};
-use crate::clock::unix_now;
-use crate::handlers::{datasets, enrollments, forms};
-use crate::secret::Secret;
-use crate::settings::SyncSettings;
-use crate::state::AppState;
-use crate::storage::{self, Mode, Role};
+use survey_server::auth::{Caller, DeviceCaller};
+use survey_server::clock::unix_now;
+use survey_server::handlers::{datasets, enrollments, forms};
+use survey_server::secret::Secret;
+use survey_server::settings::SyncSettings;
+use survey_server::state::AppState;
+use survey_server::storage::{self, Mode, Role};
 
 /// Changes per request, as the CLI and the web app send them.
 const MAX_CHANGE_BYTES: usize = 256 << 10;
@@ -35,10 +38,11 @@ const MAX_ROUNDS: usize = 64;
 /// The smallest k the server allows, as in the load test.
 const K: i64 = 5;
 
-#[derive(Args, Debug)]
+#[derive(Parser, Debug)]
+#[command(name = "survey-bench-ingest", version)]
 pub struct BenchIngestArgs {
     #[command(flatten)]
-    pub database: crate::cli::DatabaseArg,
+    pub database: survey_server::cli::DatabaseArg,
     #[arg(long, default_value_t = 200)]
     pub devices: u32,
     /// Responses per device.
@@ -245,7 +249,7 @@ async fn sync_phone(
     loop {
         let request = phone.engine.build_request(MAX_CHANGE_BYTES);
         let started = Instant::now();
-        let reply: SyncResponse = crate::sync::answer(state, &phone.device, &request).await?;
+        let reply: SyncResponse = survey_server::sync::answer(state, &phone.device, &request).await?;
         latencies.push(started.elapsed());
         if let Some(refused) = reply.rejected.first() {
             bail!(
