@@ -17,7 +17,7 @@ use crate::router::{app, metrics_app};
 use crate::settings::{DEFAULT_MAX_BODY_BYTES, DEFAULT_QUARANTINE_DAYS, RetentionSettings, SyncSettings};
 use crate::state::AppState;
 use crate::storage::{self, AuditEntry, Role};
-use crate::{demo, handlers::tokens, retention, token_expiry, usage};
+use crate::{demo, forms, retention, token_expiry, tokens, usage};
 
 pub const DEFAULT_DATABASE: &str = "sqlite://data/survey.db";
 
@@ -280,7 +280,7 @@ async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("there is no token {id}"))?;
             let audit = command_line(format!("revoke_token:{}", token.role.as_str()), token.dataset);
-            storage.revoke_token(id, retention::today(), &audit).await?;
+            storage.revoke_token(id, crate::clock::today(), &audit).await?;
             println!("revoked token {id} ({}, {:?})", token.role.as_str(), token.name);
         }
     }
@@ -328,18 +328,14 @@ async fn form_command(command: FormCommand) -> anyhow::Result<()> {
             anyhow::bail!("{} was not imported: {refusal}", file.display());
         }
     };
-    let state = AppState::new(
-        storage::connect(&database.database).await?,
-        SyncSettings::default(),
-    );
-    state
-        .storage
+    let storage = storage::connect(&database.database).await?;
+    storage
         .existing_dataset(dataset)
         .await
         .map_err(|_| anyhow::anyhow!("there is no dataset {dataset}"))?;
     let definition = serde_json::to_value(&imported.form)?;
     let audit = command_line("publish_form".into(), Some(dataset));
-    let form = crate::handlers::forms::publish_definition(&state, dataset, &definition, &audit).await?;
+    let form = forms::publish_definition(storage.as_ref(), dataset, &definition, &audit).await?;
     println!(
         "published form {} version {}: {} questions in {} sections",
         form.id,

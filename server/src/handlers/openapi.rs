@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use crate::handlers::forms::XLSX;
+use super::forms::XLSX;
+use super::sync::CBOR;
 use crate::storage::Role;
-use crate::sync::CBOR;
 
 /// Every operation: method, path, roles allowed (empty: no token), summary.
 pub const OPERATIONS: &[(&str, &str, &[Role], &str)] = &[
