@@ -4,7 +4,7 @@
 //! Layout, from the edge in: [`cli`] is the binary's commands, `serve` among them; [`router`]
 //! holds the route table and middleware; [`handlers`] the HTTP endpoints by resource, each
 //! parsing, authorizing, calling a domain module and shaping the answer. The domain modules
-//! know nothing of HTTP: [`datasets`], [`forms`], [`enrollment`], [`tokens`], [`demo`],
+//! know nothing of HTTP: [`datasets`], [`forms`], [`enrollment`], [`tokens`], [`reviews`], [`demo`],
 //! [`sync`] (authorize, merge through sync-core, validate, store with materialized rows in one
 //! transaction), [`aggregates`] and [`tallies`]. Under them, [`storage`] is the one storage
 //! trait and its two backends. [`auth`] holds the token extractors; [`telemetry`] the
@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod pause_points;
 pub mod qr;
 pub mod retention;
+pub mod reviews;
 pub mod router;
 pub mod secret;
 mod security_headers;
