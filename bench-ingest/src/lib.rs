@@ -37,6 +37,8 @@ const MAX_ROUNDS: usize = 64;
 /// The smallest k the server allows, as in the load test.
 const K: i64 = 5;
 
+/// Measure ingest without HTTP: the load test's workload through the sync step and the
+/// storage layer in this process.
 #[derive(Parser, Debug)]
 #[command(name = "survey-bench-ingest", version)]
 pub struct BenchIngestArgs {
