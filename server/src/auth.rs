@@ -63,7 +63,7 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(refusal) = TokenRefusal::of(&record, crate::clock::unix_now()) {
             return Err(ApiError::TokenRefused(refusal));
         }
-        let today = crate::retention::today().to_string();
+        let today = crate::clock::today().to_string();
         if record.last_used_on.as_deref() != Some(today.as_str()) {
             state.usage.token_used(record.id);
         }

@@ -1,5 +1,5 @@
 //! The command line (see `server/README.md`): `serve`, `token create|list|revoke`, `migrate`,
-//! `demo reset`, `form import`, `bench-ingest`, `tallies`.
+//! `demo reset`, `form import`, `tallies`.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -17,7 +17,7 @@ use crate::router::{app, metrics_app};
 use crate::settings::{DEFAULT_MAX_BODY_BYTES, DEFAULT_QUARANTINE_DAYS, RetentionSettings, SyncSettings};
 use crate::state::AppState;
 use crate::storage::{self, AuditEntry, Role};
-use crate::{demo, handlers::tokens, retention, token_expiry, usage};
+use crate::{demo, forms, retention, token_expiry, tokens, usage};
 
 pub const DEFAULT_DATABASE: &str = "sqlite://data/survey.db";
 
@@ -43,9 +43,6 @@ pub enum Command {
     /// Manage forms.
     #[command(subcommand)]
     Form(FormCommand),
-    /// Measure ingest without HTTP: the load test's workload through the sync step and the
-    /// storage layer in this process.
-    BenchIngest(crate::bench_ingest::BenchIngestArgs),
     /// Print each site's exact tallies (what the analysts' tallies route perturbs), one JSON
     /// object per line; or check them against what a load test's phones added.
     Tallies(TalliesArgs),
@@ -227,7 +224,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database,
         }) => demo_reset_command(&database.database, dataset, seed, responses).await,
         Command::Form(command) => form_command(command).await,
-        Command::BenchIngest(args) => crate::bench_ingest::run(args).await,
         Command::Tallies(args) => tallies_command(args).await,
         Command::Token(command) => token_command(command).await,
     }
@@ -284,7 +280,7 @@ async fn token_command(command: TokenCommand) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("there is no token {id}"))?;
             let audit = command_line(format!("revoke_token:{}", token.role.as_str()), token.dataset);
-            storage.revoke_token(id, retention::today(), &audit).await?;
+            storage.revoke_token(id, crate::clock::today(), &audit).await?;
             println!("revoked token {id} ({}, {:?})", token.role.as_str(), token.name);
         }
     }
@@ -332,18 +328,14 @@ async fn form_command(command: FormCommand) -> anyhow::Result<()> {
             anyhow::bail!("{} was not imported: {refusal}", file.display());
         }
     };
-    let state = AppState::new(
-        storage::connect(&database.database).await?,
-        SyncSettings::default(),
-    );
-    state
-        .storage
+    let storage = storage::connect(&database.database).await?;
+    storage
         .existing_dataset(dataset)
         .await
         .map_err(|_| anyhow::anyhow!("there is no dataset {dataset}"))?;
     let definition = serde_json::to_value(&imported.form)?;
     let audit = command_line("publish_form".into(), Some(dataset));
-    let form = crate::handlers::forms::publish_definition(&state, dataset, &definition, &audit).await?;
+    let form = forms::publish_definition(storage.as_ref(), dataset, &definition, &audit).await?;
     println!(
         "published form {} version {}: {} questions in {} sections",
         form.id,

@@ -37,9 +37,15 @@ impl Clock {
     pub fn today(&self) -> Day {
         match &self.set {
             Some(set) => Day::from_days(set.load(Ordering::Relaxed)),
-            None => crate::retention::today(),
+            None => today(),
         }
     }
+}
+
+/// Today in UTC by the system clock: records subject to retention are dated by the day, never
+/// a finer time.
+pub fn today() -> Day {
+    Day::from_days(unix_now().div_euclid(86_400))
 }
 
 /// Unix seconds now (0 on a clock set before 1970).

@@ -1,10 +1,15 @@
 //! The survey platform's server: the sync endpoints, the admin API and the command line,
 //! over SQLite (default) or PostgreSQL.
 //!
-//! Layout: [`router`] holds the route table and middleware; `handlers` the JSON endpoints by
-//! resource; [`sync`] the sync endpoint (authorize, merge through sync-core, validate, store
-//! with materialized rows in one transaction); [`storage`] the one storage trait and its two
-//! backends; [`auth`] the token extractors; [`telemetry`] the privacy-preserving request log.
+//! Layout, from the edge in: [`cli`] is the binary's commands, `serve` among them; [`router`]
+//! holds the route table and middleware; [`handlers`] the HTTP endpoints by resource, each
+//! parsing, authorizing, calling a domain module and shaping the answer. The domain modules
+//! know nothing of HTTP: [`datasets`], [`forms`], [`enrollment`], [`tokens`], [`reviews`], [`demo`],
+//! [`sync`] (authorize, merge through sync-core, validate, store with materialized rows in one
+//! transaction), [`aggregates`] and [`tallies`]. Under them, [`storage`] is the one storage
+//! trait and its two backends. [`auth`] holds the token extractors; [`telemetry`] the
+//! privacy-preserving request log. Imports only point inward: nothing below the handlers
+//! reaches the router or a handler.
 //!
 //! Anonymity is a safety property here: no log line, metric label or table holds an IP address,
 //! a token or an answer's free text, and every secret is stored as a hash.
@@ -12,20 +17,23 @@
 
 pub mod aggregates;
 pub mod auth;
-pub mod bench_ingest;
 pub mod cli;
 pub mod clock;
+pub mod datasets;
 pub mod demo;
 pub mod disclosure;
 pub mod enroll_attempts;
+pub mod enrollment;
 mod error;
 mod extract;
+pub mod forms;
 pub mod handlers;
+pub mod labels;
 pub mod metrics;
-pub mod openapi;
 pub mod pause_points;
 pub mod qr;
 pub mod retention;
+pub mod reviews;
 pub mod router;
 pub mod secret;
 mod security_headers;
@@ -37,6 +45,7 @@ pub mod sync;
 pub mod tallies;
 pub mod telemetry;
 pub mod token_expiry;
+pub mod tokens;
 pub mod usage;
 pub mod xlsform;
 

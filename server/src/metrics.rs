@@ -4,6 +4,7 @@
 //! route templates and rejection codes only, so no series can carry an id, a token or an
 //! address.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -12,8 +13,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use metrics::{Counter, Key, KeyName, Label, Level, Metadata, Recorder, SharedString};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
-
-use crate::state::AppState;
 
 const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 const LATENCY: &str = "survey_http_request_duration_seconds";
@@ -130,7 +129,7 @@ impl Metrics {
 }
 
 /// Middleware: one latency observation per request, by route template.
-pub async fn observe_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn observe_requests(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -138,8 +137,6 @@ pub async fn observe_requests(State(state): State<AppState>, request: Request, n
         .to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    state
-        .metrics
-        .observe_request(&route, started.elapsed().as_secs_f64());
+    metrics.observe_request(&route, started.elapsed().as_secs_f64());
     response
 }

@@ -20,10 +20,7 @@ use crate::storage::{AuditEntry, Storage};
 /// Responses purged per transaction, so that the one SQLite writer is never held for long.
 const PURGE_CHUNK: i64 = 2000;
 
-/// Today in UTC: records subject to retention are dated by the day, never a finer time.
-pub fn today() -> Day {
-    Day::from_days(crate::clock::unix_now().div_euclid(86_400))
-}
+pub use crate::clock::today;
 
 /// The first day a record kept `days` days is still kept on, `today`: a record of day D is
 /// kept through day D + `days`.

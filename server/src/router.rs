@@ -17,11 +17,11 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{Predicate, SizeAbove};
 
 use crate::handlers::{
-    audit, datasets, devices, enrollments, field_app, form_versions, forms, ops, quarantine, query_log,
-    responses, retention, reviews, tokens,
+    aggregates, audit, datasets, devices, enrollments, field_app, form_versions, forms, ops, quarantine,
+    query_log, responses, retention, reviews, sync, tallies, tokens,
 };
 use crate::state::AppState;
-use crate::{ApiError, metrics, security_headers, sync, telemetry};
+use crate::{ApiError, metrics, security_headers, telemetry};
 
 /// How long an API request may take, its body included. The admin and analyst calls answer in
 /// milliseconds (a cross-tab of a million responses in about 10 ms); a minute leaves room for
@@ -68,8 +68,8 @@ pub fn app(state: AppState) -> Router {
             get(retention::dry_run).put(retention::set),
         )
         .route("/v1/datasets/{id}/enrollments", post(enrollments::create))
-        .route("/v1/datasets/{id}/aggregates", get(crate::aggregates::aggregates))
-        .route("/v1/datasets/{id}/tallies", get(crate::tallies::tallies))
+        .route("/v1/datasets/{id}/aggregates", get(aggregates::aggregates))
+        .route("/v1/datasets/{id}/tallies", get(tallies::tallies))
         .route("/v1/datasets/{id}/query-log", get(query_log::list))
         .route(
             "/v1/datasets/{id}/quarantine",
@@ -106,7 +106,7 @@ pub fn app(state: AppState) -> Router {
         // Inside the logger, so a panic still gets its log line (as a 500).
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.metrics.clone(),
             metrics::observe_requests,
         ))
         .layer(telemetry::request_log());

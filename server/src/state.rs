@@ -1,16 +1,16 @@
 //! What every request handler and background task reaches: storage, caches, settings and
 //! counters, built once at start-up.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::enroll_attempts::EnrollAttempts;
-use crate::handlers::field_app;
 use crate::metrics::Metrics;
 use crate::settings::{RetentionSettings, SyncSettings};
 use crate::storage::Storage;
 use crate::storage::group_commit::GroupCommit;
-use crate::sync;
+use crate::sync::hot_sites::HotSites;
+use crate::sync::site_locks::SiteLocks;
 use crate::usage::Usage;
 
 /// What every handler can reach. The server keeps no session state: everything lives in the
@@ -27,8 +27,8 @@ pub struct AppState {
     /// How aggregate and tally counts are protected; always cell-key perturbation outside
     /// tests (no flag or setting changes it).
     pub disclosure: crate::disclosure::Disclosure,
-    pub site_locks: Arc<sync::site_locks::SiteLocks>,
-    pub hot_sites: Arc<sync::hot_sites::HotSites>,
+    pub site_locks: Arc<SiteLocks>,
+    pub hot_sites: Arc<HotSites>,
     pub group_commit: Arc<GroupCommit>,
     /// The field app's files (`clients/web`).
     pub web_root: Arc<PathBuf>,
@@ -50,9 +50,15 @@ impl AppState {
             disclosure: crate::disclosure::Disclosure::CellKey,
             site_locks: Arc::default(),
             hot_sites: Arc::default(),
-            web_root: Arc::new(field_app::default_web_root()),
+            web_root: Arc::new(default_web_root()),
             usage: Arc::default(),
             enroll_attempts: Arc::default(),
         }
     }
+}
+
+/// Where `clients/web` is when the server runs from its source tree (`cargo run`); installs
+/// elsewhere pass `--web-root`.
+fn default_web_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/web")
 }

@@ -50,7 +50,7 @@ impl Usage {
         let tokens: Vec<Uuid> = noted.tokens.iter().copied().collect();
         let devices: Vec<Uuid> = noted.devices.iter().copied().collect();
         let written = storage
-            .record_usage(&tokens, &devices, crate::retention::today())
+            .record_usage(&tokens, &devices, crate::clock::today())
             .await;
         if written.is_err() {
             let mut kept = self.lock();

@@ -1,5 +1,5 @@
 //! The load test's workload, free of I/O so that `survey loadtest` (over HTTP) and
-//! `survey-server bench-ingest` (in process) measure the same work: a 30-question form (20
+//! `survey-bench-ingest` (in process) measure the same work: a 30-question form (20
 //! likert, 5 single, 3 multi, 1 integer, 1 short text), a seeded generator of answers to it in
 //! the JSON shape a phone's answers file has, and a phone's offline session through sync-core's
 //! client engine.

@@ -6,10 +6,12 @@ pub mod reset;
 
 use std::sync::Arc;
 
+use uuid::Uuid;
+
 use crate::Result;
-use crate::handlers::{datasets, enrollments, tokens};
 use crate::state::AppState;
 use crate::storage::{AuditEntry, Dataset, Mode, Role};
+use crate::{datasets, enrollment, tokens};
 
 const DEMO_NAME: &str = "Demo";
 /// Responses `serve --demo` seeds into a new demo dataset, and the seed it uses.
@@ -28,23 +30,19 @@ pub struct DemoAccess {
 /// it, every one limited to it (an admin token that could act on live data has no place in a
 /// training room) and expiring like any other. Running it again reuses the dataset.
 pub async fn ensure_demo(state: &AppState) -> Result<DemoAccess> {
-    let system = crate::auth::Caller {
-        role: Role::Admin,
-        dataset: None,
-        device: None,
-        name: "serve --demo".into(),
-        token: None,
-    };
     let dataset = match state.storage.dataset_by_name(DEMO_NAME, Mode::Demo).await? {
         Some(dataset) => dataset,
-        None => datasets::create_dataset(state, &system, DEMO_NAME, Mode::Demo, None, None).await?,
+        None => {
+            let audit = as_serve_demo("create_dataset", None);
+            datasets::create_dataset(state.storage.as_ref(), DEMO_NAME, Mode::Demo, None, None, audit).await?
+        }
     };
     if state.storage.latest_forms(dataset.id).await?.is_empty() {
-        let audit = system.audit("reset", Some(dataset.id));
+        let audit = as_serve_demo("reset", Some(dataset.id));
         reset::reset_with_seed(state, &dataset, DEMO_SEED, DEMO_RESPONSES, &audit, Arc::default()).await?;
     }
     let dataset = state.storage.dataset(dataset.id).await?.unwrap_or(dataset);
-    let audit = |action: &str| -> AuditEntry { system.audit(action, Some(dataset.id)) };
+    let audit = |action: &str| as_serve_demo(action, Some(dataset.id));
     let (admin, _) = tokens::issue_token(
         state.storage.as_ref(),
         Role::Admin,
@@ -63,8 +61,8 @@ pub async fn ensure_demo(state: &AppState) -> Result<DemoAccess> {
         &audit("create_token:trainer"),
     )
     .await?;
-    let code = enrollments::issue_code(
-        state,
+    let code = enrollment::issue_code(
+        state.storage.as_ref(),
         dataset.id,
         "demo phones",
         100,
@@ -78,4 +76,14 @@ pub async fn ensure_demo(state: &AppState) -> Result<DemoAccess> {
         trainer_token: trainer.expose().to_owned(),
         enrollment_code: code.code().to_owned(),
     })
+}
+
+/// What `serve --demo` does is logged as done by "serve --demo", as an admin.
+fn as_serve_demo(action: &str, dataset: Option<Uuid>) -> AuditEntry {
+    AuditEntry {
+        actor_name: "serve --demo".into(),
+        actor_role: Role::Admin.as_str().into(),
+        action: action.into(),
+        dataset,
+    }
 }

@@ -12,10 +12,9 @@ use serde_json::Value;
 use sync_core::Form;
 
 use super::generator::{BUILT_IN_FORMS, Generator};
-use crate::handlers::forms;
 use crate::state::AppState;
 use crate::storage::{AuditEntry, Dataset, DocumentWrite};
-use crate::{ApiError, Result};
+use crate::{ApiError, Result, forms};
 
 /// Above this a reset is refused: it would hold the database for minutes.
 pub const MAX_RESPONSES: u64 = 2_000_000;
@@ -27,7 +26,7 @@ pub async fn ensure_forms(state: &AppState, dataset: &Dataset, audit: &AuditEntr
         for json in BUILT_IN_FORMS {
             let definition: Value = serde_json::from_str(json)
                 .map_err(|e| ApiError::Internal(format!("built-in demo form: {e}")))?;
-            forms::publish_definition(state, dataset.id, &definition, audit).await?;
+            forms::publish_definition(state.storage.as_ref(), dataset.id, &definition, audit).await?;
         }
     }
     state

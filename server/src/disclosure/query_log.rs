@@ -7,9 +7,8 @@
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::state::AppState;
-use crate::storage::QueryLogEntry;
-use crate::{ApiError, Result, retention};
+use crate::storage::{QueryLogEntry, Storage};
+use crate::{ApiError, Result};
 
 /// Queries a token may have answered per UTC day, over every dataset. A person exploring a
 /// dataset in the dashboard asks a few dozen.
@@ -21,7 +20,7 @@ const MAX_QUERY_CHARS: usize = 2_000;
 /// Counts the query against the caller's budget and logs it; `QueryBudget` (429) when the
 /// budget is spent. Call it after the query was checked and before it is answered.
 pub async fn spend(
-    state: &AppState,
+    storage: &dyn Storage,
     caller: &Caller,
     dataset: Uuid,
     route: &'static str,
@@ -37,9 +36,9 @@ pub async fn spend(
         role: caller.role,
         route,
         query: query.chars().take(MAX_QUERY_CHARS).collect(),
-        day: retention::today(),
+        day: crate::clock::today(),
     };
-    if state.storage.log_query(&entry, DAILY_QUERIES).await? {
+    if storage.log_query(&entry, DAILY_QUERIES).await? {
         Ok(())
     } else {
         Err(ApiError::QueryBudget(DAILY_QUERIES))

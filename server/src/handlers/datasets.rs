@@ -3,20 +3,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use super::check_label;
 use crate::auth::Caller;
 use crate::extract::{DatasetId, JsonBody};
 use crate::state::AppState;
 use crate::storage::{Dataset, Mode, Role};
-use crate::{ApiError, Result};
-
-/// The disclosure threshold used by the Counter Trafficking Data Collaborative.
-pub const DEFAULT_K: i64 = 11;
-/// Below this, small cells identify people too easily whatever the setting.
-const MIN_K: i64 = 5;
-const MAX_K: i64 = 1000;
+use crate::{ApiError, Result, datasets};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,40 +33,17 @@ pub async fn create(
         ));
     }
     let retention_days = super::retention::parse_days(&body.retention_days)?;
-    let dataset = create_dataset(&state, &caller, &body.name, body.mode, body.k, retention_days).await?;
-    Ok((StatusCode::CREATED, Json(dataset)))
-}
-
-/// Creates a dataset (also used by `serve --demo`).
-pub async fn create_dataset(
-    state: &AppState,
-    caller: &Caller,
-    name: &str,
-    mode: Mode,
-    k: Option<i64>,
-    retention_days: Option<i64>,
-) -> Result<Dataset> {
-    check_label("name", name, 200)?;
-    let k = k.unwrap_or(DEFAULT_K);
-    if !(MIN_K..=MAX_K).contains(&k) {
-        return Err(ApiError::bad_request(
-            "invalid",
-            format!("k must be between {MIN_K} and {MAX_K}"),
-        ));
-    }
-    let dataset = Dataset {
-        id: Uuid::new_v4(),
-        name: name.to_owned(),
-        mode,
-        k,
-        epoch: 1,
+    let audit = caller.audit("create_dataset", None);
+    let dataset = datasets::create_dataset(
+        state.storage.as_ref(),
+        &body.name,
+        body.mode,
+        body.k,
         retention_days,
-    };
-    state
-        .storage
-        .create_dataset(&dataset, &caller.audit("create_dataset", Some(dataset.id)))
-        .await?;
-    Ok(dataset)
+        audit,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(dataset)))
 }
 
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<Dataset>>> {
@@ -130,10 +99,8 @@ struct PurgeQuery {
     confirm: Option<String>,
 }
 
-/// `DELETE /v1/datasets/{id}`: the dataset and every row of it go, for good. A live dataset's
-/// name must be given again (`?confirm=<name>`), since a wrong id in a script would otherwise
-/// erase a survey; a demo dataset holds practice data only. Its phones are told to wipe at
-/// their next request (401 `wiped`).
+/// `DELETE /v1/datasets/{id}?confirm=<name>`: the dataset and every row of it go, for good
+/// ([`datasets::purge_dataset`]).
 pub async fn purge(
     State(state): State<AppState>,
     caller: Caller,
@@ -144,18 +111,7 @@ pub async fn purge(
     caller.require_dataset(id)?;
     let query: PurgeQuery = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::bad_request("bad_query", format!("the query string is malformed: {e}")))?;
-    let dataset = state.storage.existing_dataset(id).await?;
-    if dataset.mode == Mode::Live && query.confirm.as_deref() != Some(dataset.name.as_str()) {
-        return Err(ApiError::bad_request(
-            "confirm_name",
-            "a live dataset is purged only when its name is given as ?confirm=<name>",
-        ));
-    }
     let audit = caller.audit("purge_dataset", Some(id));
-    let responses = state
-        .storage
-        .purge_dataset(id, state.clock.today(), &audit)
-        .await?;
-    state.aggregates.forget(id);
+    let responses = datasets::purge_dataset(&state, id, query.confirm.as_deref(), &audit).await?;
     Ok(Json(json!({ "id": id, "purged": true, "responses": responses })))
 }

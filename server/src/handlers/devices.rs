@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::extract::{DatasetId, DeviceId, OptionalJsonBody};
 use crate::state::AppState;
 use crate::storage::{DeviceSummary, Role};
-use crate::{ApiError, Result, retention};
+use crate::{ApiError, Result, clock};
 
 /// The dataset's devices by label (days only, never an address).
 pub async fn list(
@@ -60,7 +60,7 @@ pub async fn revoke(
     let audit = caller.audit(action, Some(dataset));
     state
         .storage
-        .revoke_device(device, request.wipe, retention::today(), &audit)
+        .revoke_device(device, request.wipe, clock::today(), &audit)
         .await?;
     Ok(Json(
         json!({ "id": device, "revoked": true, "wipe": request.wipe }),

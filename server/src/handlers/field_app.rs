@@ -7,7 +7,7 @@
 //! `scripts/build-wasm` shows up without a restart; phones revalidate with `ETag` and get a 304
 //! when nothing changed, and the engine goes out gzipped when `build-wasm` left a `.gz` of it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 use axum::body::Body;
@@ -16,12 +16,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::{ApiError, AppState, Result};
-
-/// Where `clients/web` is when the server runs from its source tree (`cargo run`); installs
-/// elsewhere pass `--web-root`.
-pub fn default_web_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/web")
-}
 
 pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     serve(&state.web_root, "index.html", &headers).await

@@ -6,15 +6,13 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sync_core::{Form, form_doc};
-use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::extract::DatasetId;
 use crate::state::AppState;
-use crate::storage::{AuditEntry, NewDocument, PublishedForm, Role, heads_bytes};
-use crate::xlsform::{self, Defaults};
-use crate::{ApiError, Result};
+use crate::storage::Role;
+use crate::xlsform::Defaults;
+use crate::{ApiError, Result, forms};
 
 /// The media type of an `.xlsx` workbook, as Excel and browsers send it.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -27,9 +25,8 @@ struct ImportQuery {
     form_id: Option<String>,
 }
 
-/// Publishes a new version of a form, written as JSON or as an XLSForm workbook. The definition
-/// is checked by sync-core (a form that asks for identifying information is refused) and stored
-/// as published; devices receive it as a form document through sync.
+/// Publishes a new version of a form, written as JSON or as an XLSForm workbook
+/// ([`crate::forms`]).
 pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,
@@ -66,13 +63,8 @@ pub async fn publish(
                 .map(str::to_owned)
                 .collect(),
         };
-        // Inflating and reading a workbook is CPU work of up to a second for the largest.
-        let imported = tokio::task::spawn_blocking(move || xlsform::convert(&body, &defaults))
-            .await
-            .map_err(|e| ApiError::Internal(format!("the import stopped: {e}")))??;
-        let definition = serde_json::to_value(&imported.form)
-            .map_err(|e| ApiError::Internal(format!("an imported form: {e}")))?;
-        publish_definition(&state, dataset, &definition, &audit).await?;
+        let (imported, definition) =
+            forms::publish_workbook(state.storage.as_ref(), dataset, body.into(), defaults, &audit).await?;
         return Ok((
             StatusCode::CREATED,
             Json(json!({ "form": definition, "report": imported.report })),
@@ -84,7 +76,7 @@ pub async fn publish(
         ));
     }
     let axum::Json(definition) = axum::Json::<Value>::from_bytes(&body)?;
-    publish_definition(&state, dataset, &definition, &audit).await?;
+    forms::publish_definition(state.storage.as_ref(), dataset, &definition, &audit).await?;
     Ok((StatusCode::CREATED, Json(definition)))
 }
 
@@ -97,38 +89,5 @@ pub async fn list(
     caller.require(&[Role::Admin, Role::Analyst, Role::Trainer, Role::Supervisor])?;
     caller.require_dataset(dataset)?;
     state.storage.existing_dataset(dataset).await?;
-    let forms = state
-        .storage
-        .latest_forms(dataset)
-        .await?
-        .iter()
-        .map(|text| serde_json::from_str(text).map_err(|e| ApiError::Internal(format!("stored form: {e}"))))
-        .collect::<Result<_>>()?;
-    Ok(Json(forms))
-}
-
-/// Checks a form definition and stores it with its form document (also used by `serve --demo`).
-pub async fn publish_definition(
-    state: &AppState,
-    dataset: Uuid,
-    definition: &Value,
-    audit: &AuditEntry,
-) -> Result<Form> {
-    let form = Form::from_value(definition.clone())?;
-    let mut doc = form_doc::create(dataset, &form)?;
-    let actor = doc.get_actor().to_bytes().to_vec();
-    let published = PublishedForm {
-        dataset,
-        form: form.id.clone(),
-        version: form.version,
-        definition: definition.to_string(),
-        document: NewDocument {
-            id: Uuid::new_v4(),
-            heads: heads_bytes(doc.get_heads()),
-            bytes: doc.save(),
-            actors: vec![actor],
-        },
-    };
-    state.storage.publish_form(&published, audit).await?;
-    Ok(form)
+    Ok(Json(forms::latest_forms(state.storage.as_ref(), dataset).await?))
 }

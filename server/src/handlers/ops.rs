@@ -4,7 +4,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use crate::openapi;
+use super::openapi;
 use crate::state::AppState;
 
 pub async fn healthz() -> Json<Value> {

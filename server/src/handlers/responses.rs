@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::extract::DatasetResponseIds;
 use crate::state::AppState;
 use crate::storage::{Role, Withdrawal};
-use crate::{Result, retention};
+use crate::{Result, clock};
 
 /// `DELETE /v1/datasets/{id}/responses/{response}`: 200 `{id, withdrawn: true}`, also when it
 /// was withdrawn before, so a phone that lost the first answer can ask again. 404 when the
@@ -26,7 +26,7 @@ pub async fn withdraw(
         dataset,
         document: response,
         device: caller.device,
-        day: retention::today(),
+        day: clock::today(),
     };
     let audit = caller.audit("withdraw_response", Some(dataset));
     if state.storage.withdraw_response(&withdrawal, &audit).await? {

@@ -1,24 +1,20 @@
-//! Supervisors' reviews: a verdict (approved or flagged, with an optional scrubbed note) on a
-//! submitted response, kept in a review document beside it (`sync_core::review`), and the list
-//! of responses awaiting one. A supervisor sees where and when (ISO week) a response was
-//! collected and which phone sent it, never an answer (docs/privacy.md, "Reviews").
+//! Supervisors' reviews over HTTP (`crate::reviews`): recording a verdict, reading where a
+//! response's review stands, and the list of responses awaiting one.
 
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sync_core::{AutoCommit, DocKind, Review, ReviewStanding, ReviewState, load_document, review};
+use sync_core::{ReviewStanding, ReviewState};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::extract::{DatasetId, DatasetResponseIds, JsonBody};
+use crate::reviews::{self, verdict_name};
 use crate::state::AppState;
-use crate::storage::{ReviewFilter, ReviewSummary, ReviewWrite, Role, StoredDocument, new_version};
+use crate::storage::{ReviewFilter, Role};
 use crate::{ApiError, Result};
 
-/// Each retry means another review was stored meanwhile; the bound only stops a pathological
-/// loop.
-const MAX_ATTEMPTS: usize = 16;
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
@@ -30,32 +26,9 @@ pub struct ReviewRequest {
     note: Option<String>,
 }
 
-impl ReviewRequest {
-    fn verdict(&self) -> Result<Review> {
-        let state = match self.state.as_str() {
-            "approved" => ReviewState::Approved,
-            "flagged" => ReviewState::Flagged,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "bad_review_state",
-                    "state must be approved or flagged",
-                ));
-            }
-        };
-        Review::scrubbed(state, self.note.as_deref()).map_err(|err| match err {
-            sync_core::Error::TextTooLong { max_len, .. } => ApiError::bad_request(
-                "note_too_long",
-                format!("a review note has at most {max_len} characters"),
-            ),
-            other => other.into(),
-        })
-    }
-}
-
 /// `PUT /v1/datasets/{id}/responses/{response}/review {state, note?}`: records a review of the
-/// response as the server holds it now and answers where its review stands. A review stored
-/// by someone else meanwhile is merged with, as replicas of a document merge: of two
-/// concurrent reviews the same one wins everywhere (`sync_core::review`).
+/// response as the server holds it now ([`reviews::record_review`]) and answers where its
+/// review stands.
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
@@ -64,60 +37,13 @@ pub async fn put(
 ) -> Result<Json<Value>> {
     caller.require(&[Role::Admin, Role::Supervisor])?;
     caller.require_dataset(dataset)?;
-    let verdict = request.verdict()?;
-    // This review's own changes, made once on the review document as first read and merged
-    // into whatever is stored at each attempt.
-    let mut mine: Option<Vec<sync_core::Change>> = None;
-    for _ in 0..MAX_ATTEMPTS {
-        let (stored, summary) = reviewable(&state, dataset, response).await?;
-        if summary.status != "submitted" {
-            return Err(ApiError::Conflict {
-                code: "not_submitted",
-                message: "only a submitted response can be reviewed".into(),
-            });
-        }
-        let existing = state.storage.review_document(response).await?;
-        let mut reviews = match &existing {
-            Some(found) => load(&found.bytes)?,
-            None => review::create(response)?,
-        };
-        match &mine {
-            None => {
-                let before = reviews.get_heads();
-                review::record(&mut reviews, &verdict, &stored.head_hashes())?;
-                let made = if existing.is_some() {
-                    reviews.get_changes(&before)
-                } else {
-                    reviews.get_changes(&[])
-                };
-                mine = Some(made);
-            }
-            Some(changes) => reviews
-                .apply_changes(changes.iter().cloned())
-                .map_err(|e| ApiError::Internal(format!("merging a review: {e}")))?,
-        }
-        let standing = standing_of(&reviews, &stored)?;
-        let write = ReviewWrite {
-            dataset,
-            response,
-            base_version: existing.as_ref().map(|e| e.version),
-            version: new_version(),
-            bytes: reviews.save(),
-            response_version: stored.version,
-            state: standing.state().as_str(),
-        };
-        let audit = caller.audit(
-            format!("review_response:{}", verdict_name(&verdict)),
-            Some(dataset),
-        );
-        if state.storage.save_review(&write, &audit).await? {
-            state.aggregates.changed(dataset, &[response]);
-            return Ok(Json(standing_json(response, &standing)));
-        }
-    }
-    Err(ApiError::Internal(format!(
-        "reviews kept changing during {MAX_ATTEMPTS} attempts"
-    )))
+    let verdict = reviews::verdict(&request.state, request.note.as_deref())?;
+    let audit = caller.audit(
+        format!("review_response:{}", verdict_name(&verdict)),
+        Some(dataset),
+    );
+    let standing = reviews::record_review(&state, dataset, response, &verdict, &audit).await?;
+    Ok(Json(standing_json(response, &standing)))
 }
 
 /// `GET /v1/datasets/{id}/responses/{response}/review`: the response as a supervisor sees it
@@ -129,11 +55,7 @@ pub async fn get(
 ) -> Result<Json<Value>> {
     caller.require(&[Role::Admin, Role::Supervisor])?;
     caller.require_dataset(dataset)?;
-    let (stored, summary) = reviewable(&state, dataset, response).await?;
-    let standing = match state.storage.review_document(response).await? {
-        Some(found) => standing_of(&load(&found.bytes)?, &stored)?,
-        None => ReviewStanding::default(),
-    };
+    let (standing, summary) = reviews::review_of(state.storage.as_ref(), dataset, response).await?;
     let mut body = standing_json(response, &standing);
     body["response"] = serde_json::to_value(&summary).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(body))
@@ -198,40 +120,6 @@ pub async fn list(
         .then(|| responses.last().map(|r| r.id))
         .flatten();
     Ok(Json(json!({ "responses": responses, "next": next })))
-}
-
-/// The response's document and row, if `dataset` holds it (withdrawn ones are gone).
-async fn reviewable(
-    state: &AppState,
-    dataset: Uuid,
-    response: Uuid,
-) -> Result<(StoredDocument, ReviewSummary)> {
-    let not_found = || ApiError::NotFound("response".into());
-    let stored = state
-        .storage
-        .document(response)
-        .await?
-        .filter(|d| d.dataset == dataset && d.kind == DocKind::Response)
-        .ok_or_else(not_found)?;
-    let summary = state
-        .storage
-        .review_summary(dataset, response)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok((stored, summary))
-}
-
-fn load(bytes: &[u8]) -> Result<AutoCommit> {
-    load_document(bytes).map_err(|e| ApiError::Internal(format!("a stored document: {e}")))
-}
-
-fn standing_of(reviews: &AutoCommit, response: &StoredDocument) -> Result<ReviewStanding> {
-    let record = review::read(reviews).map_err(|e| ApiError::Internal(format!("a stored review: {e}")))?;
-    Ok(review::standing(Some(&record), &mut load(&response.bytes)?))
-}
-
-fn verdict_name(review: &Review) -> &'static str {
-    review.state.map_or("none", ReviewState::as_str)
 }
 
 fn standing_json(response: Uuid, standing: &ReviewStanding) -> Value {

@@ -5,13 +5,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::check_label;
 use crate::auth::Caller;
 use crate::extract::{JsonBody, TokenId};
-use crate::secret::Secret;
 use crate::state::AppState;
-use crate::storage::{AuditEntry, NewToken, Role, Storage, TokenSummary};
-use crate::{ApiError, Result, retention, token_expiry};
+use crate::storage::{Role, TokenSummary};
+use crate::{ApiError, Result, clock, tokens};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,7 +17,7 @@ pub struct TokenRequest {
     role: Role,
     name: String,
     dataset: Option<Uuid>,
-    /// Default: [`token_expiry::default_days`].
+    /// Default: [`crate::token_expiry::default_days`].
     expires_in_days: Option<u32>,
 }
 
@@ -40,7 +38,7 @@ pub async fn create(
         state.storage.existing_dataset(dataset).await?;
     }
     let audit = caller.audit(format!("create_token:{}", request.role.as_str()), request.dataset);
-    let (token, record) = issue_token(
+    let (token, record) = tokens::issue_token(
         state.storage.as_ref(),
         request.role,
         &request.name,
@@ -57,47 +55,6 @@ pub async fn create(
             "expires_on": crate::storage::day_of(record.expires_at),
         })),
     ))
-}
-
-/// Creates a token and stores its hash (also used by the CLI and `serve --demo`); `days` is
-/// its lifetime, the role's default when `None`.
-pub async fn issue_token(
-    storage: &dyn Storage,
-    role: Role,
-    name: &str,
-    dataset: Option<Uuid>,
-    days: Option<u32>,
-    audit: &AuditEntry,
-) -> Result<(Secret, NewToken)> {
-    if role == Role::Device {
-        return Err(ApiError::bad_request(
-            "invalid",
-            "device tokens come from enrollment",
-        ));
-    }
-    check_label("name", name, 100)?;
-    let days = match days {
-        Some(days) => token_expiry::check_days(days)?,
-        None => token_expiry::default_days(role),
-    };
-    let token = Secret::new_token()?;
-    let record = new_token(&token, role, dataset, name.to_owned(), days);
-    storage.create_token(&record, audit).await?;
-    Ok((token, record))
-}
-
-/// The stored form of a new token `secret`, made today and living `days`.
-pub fn new_token(secret: &Secret, role: Role, dataset: Option<Uuid>, name: String, days: u32) -> NewToken {
-    let today = retention::today();
-    NewToken {
-        id: Uuid::new_v4(),
-        hash: secret.hash(),
-        role,
-        dataset,
-        name,
-        created_on: today,
-        expires_at: token_expiry::expires_at(today, days),
-    }
 }
 
 /// Every token (a limited admin: its dataset's), newest first, without secrets: who holds
@@ -127,7 +84,7 @@ pub async fn revoke(
         return Err(ApiError::NotFound("token".into()));
     }
     let audit = caller.audit(format!("revoke_token:{}", found.role.as_str()), found.dataset);
-    state.storage.revoke_token(id, retention::today(), &audit).await?;
+    state.storage.revoke_token(id, clock::today(), &audit).await?;
     let revoked = state
         .storage
         .token_by_id(id)

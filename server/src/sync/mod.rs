@@ -1,4 +1,5 @@
-//! `POST /v1/sync`, `POST /v2/sync` and `POST /v3/sync`, protocols v1, v2 (v1, plus a reply
+//! What `POST /v1/sync`, `POST /v2/sync` and `POST /v3/sync` do once the request is decoded
+//! (their HTTP entry is `crate::handlers::sync`), protocols v1, v2 (v1, plus a reply
 //! entry may carry the document saved whole) and v3 (v2 with tally documents and totals instead
 //! of the shared sites' history; `docs/protocol.md` and sync-core's `protocol`): one stateless
 //! CBOR round trip.
@@ -27,15 +28,7 @@ mod totals;
 
 use std::collections::{HashMap, HashSet};
 
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
-use sync_core::{
-    DocEntry, DocKind, Form, Limits, SyncRequest, SyncResponse, TALLY_DOCUMENTS_SINCE, decode_request,
-    encode_response,
-};
+use sync_core::{DocEntry, DocKind, Form, SyncRequest, SyncResponse, TALLY_DOCUMENTS_SINCE};
 use uuid::Uuid;
 
 use crate::auth::DeviceCaller;
@@ -43,35 +36,9 @@ use crate::state::AppState;
 use crate::storage::{Dataset, SiteMetrics};
 use crate::{ApiError, Result};
 
-pub const CBOR: &str = "application/cbor";
-
-/// `POST /v{VERSION}/sync`: takes bodies of that protocol version only.
-pub async fn sync<const VERSION: u64>(
-    State(state): State<AppState>,
-    device: DeviceCaller,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response> {
-    state.metrics.count_sync_request();
-    let bytes = read_cbor_body(&headers, body, state.sync.max_body_bytes).await?;
-    // The body limit already bounds memory; sync-core's per-field defaults would refuse
-    // legitimate requests (a single change of a large document, or a site bumped concurrently
-    // by more than 64 phones, which has that many heads).
-    let limits = Limits {
-        max_change_bytes: state.sync.max_body_bytes,
-        max_heads: state.sync.max_body_bytes / 32,
-        ..Limits::default()
-    };
-    let request = decode_request(&bytes, &limits)?;
-    if request.v != VERSION {
-        return Err(sync_core::Error::UnsupportedVersion(request.v).into());
-    }
-    let reply = answer(&state, &device, &request).await?;
-    Ok(([(CONTENT_TYPE, CBOR)], encode_response(&reply)).into_response())
-}
-
-/// One decoded request, answered in its protocol version: what the endpoint does between the
-/// bytes in and the bytes out (also driven directly by `survey-server bench-ingest`).
+/// One decoded request, answered in its protocol version: what the endpoint
+/// (`crate::handlers::sync`) does between the bytes in and the bytes out (also driven directly
+/// by `survey-bench-ingest`).
 pub async fn answer(state: &AppState, device: &DeviceCaller, request: &SyncRequest) -> Result<SyncResponse> {
     if request.dataset != device.dataset {
         return Err(ApiError::Forbidden(
@@ -85,30 +52,6 @@ pub async fn answer(state: &AppState, device: &DeviceCaller, request: &SyncReque
         // A trainer reset the dataset: apply nothing, tell the device to start over.
         Ok(reply(request.v, &dataset, true))
     }
-}
-
-/// Reads the body after checking its type and size. Any failure while reading (a body over the
-/// limit, or a client that went away mid-body) ends as 413: the only one that can still read
-/// the answer is the client that sent too much.
-async fn read_cbor_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes> {
-    let content_type = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    if !essence.eq_ignore_ascii_case(CBOR) {
-        return Err(ApiError::UnsupportedMediaType(CBOR));
-    }
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(ApiError::TooLarge);
-    }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::TooLarge)
 }
 
 /// The per-request work: every mentioned document, then the unmentioned ones.

@@ -1,6 +1,6 @@
-//! Outreach site tallies for analysts: `GET /v1/datasets/{id}/tallies?by=site,week&metric=..`,
-//! as JSON or CSV, in the aggregates' table shape and with their protection: every combination
-//! listed with its totals, each count perturbed by its cell key and shown only from k up. A
+//! Outreach site tallies for analysts: `GET /v1/datasets/{id}/tallies?by=site,week&metric=..`
+//! (served by `crate::handlers::tallies`), as JSON or CSV, in the aggregates' table shape and
+//! with their protection: every combination listed with its totals, each count perturbed by its cell key and shown only from k up. A
 //! tally counts people reached and materials handed out at a site; a site's few contacts in a
 //! quiet week are as small a group as a small cell of responses.
 
@@ -8,16 +8,9 @@ pub mod source;
 
 use std::collections::BTreeSet;
 
-use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
-
-use crate::aggregates::{AggregateError, AggregateTable, OutputCell, TOTAL, query_pairs, table_response};
-use crate::auth::Caller;
-use crate::disclosure::{Disclosure, query_log};
-use crate::extract::DatasetId;
-use crate::state::AppState;
-use crate::storage::Role;
+use crate::aggregates::{AggregateError, AggregateTable, OutputCell, TOTAL};
+use crate::disclosure::Disclosure;
+use crate::storage::{Dataset, Storage};
 use crate::{ApiError, Result};
 use source::SiteCount;
 
@@ -52,20 +45,16 @@ impl TallyDimension {
     }
 }
 
-/// `GET /v1/datasets/{id}/tallies?by=site,week&metric=contacts`
-pub async fn tallies(
-    State(state): State<AppState>,
-    caller: Caller,
-    DatasetId(id): DatasetId,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response> {
-    caller.require(&[Role::Admin, Role::Analyst])?;
-    caller.require_dataset(id)?;
-    let dataset = state.storage.existing_dataset(id).await?;
-    let raw = raw.unwrap_or_default();
-    let (by, metric) = parse(&query_pairs(&raw)?)?;
-    let counts = source::site_counts(state.storage.as_ref(), id).await?;
+/// The dataset's site tallies as `pairs` (the query string's) ask for them, protected as
+/// `disclosure` says.
+pub async fn site_tallies(
+    storage: &dyn Storage,
+    dataset: &Dataset,
+    pairs: &[(String, String)],
+    disclosure: Disclosure,
+) -> Result<AggregateTable> {
+    let (by, metric) = parse(pairs)?;
+    let counts = source::site_counts(storage, dataset.id).await?;
     let known: BTreeSet<&str> = counts.iter().map(|c| c.metric.as_str()).collect();
     // A dataset without tallies yet answers its default metric with an empty table.
     let answerable = known.contains(metric.as_str()) || (known.is_empty() && metric == DEFAULT_METRIC);
@@ -80,9 +69,7 @@ pub async fn tallies(
         ));
     }
     let k = u64::try_from(dataset.k).unwrap_or(11);
-    let table = tally_table(&counts, &by, &metric, k, state.disclosure)?;
-    query_log::spend(&state, &caller, id, "tallies", &raw).await?;
-    Ok(table_response(&headers, table))
+    Ok(tally_table(&counts, &by, &metric, k, disclosure)?)
 }
 
 fn parse(pairs: &[(String, String)]) -> Result<(Vec<TallyDimension>, String), AggregateError> {

@@ -88,7 +88,7 @@ async fn openapi_lists_every_route_and_every_listed_route_exists() {
             );
         }
     }
-    assert_eq!(operations, survey_server::openapi::OPERATIONS.len());
+    assert_eq!(operations, survey_server::handlers::openapi::OPERATIONS.len());
     assert_eq!(
         operations, 33,
         "a new route needs its line in openapi::OPERATIONS"

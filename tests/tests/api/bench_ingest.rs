@@ -1,18 +1,17 @@
-//! `survey-server bench-ingest` runs the load test's workload in process and checks what it
+//! `survey-bench-ingest` runs the load test's workload in process and checks what it
 //! measured: every response stored exactly once, every tally adding up.
 
 use serde_json::Value;
 
 use crate::on_both_backends;
-use crate::support::process::run;
+use crate::support::process::run_bench_ingest;
 use crate::support::{Backend, TestDb};
 
 on_both_backends!(a_small_run_verifies_and_reports_json);
 
 async fn a_small_run_verifies_and_reports_json(backend: Backend) {
     let db = TestDb::create(&backend).await;
-    let (ok, stdout, stderr) = run(&[
-        "bench-ingest",
+    let (ok, stdout, stderr) = run_bench_ingest(&[
         "--database",
         &db.url,
         "--devices",
@@ -40,12 +39,12 @@ async fn a_small_run_verifies_and_reports_json(backend: Backend) {
 #[test]
 fn bad_arguments_are_refused_with_a_message() {
     for args in [
-        &["bench-ingest", "--devices", "lots"][..],
-        &["bench-ingest", "--concurrency", "0"],
-        &["bench-ingest", "--devices", "1", "--responses", "1"],
-        &["bench-ingest", "--database", "mysql://nowhere"],
+        &["--devices", "lots"][..],
+        &["--concurrency", "0"],
+        &["--devices", "1", "--responses", "1"],
+        &["--database", "mysql://nowhere"],
     ] {
-        let (ok, stdout, stderr) = run(args);
+        let (ok, stdout, stderr) = run_bench_ingest(args);
         assert!(!ok, "{args:?} was accepted:\n{stdout}");
         assert!(!stderr.trim().is_empty(), "{args:?} failed without saying why");
         assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");

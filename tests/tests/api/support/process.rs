@@ -1,4 +1,5 @@
-//! The server binary as a child process, for crash and multi-process tests.
+//! The server binary as a child process, for crash and multi-process tests; and the ingest
+//! benchmark's.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -110,13 +111,22 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Runs the binary with `args` to completion; returns (success, stdout, stderr).
+/// Runs the server binary with `args` to completion; returns (success, stdout, stderr).
 pub fn run(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(binary())
+    run_program(binary(), args)
+}
+
+/// Runs `survey-bench-ingest` with `args` to completion, as [`run`] does the server.
+pub fn run_bench_ingest(args: &[&str]) -> (bool, String, String) {
+    run_program(env!("CARGO_BIN_EXE_survey-bench-ingest-e2e"), args)
+}
+
+fn run_program(program: &str, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(program)
         .args(args)
         .env("RUST_LOG", "info")
         .output()
-        .expect("run server binary");
+        .expect("run binary");
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),

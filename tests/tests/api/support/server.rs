@@ -1,8 +1,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use survey_server::handlers::tokens::issue_token;
 use survey_server::storage::{AuditEntry, Role};
+use survey_server::tokens::issue_token;
 use survey_server::{AppState, SyncSettings};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;

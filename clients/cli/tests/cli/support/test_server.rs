@@ -3,8 +3,8 @@
 use axum::response::IntoResponse;
 use survey_cli::admin::Admin;
 use survey_cli::http::Server;
-use survey_server::handlers::tokens::issue_token;
 use survey_server::storage::{AuditEntry, ResponseFact, Role};
+use survey_server::tokens::issue_token;
 use survey_server::{AppState, SyncSettings};
 use sync_core::Form;
 use tempfile::TempDir;

@@ -1,12 +1,14 @@
 //! The OpenAPI 3.1 description served at `/openapi.json`, built from the same constants the
-//! handlers use (content types, roles, error codes). The integration suite checks that every
-//! operation listed here answers on the router and that every route answers here.
+//! handlers use (content types, roles). Request and response bodies are described in the
+//! summaries, not as schemas, except the error body and the sync protocol's CBOR. The
+//! integration suite checks that every operation listed here answers on the router, and counts
+//! them, so a route added without its line here fails it.
 
 use serde_json::{Value, json};
 
-use crate::handlers::forms::XLSX;
+use super::forms::XLSX;
+use super::sync::CBOR;
 use crate::storage::Role;
-use crate::sync::CBOR;
 
 /// Every operation: method, path, roles allowed (empty: no token), summary.
 pub const OPERATIONS: &[(&str, &str, &[Role], &str)] = &[

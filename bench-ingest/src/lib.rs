@@ -1,4 +1,4 @@
-//! `survey-server bench-ingest`: the load test's workload (`survey loadtest`, the same form,
+//! `survey-bench-ingest`: the load test's workload (`survey loadtest`, the same form,
 //! answers and site bumps from `survey-workload`) through the sync step and the storage layer
 //! in this process, with no HTTP and no CBOR. Its throughput is the ceiling the HTTP server
 //! can approach; the load test's figure over this one is the share HTTP and serialization
@@ -6,27 +6,29 @@
 //!
 //! Phones are sync-core client engines, prepared offline before the clock starts; then
 //! `--concurrency` of them at a time sync until their engine has nothing left to send, each
-//! round through [`crate::sync::answer`], exactly what `POST /v1/sync` runs after decoding.
+//! round through [`survey_server::sync::answer`], exactly what `POST /v1/sync` runs after
+//! decoding.
+//!
+//! A crate of its own so that the server does not link the load test's workload.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use clap::Args;
+use clap::Parser;
 use serde::Serialize;
 use survey_workload::measure::{peak_rss_mib, percentile_ms};
 use survey_workload::{self as workload, Bumps, Run};
 use sync_core::{ClientEngine, DocKind, SyncResponse};
 use uuid::Uuid;
 
-use crate::auth::{Caller, DeviceCaller};
-use crate::clock::unix_now;
-use crate::handlers::{datasets, enrollments, forms};
-use crate::secret::Secret;
-use crate::settings::SyncSettings;
-use crate::state::AppState;
-use crate::storage::{self, Mode, Role};
+use survey_server::auth::DeviceCaller;
+use survey_server::clock::unix_now;
+use survey_server::settings::SyncSettings;
+use survey_server::state::AppState;
+use survey_server::storage::{self, AuditEntry, Mode, Role};
+use survey_server::{datasets, enrollment, forms};
 
 /// Changes per request, as the CLI and the web app send them.
 const MAX_CHANGE_BYTES: usize = 256 << 10;
@@ -35,10 +37,13 @@ const MAX_ROUNDS: usize = 64;
 /// The smallest k the server allows, as in the load test.
 const K: i64 = 5;
 
-#[derive(Args, Debug)]
+/// Measure ingest without HTTP: the load test's workload through the sync step and the
+/// storage layer in this process.
+#[derive(Parser, Debug)]
+#[command(name = "survey-bench-ingest", version)]
 pub struct BenchIngestArgs {
     #[command(flatten)]
-    pub database: crate::cli::DatabaseArg,
+    pub database: survey_server::cli::DatabaseArg,
     #[arg(long, default_value_t = 200)]
     pub devices: u32,
     /// Responses per device.
@@ -83,23 +88,25 @@ pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
     let total = run.total_responses();
     let storage = storage::connect(&args.database.database).await?;
     let state = AppState::new(storage, SyncSettings::default());
-    let system = Caller {
-        role: Role::Admin,
-        dataset: None,
-        device: None,
-        name: "bench-ingest".into(),
-        token: None,
-    };
+    let storage = state.storage.as_ref();
 
     let name = format!("bench-ingest {}", unix_now());
-    let dataset = datasets::create_dataset(&state, &system, &name, Mode::Live, Some(K), None).await?;
+    let dataset = datasets::create_dataset(
+        storage,
+        &name,
+        Mode::Live,
+        Some(K),
+        None,
+        as_bench("create_dataset", None),
+    )
+    .await?;
     let form = workload::thirty_question_form();
-    let audit = system.audit("publish_form", Some(dataset.id));
-    forms::publish_definition(&state, dataset.id, &serde_json::to_value(&form)?, &audit).await?;
+    let audit = as_bench("publish_form", Some(dataset.id));
+    forms::publish_definition(storage, dataset.id, &serde_json::to_value(&form)?, &audit).await?;
     let mut issued = Vec::new();
     for uses in enrollment_batches(args.devices + 1) {
-        let audit = system.audit("create_enrollment", Some(dataset.id));
-        issued.push(enrollments::issue_code(&state, dataset.id, "bench-ingest", uses, 24, &audit).await?);
+        let audit = as_bench("create_enrollment", Some(dataset.id));
+        issued.push(enrollment::issue_code(storage, dataset.id, "bench-ingest", uses, 24, &audit).await?);
     }
     let mut codes = issued
         .iter()
@@ -170,9 +177,19 @@ pub async fn run(args: BenchIngestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the benchmark does is logged as done by "bench-ingest", as an admin.
+fn as_bench(action: &str, dataset: Option<Uuid>) -> AuditEntry {
+    AuditEntry {
+        actor_name: "bench-ingest".into(),
+        actor_role: Role::Admin.as_str().into(),
+        action: action.into(),
+        dataset,
+    }
+}
+
 /// Uses per enrollment code for `devices` devices, within the server's limit per code.
 fn enrollment_batches(devices: u32) -> Vec<i64> {
-    let per_code = enrollments::MAX_USES as u32;
+    let per_code = enrollment::MAX_USES as u32;
     (0..devices.div_ceil(per_code))
         .map(|i| i64::from(per_code.min(devices - i * per_code)))
         .collect()
@@ -180,15 +197,8 @@ fn enrollment_batches(devices: u32) -> Vec<i64> {
 
 /// Enrolls a device the way `POST /v1/enroll` does, without the HTTP.
 async fn enroll(state: &AppState, code: &str) -> anyhow::Result<Phone> {
-    let token = Secret::new_token()?;
-    let enrolled = state
-        .storage
-        .enroll_device(
-            &Secret::code(code).hash(),
-            unix_now(),
-            &enrollments::device_enrollment(Uuid::new_v4(), false, &token),
-        )
-        .await?
+    let (enrolled, _token) = enrollment::enroll_device(state.storage.as_ref(), code, unix_now(), None)
+        .await
         .context("the enrollment code ran out")?;
     Ok(Phone {
         device: DeviceCaller {
@@ -245,7 +255,7 @@ async fn sync_phone(
     loop {
         let request = phone.engine.build_request(MAX_CHANGE_BYTES);
         let started = Instant::now();
-        let reply: SyncResponse = crate::sync::answer(state, &phone.device, &request).await?;
+        let reply: SyncResponse = survey_server::sync::answer(state, &phone.device, &request).await?;
         latencies.push(started.elapsed());
         if let Some(refused) = reply.rejected.first() {
             bail!(

@@ -1,0 +1,36 @@
+//! `GET /v1/datasets/{id}/tallies?by=site,week&metric=contacts` (`crate::tallies`).
+
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use super::aggregates::{query_pairs, table_response};
+use crate::Result;
+use crate::auth::Caller;
+use crate::disclosure::query_log;
+use crate::extract::DatasetId;
+use crate::state::AppState;
+use crate::storage::Role;
+use crate::tallies::site_tallies;
+
+pub async fn tallies(
+    State(state): State<AppState>,
+    caller: Caller,
+    DatasetId(id): DatasetId,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response> {
+    caller.require(&[Role::Admin, Role::Analyst])?;
+    caller.require_dataset(id)?;
+    let dataset = state.storage.existing_dataset(id).await?;
+    let raw = raw.unwrap_or_default();
+    let table = site_tallies(
+        state.storage.as_ref(),
+        &dataset,
+        &query_pairs(&raw)?,
+        state.disclosure,
+    )
+    .await?;
+    query_log::spend(state.storage.as_ref(), &caller, id, "tallies", &raw).await?;
+    Ok(table_response(&headers, table))
+}
