@@ -149,6 +149,7 @@ function answersPath() {
   if ($("where-q").value && $("where-v").value) params.append("where", `${$("where-q").value}=${$("where-v").value}`);
   if ($("from").value) params.set("from", $("from").value);
   if ($("to").value) params.set("to", $("to").value);
+  if ($("approved-only").checked) params.set("review", "approved");
   return `/v1/datasets/${$("dataset").value}/aggregates?${params}`;
 }
 

@@ -257,6 +257,20 @@ test('counts come with row and column percentages of the API\'s own totals, and 
   const points = await page.locator('#chart circle').count();
   assert.equal(points, weeks.cells.filter((c) => !c.suppressed && c.key.week !== '*').length);
   await page.screenshot({ path: join(shots, 'analyst-dashboard-weeks.png'), fullPage: true });
+
+  // A supervisor approves 40 responses; "approved only" counts those and nothing else.
+  const pending = await server.admin('GET', `/v1/datasets/${dataset}/reviews?form=outreach-contact&limit=40`);
+  for (const { id } of pending.responses) {
+    await server.admin('PUT', `/v1/datasets/${dataset}/responses/${id}/review`, { state: 'approved' });
+  }
+  await page.selectOption('#by1', 'area');
+  await page.check('#approved-only');
+  const approvedAsked = await ask(page, '#run', '/aggregates?');
+  assert.equal(new URL(approvedAsked.url()).searchParams.get('review'), 'approved');
+  const approved = await apiTable(new URLSearchParams({ form: 'outreach-contact', by: 'area', metric: 'count', review: 'approved' }));
+  const total = approved.cells.find((c) => c.key.area === '*');
+  assert.ok(!total.suppressed && Math.abs(total.n - 40) <= 5, `about 40 approved: ${JSON.stringify(total)}`);
+  assert.equal((await tableRows(page, 1)).get('Total')[0].text, String(total.n));
   await done();
 });
 
