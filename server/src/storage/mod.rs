@@ -7,6 +7,7 @@
 
 mod access;
 mod deletion;
+mod error;
 pub mod group_commit;
 mod postgres;
 mod review;
@@ -23,7 +24,7 @@ pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 
 use crate::secret::SecretHash;
-use crate::{ApiError, Result};
+pub use error::{Error, Result};
 
 /// Opens the database named by `url` (`sqlite://…` or `postgres://…`) and brings its schema up
 /// to date.
@@ -33,7 +34,7 @@ pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Storage>> {
     } else if url.starts_with("sqlite:") {
         Ok(std::sync::Arc::new(SqliteStorage::connect(url).await?))
     } else {
-        Err(ApiError::Internal(
+        Err(Error::Unavailable(
             "the database URL must start with sqlite:// or postgres://".into(),
         ))
     }
@@ -47,9 +48,7 @@ pub trait Storage: Send + Sync {
     async fn dataset(&self, id: Uuid) -> Result<Option<Dataset>>;
     /// The dataset, or `not_found`.
     async fn existing_dataset(&self, id: Uuid) -> Result<Dataset> {
-        self.dataset(id)
-            .await?
-            .ok_or_else(|| crate::ApiError::NotFound("dataset".into()))
+        self.dataset(id).await?.ok_or(Error::NotFound("dataset"))
     }
     async fn dataset_by_name(&self, name: &str, mode: Mode) -> Result<Option<Dataset>>;
     /// Sets how long the dataset's submitted responses are kept (`None`: until withdrawn) and
@@ -121,7 +120,7 @@ pub trait Storage: Send + Sync {
         let mut outcomes = self.save_batches(&[WriteBatch { writes, epoch }]).await?;
         outcomes
             .pop()
-            .ok_or_else(|| ApiError::Internal("a batch was saved without an outcome".into()))
+            .ok_or_else(|| Error::Corrupt("a batch was saved without an outcome".into()))
     }
     /// [`save_documents`](Storage::save_documents) for several requests in one transaction:
     /// a batch refused (`LinkedActor`, `EpochMoved`) is refused before it writes anything, and
@@ -225,7 +224,7 @@ pub trait Storage: Send + Sync {
         &self,
         dataset: Uuid,
         audit: &AuditEntry,
-        seeds: &mut tokio::sync::mpsc::Receiver<Result<DocumentWrite>>,
+        seeds: &mut tokio::sync::mpsc::Receiver<sync_core::Result<DocumentWrite>>,
     ) -> Result<(i64, u64)>;
 }
 
@@ -248,7 +247,7 @@ impl Mode {
         match text {
             "live" => Ok(Mode::Live),
             "demo" => Ok(Mode::Demo),
-            other => Err(ApiError::Internal(format!(
+            other => Err(Error::Corrupt(format!(
                 "unknown dataset mode {other:?} in the database"
             ))),
         }
@@ -299,7 +298,7 @@ impl Role {
         ]
         .into_iter()
         .find(|r| r.as_str() == text)
-        .ok_or_else(|| ApiError::Internal(format!("unknown role {text:?} in the database")))
+        .ok_or_else(|| Error::Corrupt(format!("unknown role {text:?} in the database")))
     }
 }
 
@@ -783,5 +782,5 @@ fn hex(bytes: &[u8]) -> String {
 
 fn parse_kind(text: &str) -> Result<DocKind> {
     DocKind::parse(text)
-        .ok_or_else(|| ApiError::Internal(format!("unknown document kind {text:?} in the database")))
+        .ok_or_else(|| Error::Corrupt(format!("unknown document kind {text:?} in the database")))
 }

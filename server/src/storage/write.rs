@@ -22,7 +22,7 @@ macro_rules! document_writes {
         async fn write_batches_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             batches: &[&[$crate::storage::DocumentWrite]],
-        ) -> $crate::Result<Vec<$crate::storage::BatchOutcome>> {
+        ) -> $crate::storage::Result<Vec<$crate::storage::BatchOutcome>> {
             use std::collections::{HashMap, HashSet};
 
             use sqlx::Row as _;
@@ -159,10 +159,7 @@ macro_rules! document_writes {
             .collect::<Result<HashSet<_>, _>>()?;
             for (actor, document) in &actors {
                 if !claimed.contains(*actor) && stored_actors.get(actor) != Some(document) {
-                    return Err($crate::ApiError::Conflict {
-                        code: "linked_actor",
-                        message: "a change's actor was claimed for another document at the same moment; sync again".into(),
-                    });
+                    return Err($crate::storage::Error::ActorClaimed);
                 }
             }
 
@@ -371,7 +368,7 @@ macro_rules! document_writes {
         async fn linked_actors_in<'w>(
             tx: &mut sqlx::Transaction<'static, $db>,
             batches: &[&'w [$crate::storage::DocumentWrite]],
-        ) -> $crate::Result<(Vec<Option<usize>>, std::collections::HashMap<&'w [u8], uuid::Uuid>)> {
+        ) -> $crate::storage::Result<(Vec<Option<usize>>, std::collections::HashMap<&'w [u8], uuid::Uuid>)> {
             use sqlx::Row as _;
             let all: std::collections::HashSet<&'w [u8]> = batches
                 .iter()
@@ -423,7 +420,7 @@ macro_rules! document_writes {
         async fn device_tallies_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::Result<std::collections::HashMap<(uuid::Uuid, String), i64>> {
+        ) -> $crate::storage::Result<std::collections::HashMap<(uuid::Uuid, String), i64>> {
             use sqlx::Row as _;
             let ids: Vec<uuid::Uuid> = writes
                 .iter()
@@ -450,7 +447,7 @@ macro_rules! document_writes {
         async fn stored_tallies_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::Result<std::collections::HashMap<(uuid::Uuid, String), $crate::storage::write::StoredTally>> {
+        ) -> $crate::storage::Result<std::collections::HashMap<(uuid::Uuid, String), $crate::storage::write::StoredTally>> {
             use sqlx::Row as _;
             let sites: Vec<uuid::Uuid> = writes
                 .iter()
@@ -484,7 +481,7 @@ macro_rules! document_writes {
         async fn site_codes_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             moves: &[$crate::storage::write::DeviceTallyMove<'_>],
-        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, String>> {
+        ) -> $crate::storage::Result<std::collections::HashMap<uuid::Uuid, String>> {
             use sqlx::Row as _;
             let mut sites: Vec<uuid::Uuid> = moves.iter().map(|m| m.site).collect();
             sites.sort_unstable();
@@ -509,7 +506,7 @@ macro_rules! document_writes {
         async fn kept_of_responses_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::write::KeptOfResponse>> {
+        ) -> $crate::storage::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::write::KeptOfResponse>> {
             use sqlx::Row as _;
             let responses: Vec<uuid::Uuid> = writes
                 .iter()
@@ -538,7 +535,7 @@ macro_rules! document_writes {
         async fn clear_contents_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::Result<()> {
+        ) -> $crate::storage::Result<()> {
             use $crate::storage::Materialized;
             let ids = |is: fn(&Materialized) -> bool| {
                 writes.iter().filter(|w| is(&w.rows)).map(|w| w.id).collect::<Vec<_>>()
@@ -574,7 +571,7 @@ macro_rules! document_writes {
             rows: &[T],
             columns: usize,
             mut push: impl FnMut(sqlx::query_builder::Separated<'_, $db, &'static str>, &T),
-        ) -> $crate::Result<Vec<<$db as sqlx::Database>::Row>> {
+        ) -> $crate::storage::Result<Vec<<$db as sqlx::Database>::Row>> {
             let mut returned = Vec::new();
             for chunk in rows.chunks($crate::storage::write::MAX_BINDS / columns) {
                 let mut builder = sqlx::QueryBuilder::<$db>::new(head);
@@ -655,6 +652,11 @@ pub(super) fn device_tally_moves<'a, T>(
     moves
 }
 
+/// A fresh record key for a new tally day row.
+fn record_key() -> crate::storage::Result<i64> {
+    crate::disclosure::record_key::random().map_err(|e| crate::storage::Error::Unavailable(e.to_string()))
+}
+
 /// What the writes among `live` add to `tally_days`, one row per site, metric and day: for a
 /// site bump, each tally's growth since `stored` (0 for a new site) on the day of the write,
 /// less what the server added to it for device tallies (`folded`, the new amounts of the sites
@@ -666,7 +668,7 @@ pub(super) fn tally_growth<'a, T>(
     folded: &std::collections::HashMap<uuid::Uuid, &[(String, i64)]>,
     device_moves: &[DeviceTallyMove<'a>],
     site_codes: &'a std::collections::HashMap<uuid::Uuid, String>,
-) -> crate::Result<Vec<TallyDayRow<'a>>> {
+) -> crate::storage::Result<Vec<TallyDayRow<'a>>> {
     use crate::storage::{Materialized, TallyDays};
     let mut rows: std::collections::BTreeMap<(uuid::Uuid, &'a str, sync_core::Day), TallyDayRow<'a>> =
         std::collections::BTreeMap::new();
@@ -699,7 +701,7 @@ pub(super) fn tally_growth<'a, T>(
                         .map_or(folded_before, |(_, n)| *n);
                     let grown = (total - folded_now) - before.map_or(0, |b| b.total - b.folded);
                     if grown != 0 {
-                        add(row(metric, *day, grown, crate::disclosure::record_key::random()?));
+                        add(row(metric, *day, grown, record_key()?));
                     }
                 }
             }
@@ -712,7 +714,7 @@ pub(super) fn tally_growth<'a, T>(
     }
     for m in device_moves {
         let Some(code) = site_codes.get(&m.site) else {
-            return Err(crate::ApiError::Internal(
+            return Err(crate::storage::Error::Corrupt(
                 "device tallies for a site without tallies".into(),
             ));
         };
@@ -723,7 +725,7 @@ pub(super) fn tally_growth<'a, T>(
             metric: m.metric,
             day: m.day,
             amount: m.amount,
-            record_key: crate::disclosure::record_key::random()?,
+            record_key: record_key()?,
         });
     }
     Ok(rows.into_values().filter(|r| r.amount != 0).collect())

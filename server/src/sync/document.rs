@@ -201,7 +201,7 @@ pub async fn merge_and_store(
             Ok(outcome) => outcome,
             Err(err) => {
                 forget_hot(hot, &writes);
-                return Err(err);
+                return Err(err.into());
             }
         };
         match outcome {
