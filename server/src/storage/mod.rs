@@ -6,6 +6,7 @@
 //! either done or not done, never half done.
 
 mod access;
+mod batch;
 mod deletion;
 mod error;
 pub mod group_commit;
@@ -13,6 +14,7 @@ mod postgres;
 mod review;
 mod sql;
 mod sqlite;
+mod tally_growth;
 mod write;
 
 use async_trait::async_trait;
