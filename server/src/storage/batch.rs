@@ -1,6 +1,6 @@
 //! What a commit group writes, decided without the database: which writes of a document build
 //! on each other and which are stale, which batches an actor links to another document, which
-//! actors to claim, and how site sums move. `document_writes!` runs the SQL around these, once
+//! actors to claim, what a rewritten response keeps, and how site sums move. `document_writes!` runs the SQL around these, once
 //! per backend; keeping them out of the macro keeps them testable without either.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 use super::tally_growth::DeviceTallyMove;
-use super::{BatchOutcome, DocumentWrite, Error, Materialized, Result};
+use super::{BatchOutcome, DocumentWrite, Error, Materialized, ResponseRow, Result};
 
 /// Where a write is in a group: its batch, and its place in that batch.
 type At = (usize, usize);
@@ -168,14 +168,53 @@ pub(super) fn check_claims(
     Ok(())
 }
 
-/// How far the device tallies of each site and metric move its running sum (with the site's
-/// dataset), leaving out those that cancel out.
-pub(super) fn site_total_moves<'a>(moves: &[DeviceTallyMove<'a>]) -> Vec<((Uuid, &'a str), (Uuid, i64))> {
-    let mut moved: BTreeMap<(Uuid, &'a str), (Uuid, i64)> = BTreeMap::new();
+/// What a rewritten response keeps of its stored row.
+pub(super) struct KeptOfResponse {
+    pub record_key: Option<i64>,
+    /// `YYYY-MM-DD`, `None` if it was never stored submitted.
+    pub submitted_on: Option<String>,
+}
+
+/// The record key and `submitted_on` day a response's row is written with: a stored response
+/// keeps the key it was first stored with and the day it was first stored submitted (`kept`);
+/// otherwise the write's key, and the day of this write if it stores the response submitted.
+pub(super) fn response_keeps(
+    kept: Option<&KeptOfResponse>,
+    write: &DocumentWrite,
+    response: &ResponseRow,
+) -> (Option<i64>, Option<String>) {
+    let record_key = kept.and_then(|k| k.record_key).or(write.record_key);
+    let submitted_on = kept
+        .and_then(|k| k.submitted_on.clone())
+        .or_else(|| (response.status == "submitted").then(|| response.stored_on.to_string()));
+    (record_key, submitted_on)
+}
+
+/// How far a site's running sum of device tallies moves for one metric.
+#[derive(Debug, PartialEq)]
+pub(super) struct SiteTotalMove<'a> {
+    pub site: Uuid,
+    pub dataset: Uuid,
+    pub metric: &'a str,
+    pub delta: i64,
+}
+
+/// How far the device tallies of each site and metric move its running sum, leaving out those
+/// that cancel out.
+pub(super) fn site_total_moves<'a>(moves: &[DeviceTallyMove<'a>]) -> Vec<SiteTotalMove<'a>> {
+    let mut moved: BTreeMap<(Uuid, &'a str), SiteTotalMove<'a>> = BTreeMap::new();
     for m in moves {
-        moved.entry((m.site, m.metric)).or_insert((m.dataset, 0)).1 += m.amount;
+        moved
+            .entry((m.site, m.metric))
+            .or_insert(SiteTotalMove {
+                site: m.site,
+                dataset: m.dataset,
+                metric: m.metric,
+                delta: 0,
+            })
+            .delta += m.amount;
     }
-    moved.into_iter().filter(|(_, (_, delta))| *delta != 0).collect()
+    moved.into_values().filter(|m| m.delta != 0).collect()
 }
 
 /// What the latest write of each stored chain that added device tallies to its site left the
@@ -393,7 +432,70 @@ mod tests {
                 amount: -1,
             },
         ];
-        assert_eq!(site_total_moves(&moves), [((site, "visits"), (dataset, 5))]);
+        let moved = SiteTotalMove {
+            site,
+            dataset,
+            metric: "visits",
+            delta: 5,
+        };
+        assert_eq!(site_total_moves(&moves), [moved]);
+    }
+
+    fn response(status: &'static str) -> (DocumentWrite, ResponseRow) {
+        let row = ResponseRow {
+            device: Uuid::from_u128(3),
+            form: "intake".into(),
+            form_version: 1,
+            status,
+            collected_on: "2026-01-01".into(),
+            area: "north".into(),
+            week: "2026-W01".into(),
+            month: "2026-01".into(),
+            stored_on: Day::from_days(20_000),
+            answers: Vec::new(),
+        };
+        let write = DocumentWrite {
+            record_key: Some(7),
+            rows: Materialized::Response(row.clone()),
+            ..write(1, None, 1, b"")
+        };
+        (write, row)
+    }
+
+    #[test]
+    fn a_new_response_takes_the_writes_key_and_the_day_stored_once_submitted() {
+        let (write, draft) = response("draft");
+        assert_eq!(response_keeps(None, &write, &draft), (Some(7), None));
+        let (write, submitted) = response("submitted");
+        let stored_on = Day::from_days(20_000).to_string();
+        assert_eq!(
+            response_keeps(None, &write, &submitted),
+            (Some(7), Some(stored_on.clone()))
+        );
+        let never_submitted = KeptOfResponse {
+            record_key: None,
+            submitted_on: None,
+        };
+        assert_eq!(
+            response_keeps(Some(&never_submitted), &write, &submitted),
+            (Some(7), Some(stored_on)),
+            "a row stored without a key takes one, and its first submission dates it"
+        );
+    }
+
+    #[test]
+    fn a_stored_response_keeps_its_first_key_and_submission_day() {
+        let kept = KeptOfResponse {
+            record_key: Some(2),
+            submitted_on: Some("2025-12-31".into()),
+        };
+        for status in ["submitted", "draft"] {
+            let (write, row) = response(status);
+            assert_eq!(
+                response_keeps(Some(&kept), &write, &row),
+                (Some(2), Some("2025-12-31".into()))
+            );
+        }
     }
 
     #[test]

@@ -134,10 +134,7 @@ macro_rules! document_writes {
                 &responses,
                 12,
                 |mut row, (write, response)| {
-                    let kept = kept.get(&write.id);
-                    let submitted_on = kept
-                        .and_then(|k| k.submitted_on.clone())
-                        .or_else(|| (response.status == "submitted").then(|| response.stored_on.to_string()));
+                    let (record_key, submitted_on) = batch::response_keeps(kept.get(&write.id), write, response);
                     row.push_bind(write.id)
                         .push_bind(write.dataset)
                         .push_bind(response.device)
@@ -148,7 +145,7 @@ macro_rules! document_writes {
                         .push_bind(&response.area)
                         .push_bind(&response.week)
                         .push_bind(&response.month)
-                        .push_bind(kept.and_then(|k| k.record_key).or(write.record_key))
+                        .push_bind(record_key)
                         .push_bind(submitted_on);
                 },
             )
@@ -232,8 +229,8 @@ macro_rules! document_writes {
                 " ON CONFLICT (site, metric) DO UPDATE SET devices = site_totals.devices + excluded.devices",
                 &moved,
                 4,
-                |mut row, ((site, metric), (dataset, delta))| {
-                    row.push_bind(*site).push_bind(*dataset).push_bind(*metric).push_bind(*delta);
+                |mut row, m| {
+                    row.push_bind(m.site).push_bind(m.dataset).push_bind(m.metric).push_bind(m.delta);
                 },
             )
             .await?;
@@ -425,7 +422,7 @@ macro_rules! document_writes {
         async fn kept_of_responses_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::storage::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::write::KeptOfResponse>> {
+        ) -> $crate::storage::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::batch::KeptOfResponse>> {
             use sqlx::Row as _;
             let responses: Vec<uuid::Uuid> = writes
                 .iter()
@@ -440,7 +437,7 @@ macro_rules! document_writes {
                     .fetch_all(&mut **tx)
                     .await?;
                 for row in &rows {
-                    let of_response = $crate::storage::write::KeptOfResponse {
+                    let of_response = $crate::storage::batch::KeptOfResponse {
                         record_key: row.try_get(1)?,
                         submitted_on: row.try_get(2)?,
                     };
@@ -505,10 +502,3 @@ macro_rules! document_writes {
 }
 
 pub(super) use document_writes;
-
-/// What a rewritten response keeps of its stored row.
-pub(super) struct KeptOfResponse {
-    pub record_key: Option<i64>,
-    /// `YYYY-MM-DD`, `None` if it was never stored submitted.
-    pub submitted_on: Option<String>,
-}
