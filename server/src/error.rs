@@ -40,9 +40,9 @@ pub enum ApiError {
     #[error(transparent)]
     Import(#[from] crate::xlsform::ImportError),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("the server took too long to answer")]
     TimedOut,
     #[error("{0}")]
@@ -143,6 +143,29 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What a client sees of a storage failure: storage's refusals keep the codes clients know;
+/// its failures are 5xx (503 while the pool is exhausted), logged, never shown.
+impl From<crate::storage::Error> for ApiError {
+    fn from(error: crate::storage::Error) -> ApiError {
+        use crate::storage::Error;
+        let conflict = |code, error: Error| ApiError::Conflict {
+            code,
+            message: error.to_string(),
+        };
+        match error {
+            Error::NotFound(what) => ApiError::NotFound(what.into()),
+            e @ Error::VersionExists { .. } => conflict("version_exists", e),
+            e @ Error::DeviceRevoked => conflict("device_revoked", e),
+            e @ Error::NotDemo => conflict("not_demo", e),
+            e @ Error::ActorClaimed => conflict("linked_actor", e),
+            Error::Seed(e) => ApiError::Core(e),
+            Error::Database(e) => ApiError::Database(e),
+            Error::Migrate(e) => ApiError::Migrate(e),
+            e @ (Error::Corrupt(_) | Error::Unavailable(_)) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
 /// axum's own rejections (bad JSON, bad path) in this crate's JSON error shape.
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
@@ -157,5 +180,60 @@ impl From<JsonRejection> for ApiError {
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> ApiError {
         ApiError::bad_request("bad_path", rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage;
+
+    #[test]
+    fn storage_refusals_keep_their_wire_codes() {
+        let cases = [
+            (
+                storage::Error::NotFound("response"),
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                storage::Error::VersionExists {
+                    form: "intake".into(),
+                    version: 2,
+                },
+                StatusCode::CONFLICT,
+                "version_exists",
+            ),
+            (
+                storage::Error::DeviceRevoked,
+                StatusCode::CONFLICT,
+                "device_revoked",
+            ),
+            (storage::Error::NotDemo, StatusCode::CONFLICT, "not_demo"),
+            (storage::Error::ActorClaimed, StatusCode::CONFLICT, "linked_actor"),
+            (
+                storage::Error::Database(sqlx::Error::PoolTimedOut),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+            ),
+            (
+                storage::Error::Database(sqlx::Error::RowNotFound),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+            ),
+            (
+                storage::Error::Corrupt("unknown role".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let message = error.to_string();
+            let api = ApiError::from(error);
+            assert_eq!((api.status(), api.code()), (status, code), "{message}");
+            if status.is_client_error() {
+                assert_eq!(api.to_string(), message, "a refusal says what storage said");
+            }
+        }
     }
 }

@@ -42,9 +42,9 @@ fn purged_by_retention(action: &str) -> AuditEntry {
 /// how many.
 pub async fn purge_expired_quarantine(storage: &dyn Storage, days: u32, today: Day) -> Result<u64> {
     let audit = purged_by_retention("purge_expired_quarantine");
-    storage
+    Ok(storage
         .purge_quarantine_before(oldest_kept(i64::from(days), today), &audit)
-        .await
+        .await?)
 }
 
 /// Purges the submitted responses each dataset's retention has expired on `today`; returns

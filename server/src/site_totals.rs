@@ -30,5 +30,5 @@ pub struct SiteTotal {
 /// Every site of `dataset` with its totals, ordered by site code: two indexed reads however
 /// many devices counted, and however long ago.
 pub async fn site_totals(storage: &dyn Storage, dataset: Uuid) -> Result<Vec<SiteTotal>> {
-    storage.site_totals(dataset).await
+    Ok(storage.site_totals(dataset).await?)
 }

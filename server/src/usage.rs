@@ -57,7 +57,7 @@ impl Usage {
             kept.tokens.extend(noted.tokens);
             kept.devices.extend(noted.devices);
         }
-        written
+        Ok(written?)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Noted> {

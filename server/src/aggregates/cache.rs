@@ -201,7 +201,7 @@ impl Store {
                     .expect("cache lock")
                     .documents
                     .extend(documents);
-                Err(err)
+                Err(err.into())
             }
         }
     }

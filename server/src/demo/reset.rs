@@ -55,7 +55,7 @@ pub async fn reset_with_seed(
         ));
     }
     let forms = ensure_forms(state, dataset, audit).await?;
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<DocumentWrite>>(CHANNEL);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<sync_core::Result<DocumentWrite>>(CHANNEL);
     let dataset_id = dataset.id;
     let producer = tokio::task::spawn_blocking(move || {
         generate(dataset_id, seed, responses, &forms, &sender, &progress)
@@ -71,7 +71,7 @@ pub async fn reset_with_seed(
     if written.is_ok() {
         crate::pause_points::reached("reset-committed").await;
     }
-    written
+    Ok(written?)
 }
 
 fn generate(
@@ -79,12 +79,11 @@ fn generate(
     seed: u64,
     responses: u64,
     forms: &[Form],
-    sender: &tokio::sync::mpsc::Sender<Result<DocumentWrite>>,
+    sender: &tokio::sync::mpsc::Sender<sync_core::Result<DocumentWrite>>,
     progress: &AtomicU64,
 ) {
     let generator = Generator::new(dataset, seed, forms);
-    let send =
-        |write: sync_core::Result<DocumentWrite>| sender.blocking_send(write.map_err(ApiError::from)).is_ok();
+    let send = |write: sync_core::Result<DocumentWrite>| sender.blocking_send(write).is_ok();
     match generator.sites(responses) {
         Ok(sites) => {
             if !sites.into_iter().all(|site| send(Ok(site))) {

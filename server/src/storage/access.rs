@@ -13,7 +13,7 @@ macro_rules! access_queries {
             use uuid::Uuid;
 
             use super::audit_in;
-            use $crate::Result;
+            use $crate::storage::Result;
             use $crate::secret::SecretHash;
             use $crate::storage::{
                 AuditEntry, AuditRecord, DeviceEnrollment, DeviceStatus, DeviceSummary, Enrolled, NewEnrollment,
@@ -237,10 +237,7 @@ macro_rules! access_queries {
                     .bind(dataset)
                     .fetch_optional(&mut *tx)
                     .await?
-                    .ok_or_else(|| $crate::ApiError::Conflict {
-                        code: "device_revoked",
-                        message: "this device was withdrawn: it cannot be enrolled again".into(),
-                    })?
+                    .ok_or($crate::storage::Error::DeviceRevoked)?
                 } else {
                     sqlx::query(
                         "INSERT INTO devices (id, dataset, label, epoch, enrolled_on) VALUES ($1, $2, $3, $4, $5)",

@@ -14,7 +14,7 @@ macro_rules! deletion_queries {
             use super::{audit_in, of_documents};
             use $crate::secret::SecretHash;
             use $crate::storage::{AuditEntry, Withdrawal};
-            use $crate::{ApiError, Result};
+            use $crate::storage::{Error, Result};
 
             type Pool = sqlx::Pool<$db>;
 
@@ -30,7 +30,7 @@ macro_rules! deletion_queries {
                     .await?;
                 match tombstone {
                     Some(dataset) if dataset == withdrawal.dataset => return Ok(false),
-                    Some(_) => return Err(ApiError::NotFound("response".into())),
+                    Some(_) => return Err(Error::NotFound("response")),
                     None => {}
                 }
                 // The document row goes first: on PostgreSQL the delete waits for a sync writing
@@ -49,7 +49,7 @@ macro_rules! deletion_queries {
                     (Some(owner), Some(device)) => owner == Some(device),
                 };
                 if !allowed {
-                    return Err(ApiError::NotFound("response".into()));
+                    return Err(Error::NotFound("response"));
                 }
                 erase_responses_in(&mut tx, withdrawal.dataset, &[withdrawal.document], withdrawal.day).await?;
                 audit_in(&mut tx, audit).await?;

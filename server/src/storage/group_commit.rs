@@ -16,7 +16,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{BatchOutcome, DocumentWrite, Storage, WriteBatch};
-use crate::{ApiError, Result};
+use super::{Error, Result};
 
 /// A group stops taking requests once it holds this many documents (it always takes one).
 const MAX_GROUP_DOCUMENTS: usize = 4096;
@@ -61,11 +61,11 @@ impl GroupCommit {
         let queued = queue.send(Job { writes, epoch, done }).is_ok();
         async move {
             if !queued {
-                return Err(ApiError::Internal("the commit queue has stopped".into()));
+                return Err(Error::Unavailable("the commit queue has stopped".into()));
             }
             committed
                 .await
-                .map_err(|_| ApiError::Internal("a commit group failed".into()))
+                .map_err(|_| Error::Unavailable("a commit group failed".into()))
         }
     }
 }

@@ -2,8 +2,8 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
+use super::Result;
 use super::sql::impl_storage;
-use crate::Result;
 
 /// The scale backend: any number of server replicas share one database. Concurrent writers
 /// of one document are kept apart by the optimistic `version` check in `save_documents`.

@@ -11,7 +11,7 @@ macro_rules! review_queries {
 
             use super::audit_in;
             use $crate::storage::{AuditEntry, ReviewFilter, ReviewSummary, ReviewWrite, StoredReview};
-            use $crate::{ApiError, Result};
+            use $crate::storage::{Error, Result};
 
             type Pool = sqlx::Pool<$db>;
 
@@ -41,7 +41,7 @@ macro_rules! review_queries {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if response.is_none() {
-                    return Err(ApiError::NotFound("response".into()));
+                    return Err(Error::NotFound("response"));
                 }
                 let stored = match write.base_version {
                     None => sqlx::query(

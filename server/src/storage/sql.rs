@@ -16,7 +16,7 @@ macro_rules! impl_storage {
                 &self,
                 dataset: &$crate::storage::Dataset,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<()> {
+            ) -> $crate::storage::Result<()> {
                 let mut tx = self.writer.begin_with($begin).await?;
                 sqlx::query(
                     "INSERT INTO datasets (id, name, mode, k, epoch, retention_days, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -35,14 +35,14 @@ macro_rules! impl_storage {
                 Ok(())
             }
 
-            async fn datasets(&self) -> $crate::Result<Vec<$crate::storage::Dataset>> {
+            async fn datasets(&self) -> $crate::storage::Result<Vec<$crate::storage::Dataset>> {
                 let rows = sqlx::query("SELECT id, name, mode, k, epoch, retention_days FROM datasets ORDER BY name, id")
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter().map(dataset_from_row).collect()
             }
 
-            async fn dataset(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::storage::Dataset>> {
+            async fn dataset(&self, id: uuid::Uuid) -> $crate::storage::Result<Option<$crate::storage::Dataset>> {
                 let row = sqlx::query("SELECT id, name, mode, k, epoch, retention_days FROM datasets WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
@@ -54,7 +54,7 @@ macro_rules! impl_storage {
                 &self,
                 name: &str,
                 mode: $crate::storage::Mode,
-            ) -> $crate::Result<Option<$crate::storage::Dataset>> {
+            ) -> $crate::storage::Result<Option<$crate::storage::Dataset>> {
                 let row = sqlx::query(
                     "SELECT id, name, mode, k, epoch, retention_days FROM datasets WHERE name = $1 AND mode = $2 ORDER BY id LIMIT 1",
                 )
@@ -70,7 +70,7 @@ macro_rules! impl_storage {
                 dataset: uuid::Uuid,
                 days: Option<i64>,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<Option<$crate::storage::Dataset>> {
+            ) -> $crate::storage::Result<Option<$crate::storage::Dataset>> {
                 let mut tx = self.writer.begin_with($begin).await?;
                 let row = sqlx::query(
                     "UPDATE datasets SET retention_days = $2 WHERE id = $1
@@ -93,7 +93,7 @@ macro_rules! impl_storage {
                 &self,
                 form: &$crate::storage::PublishedForm,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<()> {
+            ) -> $crate::storage::Result<()> {
                 let mut tx = self.writer.begin_with($begin).await?;
                 // One statement checks and inserts, so two publishers cannot both win.
                 let inserted = sqlx::query(
@@ -110,12 +110,9 @@ macro_rules! impl_storage {
                 .await?
                 .rows_affected();
                 if inserted == 0 {
-                    return Err($crate::ApiError::Conflict {
-                        code: "version_exists",
-                        message: format!(
-                            "form {:?} already has version {} or a later one: publish a higher version",
-                            form.form, form.version
-                        ),
+                    return Err($crate::storage::Error::VersionExists {
+                        form: form.form.clone(),
+                        version: form.version,
                     });
                 }
                 sqlx::query(
@@ -140,7 +137,7 @@ macro_rules! impl_storage {
                 Ok(())
             }
 
-            async fn latest_forms(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<String>> {
+            async fn latest_forms(&self, dataset: uuid::Uuid) -> $crate::storage::Result<Vec<String>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(
                     "SELECT f.definition FROM forms f
@@ -154,7 +151,7 @@ macro_rules! impl_storage {
                 Ok(rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<_, _>>()?)
             }
 
-            async fn form_versions(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<$crate::storage::FormVersion>> {
+            async fn form_versions(&self, dataset: uuid::Uuid) -> $crate::storage::Result<Vec<$crate::storage::FormVersion>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query("SELECT definition FROM forms WHERE dataset = $1 ORDER BY form, version DESC")
                     .bind(dataset)
@@ -163,7 +160,7 @@ macro_rules! impl_storage {
                 rows.iter()
                     .map(|row| {
                         let form = sync_core::Form::from_published(row.try_get::<&str, _>(0)?)
-                            .map_err(|e| $crate::ApiError::Internal(format!("stored form: {e}")))?;
+                            .map_err(|e| $crate::storage::Error::Corrupt(format!("stored form: {e}")))?;
                         Ok($crate::storage::FormVersion {
                             questions: form.questions.len(),
                             form: form.id,
@@ -179,7 +176,7 @@ macro_rules! impl_storage {
                 dataset: uuid::Uuid,
                 form: &str,
                 version: i64,
-            ) -> $crate::Result<Option<String>> {
+            ) -> $crate::storage::Result<Option<String>> {
                 Ok(sqlx::query_scalar(
                     "SELECT definition FROM forms WHERE dataset = $1 AND form = $2 AND version = $3",
                 )
@@ -194,22 +191,22 @@ macro_rules! impl_storage {
                 &self,
                 token: &$crate::storage::NewToken,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<()> {
+            ) -> $crate::storage::Result<()> {
                 access::create_token(&self.writer, token, audit).await
             }
 
             async fn token(
                 &self,
                 hash: &$crate::secret::SecretHash,
-            ) -> $crate::Result<Option<$crate::storage::TokenRecord>> {
+            ) -> $crate::storage::Result<Option<$crate::storage::TokenRecord>> {
                 access::token(&self.pool, hash).await
             }
 
-            async fn tokens(&self, dataset: Option<uuid::Uuid>) -> $crate::Result<Vec<$crate::storage::TokenSummary>> {
+            async fn tokens(&self, dataset: Option<uuid::Uuid>) -> $crate::storage::Result<Vec<$crate::storage::TokenSummary>> {
                 access::tokens(&self.pool, dataset).await
             }
 
-            async fn token_by_id(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::storage::TokenSummary>> {
+            async fn token_by_id(&self, id: uuid::Uuid) -> $crate::storage::Result<Option<$crate::storage::TokenSummary>> {
                 access::token_by_id(&self.pool, id).await
             }
 
@@ -218,7 +215,7 @@ macro_rules! impl_storage {
                 id: uuid::Uuid,
                 day: sync_core::Day,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<()> {
+            ) -> $crate::storage::Result<()> {
                 access::revoke_token(&self.writer, id, day, audit).await
             }
 
@@ -227,7 +224,7 @@ macro_rules! impl_storage {
                 tokens: &[uuid::Uuid],
                 devices: &[uuid::Uuid],
                 day: sync_core::Day,
-            ) -> $crate::Result<()> {
+            ) -> $crate::storage::Result<()> {
                 access::record_usage(&self.writer, tokens, devices, day).await
             }
 
@@ -235,7 +232,7 @@ macro_rules! impl_storage {
                 &self,
                 enrollment: &$crate::storage::NewEnrollment,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<()> {
+            ) -> $crate::storage::Result<()> {
                 access::create_enrollment(&self.writer, enrollment, audit).await
             }
 
@@ -243,7 +240,7 @@ macro_rules! impl_storage {
                 &self,
                 code: &$crate::secret::SecretHash,
                 now: i64,
-            ) -> $crate::Result<Option<uuid::Uuid>> {
+            ) -> $crate::storage::Result<Option<uuid::Uuid>> {
                 access::enrollment_dataset(&self.pool, code, now).await
             }
 
@@ -252,15 +249,15 @@ macro_rules! impl_storage {
                 code: &$crate::secret::SecretHash,
                 now: i64,
                 enrollment: &$crate::storage::DeviceEnrollment,
-            ) -> $crate::Result<Option<$crate::storage::Enrolled>> {
+            ) -> $crate::storage::Result<Option<$crate::storage::Enrolled>> {
                 access::enroll_device(&self.writer, code, now, enrollment).await
             }
 
-            async fn devices(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<$crate::storage::DeviceSummary>> {
+            async fn devices(&self, dataset: uuid::Uuid) -> $crate::storage::Result<Vec<$crate::storage::DeviceSummary>> {
                 access::devices(&self.pool, dataset).await
             }
 
-            async fn device_dataset(&self, id: uuid::Uuid) -> $crate::Result<Option<uuid::Uuid>> {
+            async fn device_dataset(&self, id: uuid::Uuid) -> $crate::storage::Result<Option<uuid::Uuid>> {
                 access::device_dataset(&self.pool, id).await
             }
 
@@ -270,7 +267,7 @@ macro_rules! impl_storage {
                 wipe: bool,
                 day: sync_core::Day,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<()> {
+            ) -> $crate::storage::Result<()> {
                 access::revoke_device(&self.writer, id, wipe, day, audit).await
             }
 
@@ -278,14 +275,14 @@ macro_rules! impl_storage {
                 &self,
                 dataset: Option<uuid::Uuid>,
                 limit: i64,
-            ) -> $crate::Result<Vec<$crate::storage::AuditRecord>> {
+            ) -> $crate::storage::Result<Vec<$crate::storage::AuditRecord>> {
                 access::audit_log(&self.pool, dataset, limit).await
             }
 
             async fn documents(
                 &self,
                 ids: &[uuid::Uuid],
-            ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::StoredDocument>> {
+            ) -> $crate::storage::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::StoredDocument>> {
                 use sqlx::Row as _;
                 let mut found = std::collections::HashMap::with_capacity(ids.len());
                 for chunk in ids.chunks($crate::storage::write::MAX_BINDS) {
@@ -316,7 +313,7 @@ macro_rules! impl_storage {
             async fn document_versions(
                 &self,
                 ids: &[uuid::Uuid],
-            ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, i64>> {
+            ) -> $crate::storage::Result<std::collections::HashMap<uuid::Uuid, i64>> {
                 use sqlx::Row as _;
                 let mut found = std::collections::HashMap::with_capacity(ids.len());
                 for chunk in ids.chunks($crate::storage::write::MAX_BINDS) {
@@ -335,7 +332,7 @@ macro_rules! impl_storage {
             async fn save_batches(
                 &self,
                 batches: &[$crate::storage::WriteBatch<'_>],
-            ) -> $crate::Result<Vec<$crate::storage::BatchOutcome>> {
+            ) -> $crate::storage::Result<Vec<$crate::storage::BatchOutcome>> {
                 use $crate::storage::BatchOutcome;
                 let mut tx = self.writer.begin_with($begin).await?;
                 // The epochs first, like a reset takes the dataset row before the documents:
@@ -368,7 +365,7 @@ macro_rules! impl_storage {
                     .iter()
                     .map(|&moved| if moved { Some(BatchOutcome::EpochMoved) } else { written.next() })
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| $crate::ApiError::Internal("a batch was written without an outcome".into()))?;
+                    .ok_or_else(|| $crate::storage::Error::Corrupt("a batch was written without an outcome".into()))?;
                 tx.commit().await?;
                 Ok(outcomes)
             }
@@ -376,7 +373,7 @@ macro_rules! impl_storage {
             async fn shared_documents(
                 &self,
                 dataset: uuid::Uuid,
-            ) -> $crate::Result<Vec<$crate::storage::DocumentSummary>> {
+            ) -> $crate::storage::Result<Vec<$crate::storage::DocumentSummary>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(
                     "SELECT id, kind, CAST(length(bytes) AS BIGINT) FROM documents
@@ -399,7 +396,7 @@ macro_rules! impl_storage {
             async fn site_metrics(
                 &self,
                 ids: &[uuid::Uuid],
-            ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::SiteMetrics>> {
+            ) -> $crate::storage::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::SiteMetrics>> {
                 use sqlx::Row as _;
                 let mut found: std::collections::HashMap<uuid::Uuid, $crate::storage::SiteMetrics> =
                     std::collections::HashMap::new();
@@ -427,7 +424,7 @@ macro_rules! impl_storage {
                 Ok(found)
             }
 
-            async fn site_totals(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<$crate::site_totals::SiteTotal>> {
+            async fn site_totals(&self, dataset: uuid::Uuid) -> $crate::storage::Result<Vec<$crate::site_totals::SiteTotal>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(
                     "SELECT t.document, t.site, t.metric, t.total - COALESCE(s.folded, 0) + COALESCE(s.devices, 0)
@@ -454,7 +451,7 @@ macro_rules! impl_storage {
                 Ok(totals)
             }
 
-            async fn device_tallies(&self, device: uuid::Uuid) -> $crate::Result<Vec<(uuid::Uuid, String, i64)>> {
+            async fn device_tallies(&self, device: uuid::Uuid) -> $crate::storage::Result<Vec<(uuid::Uuid, String, i64)>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(
                     "SELECT site, metric, CAST(SUM(total) AS BIGINT) FROM device_tallies WHERE device = $1 GROUP BY site, metric",
@@ -467,7 +464,7 @@ macro_rules! impl_storage {
                     .collect()
             }
 
-            async fn sites_to_fold(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<uuid::Uuid>> {
+            async fn sites_to_fold(&self, dataset: uuid::Uuid) -> $crate::storage::Result<Vec<uuid::Uuid>> {
                 Ok(sqlx::query_scalar(
                     "SELECT DISTINCT site FROM site_totals WHERE dataset = $1 AND devices <> folded ORDER BY site",
                 )
@@ -476,7 +473,7 @@ macro_rules! impl_storage {
                 .await?)
             }
 
-            async fn fold_state(&self, site: uuid::Uuid) -> $crate::Result<Vec<$crate::storage::FoldState>> {
+            async fn fold_state(&self, site: uuid::Uuid) -> $crate::storage::Result<Vec<$crate::storage::FoldState>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query("SELECT metric, devices, folded FROM site_totals WHERE site = $1 ORDER BY metric")
                     .bind(site)
@@ -493,7 +490,7 @@ macro_rules! impl_storage {
                     .collect()
             }
 
-            async fn quarantine(&self, entry: &$crate::storage::QuarantineEntry) -> $crate::Result<()> {
+            async fn quarantine(&self, entry: &$crate::storage::QuarantineEntry) -> $crate::storage::Result<()> {
                 let payload = entry.payload.as_ref();
                 sqlx::query(
                     "INSERT INTO quarantine (id, dataset, device, document, code, size, sha256, message, raw, received_on)
@@ -517,7 +514,7 @@ macro_rules! impl_storage {
             async fn quarantined(
                 &self,
                 dataset: uuid::Uuid,
-            ) -> $crate::Result<Vec<$crate::storage::QuarantineSummary>> {
+            ) -> $crate::storage::Result<Vec<$crate::storage::QuarantineSummary>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(
                     "SELECT id, device, document, code, size, sha256, message, raw IS NOT NULL, received_on
@@ -547,7 +544,7 @@ macro_rules! impl_storage {
                 &self,
                 day: sync_core::Day,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<u64> {
+            ) -> $crate::storage::Result<u64> {
                 let mut tx = self.writer.begin_with($begin).await?;
                 let datasets: Vec<uuid::Uuid> = sqlx::query_scalar("DELETE FROM quarantine WHERE received_on < $1 RETURNING dataset")
                     .bind(day.to_string())
@@ -570,7 +567,7 @@ macro_rules! impl_storage {
                 &self,
                 dataset: uuid::Uuid,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<u64> {
+            ) -> $crate::storage::Result<u64> {
                 let mut tx = self.writer.begin_with($begin).await?;
                 let purged = sqlx::query("DELETE FROM quarantine WHERE dataset = $1")
                     .bind(dataset)
@@ -586,7 +583,7 @@ macro_rules! impl_storage {
                 &self,
                 withdrawal: &$crate::storage::Withdrawal,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<bool> {
+            ) -> $crate::storage::Result<bool> {
                 deletion::withdraw_response(&self.writer, withdrawal, audit).await
             }
 
@@ -595,11 +592,11 @@ macro_rules! impl_storage {
                 dataset: uuid::Uuid,
                 day: sync_core::Day,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<u64> {
+            ) -> $crate::storage::Result<u64> {
                 deletion::purge_dataset(&self.writer, dataset, day, audit).await
             }
 
-            async fn count_submitted_before(&self, dataset: uuid::Uuid, day: sync_core::Day) -> $crate::Result<u64> {
+            async fn count_submitted_before(&self, dataset: uuid::Uuid, day: sync_core::Day) -> $crate::storage::Result<u64> {
                 let count: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM responses WHERE dataset = $1 AND submitted_on < $2 AND status = 'submitted'",
                 )
@@ -617,15 +614,15 @@ macro_rules! impl_storage {
                 limit: i64,
                 today: sync_core::Day,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<Vec<uuid::Uuid>> {
+            ) -> $crate::storage::Result<Vec<uuid::Uuid>> {
                 deletion::purge_submitted_before(&self.writer, dataset, day, limit, today, audit).await
             }
 
-            async fn token_wiped(&self, hash: &$crate::secret::SecretHash) -> $crate::Result<bool> {
+            async fn token_wiped(&self, hash: &$crate::secret::SecretHash) -> $crate::storage::Result<bool> {
                 deletion::token_wiped(&self.pool, hash).await
             }
 
-            async fn withdrawn(&self, ids: &[uuid::Uuid]) -> $crate::Result<std::collections::HashSet<uuid::Uuid>> {
+            async fn withdrawn(&self, ids: &[uuid::Uuid]) -> $crate::storage::Result<std::collections::HashSet<uuid::Uuid>> {
                 deletion::withdrawn(&mut *self.pool.acquire().await?, ids).await
             }
 
@@ -633,7 +630,7 @@ macro_rules! impl_storage {
                 &self,
                 dataset: uuid::Uuid,
                 form: &str,
-            ) -> $crate::Result<Vec<$crate::storage::ResponseFact>> {
+            ) -> $crate::storage::Result<Vec<$crate::storage::ResponseFact>> {
                 // Each row becomes a fact as it arrives: collecting the rows first held
                 // hundreds of bytes per response at once (320 MiB for 400,000 responses).
                 Ok(sqlx::query(
@@ -652,7 +649,7 @@ macro_rules! impl_storage {
                 dataset: uuid::Uuid,
                 form: &str,
                 question: &str,
-            ) -> $crate::Result<Vec<$crate::storage::AnswerFact>> {
+            ) -> $crate::storage::Result<Vec<$crate::storage::AnswerFact>> {
                 use sqlx::Row as _;
                 Ok(sqlx::query(
                     "SELECT document, value, num FROM answers WHERE dataset = $1 AND form = $2 AND question = $3",
@@ -676,7 +673,7 @@ macro_rules! impl_storage {
                 dataset: uuid::Uuid,
                 form: &str,
                 documents: &[uuid::Uuid],
-            ) -> $crate::Result<$crate::storage::DocumentFacts> {
+            ) -> $crate::storage::Result<$crate::storage::DocumentFacts> {
                 use sqlx::Row as _;
                 let mut facts = $crate::storage::DocumentFacts::default();
                 for chunk in documents.chunks($crate::storage::write::MAX_BINDS) {
@@ -710,7 +707,7 @@ macro_rules! impl_storage {
                 Ok(facts)
             }
 
-            async fn tally_facts(&self, dataset: uuid::Uuid) -> $crate::Result<Vec<$crate::storage::TallyFact>> {
+            async fn tally_facts(&self, dataset: uuid::Uuid) -> $crate::storage::Result<Vec<$crate::storage::TallyFact>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(
                     "SELECT site, metric, day, amount, record_key FROM tally_days WHERE dataset = $1",
@@ -731,7 +728,7 @@ macro_rules! impl_storage {
                     .collect()
             }
 
-            async fn log_query(&self, entry: &$crate::storage::QueryLogEntry, budget: i64) -> $crate::Result<bool> {
+            async fn log_query(&self, entry: &$crate::storage::QueryLogEntry, budget: i64) -> $crate::storage::Result<bool> {
                 let mut tx = self.writer.begin_with($begin).await?;
                 let day = entry.day.to_string();
                 let used: i64 = sqlx::query_scalar(
@@ -766,7 +763,7 @@ macro_rules! impl_storage {
                 &self,
                 dataset: uuid::Uuid,
                 limit: i64,
-            ) -> $crate::Result<Vec<$crate::storage::QueryLogRecord>> {
+            ) -> $crate::storage::Result<Vec<$crate::storage::QueryLogRecord>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(
                     "SELECT token_name, role, route, query, at FROM query_log
@@ -792,7 +789,7 @@ macro_rules! impl_storage {
             async fn review_document(
                 &self,
                 response: uuid::Uuid,
-            ) -> $crate::Result<Option<$crate::storage::StoredReview>> {
+            ) -> $crate::storage::Result<Option<$crate::storage::StoredReview>> {
                 review::review_document(&self.pool, response).await
             }
 
@@ -800,7 +797,7 @@ macro_rules! impl_storage {
                 &self,
                 write: &$crate::storage::ReviewWrite,
                 audit: &$crate::storage::AuditEntry,
-            ) -> $crate::Result<bool> {
+            ) -> $crate::storage::Result<bool> {
                 review::save_review(&self.writer, write, audit).await
             }
 
@@ -808,7 +805,7 @@ macro_rules! impl_storage {
                 &self,
                 dataset: uuid::Uuid,
                 filter: &$crate::storage::ReviewFilter,
-            ) -> $crate::Result<Vec<$crate::storage::ReviewSummary>> {
+            ) -> $crate::storage::Result<Vec<$crate::storage::ReviewSummary>> {
                 review::reviews(&self.pool, dataset, filter).await
             }
 
@@ -816,7 +813,7 @@ macro_rules! impl_storage {
                 &self,
                 dataset: uuid::Uuid,
                 response: uuid::Uuid,
-            ) -> $crate::Result<Option<$crate::storage::ReviewSummary>> {
+            ) -> $crate::storage::Result<Option<$crate::storage::ReviewSummary>> {
                 review::review_summary(&self.pool, dataset, response).await
             }
 
@@ -824,8 +821,8 @@ macro_rules! impl_storage {
                 &self,
                 dataset: uuid::Uuid,
                 audit: &$crate::storage::AuditEntry,
-                seeds: &mut tokio::sync::mpsc::Receiver<$crate::Result<$crate::storage::DocumentWrite>>,
-            ) -> $crate::Result<(i64, u64)> {
+                seeds: &mut tokio::sync::mpsc::Receiver<sync_core::Result<$crate::storage::DocumentWrite>>,
+            ) -> $crate::storage::Result<(i64, u64)> {
                 let mut tx = self.writer.begin_with($begin).await?;
                 let epoch: i64 = sqlx::query_scalar(
                     "UPDATE datasets SET epoch = epoch + 1 WHERE id = $1 AND mode = 'demo' RETURNING epoch",
@@ -833,10 +830,7 @@ macro_rules! impl_storage {
                 .bind(dataset)
                 .fetch_optional(&mut *tx)
                 .await?
-                .ok_or_else(|| $crate::ApiError::Conflict {
-                    code: "not_demo",
-                    message: "only a demo dataset can be reset".into(),
-                })?;
+                .ok_or($crate::storage::Error::NotDemo)?;
                 for statement in [
                     "DELETE FROM answers WHERE dataset = $1",
                     "DELETE FROM responses WHERE dataset = $1",
@@ -855,10 +849,13 @@ macro_rules! impl_storage {
                 let mut seeded = 0u64;
                 let mut received = Vec::with_capacity(SEED_CHUNK);
                 while seeds.recv_many(&mut received, SEED_CHUNK).await > 0 {
-                    let chunk = received.drain(..).collect::<$crate::Result<Vec<_>>>()?;
+                    let chunk = received
+                        .drain(..)
+                        .collect::<sync_core::Result<Vec<_>>>()
+                        .map_err($crate::storage::Error::Seed)?;
                     match write_batches_in(&mut tx, &[&chunk]).await?.pop() {
                         Some($crate::storage::BatchOutcome::Saved { stale }) if !stale.contains(&true) => {}
-                        _ => return Err($crate::ApiError::Internal("demo data reused an id or an actor".into())),
+                        _ => return Err($crate::storage::Error::Corrupt("demo data reused an id or an actor".into())),
                     }
                     seeded += chunk.iter().filter(|w| w.kind == sync_core::DocKind::Response).count() as u64;
                     $crate::pause_points::reached("reset-seeding").await;
@@ -919,7 +916,7 @@ macro_rules! impl_storage {
         async fn audit_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             audit: &$crate::storage::AuditEntry,
-        ) -> $crate::Result<()> {
+        ) -> $crate::storage::Result<()> {
             sqlx::query("INSERT INTO audit_log (actor_name, actor_role, action, dataset, at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&audit.actor_name)
                 .bind(&audit.actor_role)
@@ -931,7 +928,7 @@ macro_rules! impl_storage {
             Ok(())
         }
 
-        fn dataset_from_row(row: &<$db as sqlx::Database>::Row) -> $crate::Result<$crate::storage::Dataset> {
+        fn dataset_from_row(row: &<$db as sqlx::Database>::Row) -> $crate::storage::Result<$crate::storage::Dataset> {
             use sqlx::Row as _;
             Ok($crate::storage::Dataset {
                 id: row.try_get(0)?,

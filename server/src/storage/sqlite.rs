@@ -9,8 +9,8 @@ use sqlx::sqlite::{
 use tokio::sync::oneshot;
 use tokio::time::MissedTickBehavior;
 
+use super::Result;
 use super::sql::impl_storage;
-use crate::Result;
 
 /// The default backend: one file, nothing to install. WAL lets readers run beside the one
 /// writer; `synchronous=FULL` makes every acknowledged commit survive a power cut, which the
@@ -119,7 +119,7 @@ async fn checkpoints(pool: SqlitePool, writer: SqlitePool, mut stop: oneshot::Re
 
 fn create_folder(folder: &Path) -> Result<()> {
     std::fs::create_dir_all(folder).map_err(|e| {
-        crate::ApiError::Internal(format!(
+        super::Error::Unavailable(format!(
             "cannot create the database folder {}: {e}",
             folder.display()
         ))

@@ -2,7 +2,9 @@
 //! batched: the requests of one commit group, or a chunk of a demo reset, go into one
 //! transaction in a handful of multi-row statements for the whole group, instead of some forty
 //! statements per document or a score per request. Stamped out per backend by
-//! [`document_writes`] inside `impl_storage!`.
+//! [`document_writes`] inside `impl_storage!`; what to write is decided in plain functions
+//! (`batch`: chains, stale writes, actors; `tally_growth`: how tally sums move), so the macro
+//! holds the SQL only.
 
 /// Bound values per statement, under SQLite's limit of 32,766 (PostgreSQL allows 65,535).
 pub(super) const MAX_BINDS: usize = 30_000;
@@ -22,45 +24,20 @@ macro_rules! document_writes {
         async fn write_batches_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             batches: &[&[$crate::storage::DocumentWrite]],
-        ) -> $crate::Result<Vec<$crate::storage::BatchOutcome>> {
-            use std::collections::{HashMap, HashSet};
+        ) -> $crate::storage::Result<Vec<$crate::storage::BatchOutcome>> {
+            use std::collections::HashSet;
 
             use sqlx::Row as _;
-            use $crate::storage::{BatchOutcome, DocumentWrite, Materialized};
+            use $crate::storage::batch;
+            use $crate::storage::{DocumentWrite, Materialized};
 
             let (linked, stored_actors) = linked_actors_in(tx, batches).await?;
-            let mut stale: Vec<Vec<bool>> = batches.iter().map(|b| vec![false; b.len()]).collect();
-            // Per document, the accepted writes that build on each other, in order.
-            let mut chains: HashMap<uuid::Uuid, Vec<(usize, usize)>> = HashMap::new();
-            for (b, writes) in batches.iter().enumerate().filter(|(b, _)| linked[*b].is_none()) {
-                for (i, write) in writes.iter().enumerate() {
-                    match chains.get_mut(&write.id) {
-                        None => {
-                            chains.insert(write.id, vec![(b, i)]);
-                        }
-                        Some(chain) => {
-                            let &(lb, li) = chain.last().expect("chains are never empty");
-                            if write.base_version == Some(batches[lb][li].version) {
-                                chain.push((b, i));
-                            } else {
-                                stale[b][i] = true;
-                            }
-                        }
-                    }
-                }
-            }
-            let write_at = |(b, i): (usize, usize)| &batches[b][i];
-            let mut ordered: Vec<(&DocumentWrite, &DocumentWrite, &Vec<(usize, usize)>)> = chains
-                .values()
-                .map(|chain| (write_at(chain[0]), write_at(chain[chain.len() - 1]), chain))
-                .collect();
-            // Rows are locked in id order, so two groups touching the same site documents wait
-            // for each other instead of deadlocking (PostgreSQL).
-            ordered.sort_by_key(|(first, _, _)| first.id);
+            let mut plan = batch::plan(batches, linked);
 
             let mut stored: HashSet<uuid::Uuid> = HashSet::new();
             let mut rewritten: Vec<&DocumentWrite> = Vec::new();
-            for &(first, last, _) in &ordered {
+            for chain in &plan.chains {
+                let (first, last) = (chain.first, chain.last);
                 let Some(base) = first.base_version else { continue };
                 let updated = sqlx::query(
                     "UPDATE documents SET heads = $1, bytes = $2, version = $3
@@ -83,10 +60,11 @@ macro_rules! document_writes {
             let kept = kept_of_responses_in(tx, &rewritten).await?;
             let counted_before = device_tallies_in(tx, &rewritten).await?;
             clear_contents_in(tx, &rewritten).await?;
-            let new: Vec<&DocumentWrite> = ordered
+            let new: Vec<&DocumentWrite> = plan
+                .chains
                 .iter()
-                .filter(|(first, _, _)| first.base_version.is_none())
-                .map(|&(_, last, _)| last)
+                .filter(|chain| chain.first.base_version.is_none())
+                .map(|chain| chain.last)
                 .collect();
             // A response withdrawn since the request checked is not created again: left stale,
             // it is checked once more and refused.
@@ -117,32 +95,14 @@ macro_rules! document_writes {
             for row in &created {
                 stored.insert(row.try_get::<uuid::Uuid, _>(0)?);
             }
-            for &(first, _, chain) in &ordered {
-                if !stored.contains(&first.id) {
-                    for &(b, i) in chain {
-                        stale[b][i] = true;
-                    }
-                }
-            }
-            let live: Vec<(&DocumentWrite, &Vec<(usize, usize)>)> = ordered
-                .iter()
-                .filter(|(first, _, _)| stored.contains(&first.id))
-                .map(|&(_, last, chain)| (last, chain))
-                .collect();
+            let live = plan.stored(&stored);
+            let written: Vec<&DocumentWrite> = live.iter().map(|chain| chain.last).collect();
 
             // The actors were checked above; claiming them can only find one taken in between
             // by another server's transaction on the same database. This group has written
             // already, so it fails: its requests are then committed one by one, and the check
             // above refuses the entry.
-            let mut actors: Vec<(&[u8], uuid::Uuid)> = Vec::new();
-            for &(last, chain) in &live {
-                let this_document = actors.len();
-                for actor in chain.iter().flat_map(|&at| &write_at(at).actors) {
-                    if !actors[this_document..].iter().any(|(a, _)| *a == actor.as_slice()) {
-                        actors.push((actor.as_slice(), last.id));
-                    }
-                }
-            }
+            let actors = batch::actors_to_claim(&live);
             let claimed = insert_rows(
                 tx,
                 "INSERT INTO doc_actors (actor, document) ",
@@ -157,18 +117,12 @@ macro_rules! document_writes {
             .iter()
             .map(|row| row.try_get::<Vec<u8>, _>(0))
             .collect::<Result<HashSet<_>, _>>()?;
-            for (actor, document) in &actors {
-                if !claimed.contains(*actor) && stored_actors.get(actor) != Some(document) {
-                    return Err($crate::ApiError::Conflict {
-                        code: "linked_actor",
-                        message: "a change's actor was claimed for another document at the same moment; sync again".into(),
-                    });
-                }
-            }
+            batch::check_claims(&actors, &claimed, &stored_actors)?;
 
-            let responses: Vec<_> = live
+            let responses: Vec<_> = written
                 .iter()
-                .filter_map(|&(w, _)| match &w.rows {
+                .copied()
+                .filter_map(|w| match &w.rows {
                     Materialized::Response(r) => Some((w, r)),
                     Materialized::Site(_) | Materialized::Tally(_) => None,
                 })
@@ -180,10 +134,7 @@ macro_rules! document_writes {
                 &responses,
                 12,
                 |mut row, (write, response)| {
-                    let kept = kept.get(&write.id);
-                    let submitted_on = kept
-                        .and_then(|k| k.submitted_on.clone())
-                        .or_else(|| (response.status == "submitted").then(|| response.stored_on.to_string()));
+                    let (record_key, submitted_on) = batch::response_keeps(kept.get(&write.id), write, response);
                     row.push_bind(write.id)
                         .push_bind(write.dataset)
                         .push_bind(response.device)
@@ -194,7 +145,7 @@ macro_rules! document_writes {
                         .push_bind(&response.area)
                         .push_bind(&response.week)
                         .push_bind(&response.month)
-                        .push_bind(kept.and_then(|k| k.record_key).or(write.record_key))
+                        .push_bind(record_key)
                         .push_bind(submitted_on);
                 },
             )
@@ -219,9 +170,10 @@ macro_rules! document_writes {
                 },
             )
             .await?;
-            let tallies: Vec<_> = live
+            let tallies: Vec<_> = written
                 .iter()
-                .filter_map(|&(w, _)| match &w.rows {
+                .copied()
+                .filter_map(|w| match &w.rows {
                     Materialized::Site(site) => Some(site.tallies.iter().map(move |t| (w, site.site.as_str(), t))),
                     Materialized::Response(_) | Materialized::Tally(_) => None,
                 })
@@ -242,9 +194,10 @@ macro_rules! document_writes {
                 },
             )
             .await?;
-            let device_tallies: Vec<_> = live
+            let device_tallies: Vec<_> = written
                 .iter()
-                .filter_map(|&(w, _)| match &w.rows {
+                .copied()
+                .filter_map(|w| match &w.rows {
                     Materialized::Tally(tally) => Some(tally.tallies.iter().map(move |t| (w, tally, t))),
                     Materialized::Response(_) | Materialized::Site(_) => None,
                 })
@@ -266,40 +219,26 @@ macro_rules! document_writes {
                 },
             )
             .await?;
-            let device_moves = $crate::storage::write::device_tally_moves(&live, &counted_before);
+            let device_moves = $crate::storage::tally_growth::device_tally_moves(&written, &counted_before);
             // The running sums move by what each tally document counts now less what it
             // counted before this write.
-            let mut moved: std::collections::BTreeMap<(uuid::Uuid, &str), (uuid::Uuid, i64)> =
-                std::collections::BTreeMap::new();
-            for m in &device_moves {
-                moved.entry((m.site, m.metric)).or_insert((m.dataset, 0)).1 += m.amount;
-            }
-            let moved: Vec<_> = moved.into_iter().filter(|(_, (_, delta))| *delta != 0).collect();
+            let moved = batch::site_total_moves(&device_moves);
             insert_rows(
                 tx,
                 "INSERT INTO site_totals (site, dataset, metric, devices) ",
                 " ON CONFLICT (site, metric) DO UPDATE SET devices = site_totals.devices + excluded.devices",
                 &moved,
                 4,
-                |mut row, ((site, metric), (dataset, delta))| {
-                    row.push_bind(*site).push_bind(*dataset).push_bind(*metric).push_bind(*delta);
+                |mut row, m| {
+                    row.push_bind(m.site).push_bind(m.dataset).push_bind(m.metric).push_bind(m.delta);
                 },
             )
             .await?;
-            // What a write that added device tallies to a site left the site carrying.
-            let folded: std::collections::HashMap<uuid::Uuid, &[(String, i64)]> = live
+            let folded = batch::folded(&live);
+            let folded_rows: Vec<_> = written
                 .iter()
-                .filter_map(|&(last, chain)| {
-                    let folded = chain.iter().rev().find_map(|&at| match &write_at(at).rows {
-                        Materialized::Site(site) => site.folded.as_deref(),
-                        _ => None,
-                    })?;
-                    Some((last.id, folded))
-                })
-                .collect();
-            let folded_rows: Vec<_> = live
-                .iter()
-                .filter_map(|&(last, _)| folded.get(&last.id).map(|f| f.iter().map(move |(m, n)| (last, m, n))))
+                .copied()
+                .filter_map(|last| folded.get(&last.id).map(|f| f.iter().map(move |(m, n)| (last, m, n))))
                 .flatten()
                 .collect();
             insert_rows(
@@ -317,7 +256,7 @@ macro_rules! document_writes {
             )
             .await?;
             let codes = site_codes_in(tx, &device_moves).await?;
-            let days = $crate::storage::write::tally_growth(&live, &grown_from, &folded, &device_moves, &codes)?;
+            let days = $crate::storage::tally_growth::tally_growth(&written, &grown_from, &folded, &device_moves, &codes)?;
             insert_rows(
                 tx,
                 "INSERT INTO tally_days (document, dataset, site, metric, day, amount, record_key) ",
@@ -335,9 +274,9 @@ macro_rules! document_writes {
                 },
             )
             .await?;
-            let conflicts: Vec<_> = live
+            let conflicts: Vec<_> = written
                 .iter()
-                .flat_map(|&(w, _)| w.conflicts.iter().map(move |c| (w.id, c)))
+                .flat_map(|&w| w.conflicts.iter().map(move |c| (w.id, c)))
                 .collect();
             insert_rows(
                 tx,
@@ -352,14 +291,7 @@ macro_rules! document_writes {
                 },
             )
             .await?;
-            Ok(linked
-                .into_iter()
-                .zip(stale)
-                .map(|(culprit, stale)| match culprit {
-                    Some(i) => BatchOutcome::LinkedActor(i),
-                    None => BatchOutcome::Saved { stale },
-                })
-                .collect())
+            Ok(plan.outcomes())
         }
 
         /// Per batch, its first write with an actor that already wrote another document, in
@@ -371,7 +303,7 @@ macro_rules! document_writes {
         async fn linked_actors_in<'w>(
             tx: &mut sqlx::Transaction<'static, $db>,
             batches: &[&'w [$crate::storage::DocumentWrite]],
-        ) -> $crate::Result<(Vec<Option<usize>>, std::collections::HashMap<&'w [u8], uuid::Uuid>)> {
+        ) -> $crate::storage::Result<(Vec<Option<usize>>, std::collections::HashMap<&'w [u8], uuid::Uuid>)> {
             use sqlx::Row as _;
             let all: std::collections::HashSet<&'w [u8]> = batches
                 .iter()
@@ -395,26 +327,7 @@ macro_rules! document_writes {
                     }
                 }
             }
-            let mut claims = stored.clone();
-            let linked = batches
-                .iter()
-                .map(|writes| {
-                    let mut mine: std::collections::HashMap<&[u8], uuid::Uuid> = std::collections::HashMap::new();
-                    for (i, write) in writes.iter().enumerate() {
-                        for actor in &write.actors {
-                            let owner = mine.get(actor.as_slice()).or(claims.get(actor.as_slice()));
-                            match owner {
-                                Some(&owner) if owner != write.id => return Some(i),
-                                _ => {
-                                    mine.insert(actor.as_slice(), write.id);
-                                }
-                            }
-                        }
-                    }
-                    claims.extend(mine);
-                    None
-                })
-                .collect();
+            let linked = $crate::storage::batch::linked_batches(batches, &stored);
             Ok((linked, stored))
         }
 
@@ -423,7 +336,7 @@ macro_rules! document_writes {
         async fn device_tallies_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::Result<std::collections::HashMap<(uuid::Uuid, String), i64>> {
+        ) -> $crate::storage::Result<std::collections::HashMap<(uuid::Uuid, String), i64>> {
             use sqlx::Row as _;
             let ids: Vec<uuid::Uuid> = writes
                 .iter()
@@ -450,7 +363,7 @@ macro_rules! document_writes {
         async fn stored_tallies_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::Result<std::collections::HashMap<(uuid::Uuid, String), $crate::storage::write::StoredTally>> {
+        ) -> $crate::storage::Result<std::collections::HashMap<(uuid::Uuid, String), $crate::storage::tally_growth::StoredTally>> {
             use sqlx::Row as _;
             let sites: Vec<uuid::Uuid> = writes
                 .iter()
@@ -470,7 +383,7 @@ macro_rules! document_writes {
                 .fetch_all(&mut **tx)
                 .await?;
                 for row in &rows {
-                    let stored = $crate::storage::write::StoredTally {
+                    let stored = $crate::storage::tally_growth::StoredTally {
                         total: row.try_get(2)?,
                         folded: row.try_get(3)?,
                     };
@@ -483,8 +396,8 @@ macro_rules! document_writes {
         /// The site codes of the site documents device tallies moved for.
         async fn site_codes_in(
             tx: &mut sqlx::Transaction<'static, $db>,
-            moves: &[$crate::storage::write::DeviceTallyMove<'_>],
-        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, String>> {
+            moves: &[$crate::storage::tally_growth::DeviceTallyMove<'_>],
+        ) -> $crate::storage::Result<std::collections::HashMap<uuid::Uuid, String>> {
             use sqlx::Row as _;
             let mut sites: Vec<uuid::Uuid> = moves.iter().map(|m| m.site).collect();
             sites.sort_unstable();
@@ -509,7 +422,7 @@ macro_rules! document_writes {
         async fn kept_of_responses_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::write::KeptOfResponse>> {
+        ) -> $crate::storage::Result<std::collections::HashMap<uuid::Uuid, $crate::storage::batch::KeptOfResponse>> {
             use sqlx::Row as _;
             let responses: Vec<uuid::Uuid> = writes
                 .iter()
@@ -524,7 +437,7 @@ macro_rules! document_writes {
                     .fetch_all(&mut **tx)
                     .await?;
                 for row in &rows {
-                    let of_response = $crate::storage::write::KeptOfResponse {
+                    let of_response = $crate::storage::batch::KeptOfResponse {
                         record_key: row.try_get(1)?,
                         submitted_on: row.try_get(2)?,
                     };
@@ -538,7 +451,7 @@ macro_rules! document_writes {
         async fn clear_contents_in(
             tx: &mut sqlx::Transaction<'static, $db>,
             writes: &[&$crate::storage::DocumentWrite],
-        ) -> $crate::Result<()> {
+        ) -> $crate::storage::Result<()> {
             use $crate::storage::Materialized;
             let ids = |is: fn(&Materialized) -> bool| {
                 writes.iter().filter(|w| is(&w.rows)).map(|w| w.id).collect::<Vec<_>>()
@@ -574,7 +487,7 @@ macro_rules! document_writes {
             rows: &[T],
             columns: usize,
             mut push: impl FnMut(sqlx::query_builder::Separated<'_, $db, &'static str>, &T),
-        ) -> $crate::Result<Vec<<$db as sqlx::Database>::Row>> {
+        ) -> $crate::storage::Result<Vec<<$db as sqlx::Database>::Row>> {
             let mut returned = Vec::new();
             for chunk in rows.chunks($crate::storage::write::MAX_BINDS / columns) {
                 let mut builder = sqlx::QueryBuilder::<$db>::new(head);
@@ -589,142 +502,3 @@ macro_rules! document_writes {
 }
 
 pub(super) use document_writes;
-
-/// What a rewritten response keeps of its stored row.
-pub(super) struct KeptOfResponse {
-    pub record_key: Option<i64>,
-    /// `YYYY-MM-DD`, `None` if it was never stored submitted.
-    pub submitted_on: Option<String>,
-}
-
-/// One day's growth of one site tally, as `tally_days` stores it.
-pub(super) struct TallyDayRow<'a> {
-    pub document: uuid::Uuid,
-    pub dataset: uuid::Uuid,
-    pub site: &'a str,
-    pub metric: &'a str,
-    pub day: sync_core::Day,
-    pub amount: i64,
-    /// Used only if this creates the row: a row keeps its first key.
-    pub record_key: i64,
-}
-
-/// A site tally as stored before a write: the document's count, and how much of it the
-/// server added for device tallies (counted already, as the devices' own growth).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct StoredTally {
-    pub total: i64,
-    pub folded: i64,
-}
-
-/// What one tally document's write moved one metric of its site by.
-#[derive(Debug, Clone, PartialEq)]
-pub(super) struct DeviceTallyMove<'a> {
-    /// The site document counted for.
-    pub site: uuid::Uuid,
-    pub dataset: uuid::Uuid,
-    pub metric: &'a str,
-    pub day: sync_core::Day,
-    pub amount: i64,
-}
-
-/// What the tally documents among `live` count now less what they counted before (`before`,
-/// by document and metric): how far each moves its site's sums.
-pub(super) fn device_tally_moves<'a, T>(
-    live: &[(&'a crate::storage::DocumentWrite, T)],
-    before: &std::collections::HashMap<(uuid::Uuid, String), i64>,
-) -> Vec<DeviceTallyMove<'a>> {
-    let mut moves = Vec::new();
-    for &(write, _) in live {
-        let crate::storage::Materialized::Tally(tally) = &write.rows else {
-            continue;
-        };
-        for (metric, total) in &tally.tallies {
-            let amount = total - before.get(&(write.id, metric.clone())).copied().unwrap_or(0);
-            if amount != 0 {
-                moves.push(DeviceTallyMove {
-                    site: tally.site,
-                    dataset: write.dataset,
-                    metric,
-                    day: tally.stored_on,
-                    amount,
-                });
-            }
-        }
-    }
-    moves
-}
-
-/// What the writes among `live` add to `tally_days`, one row per site, metric and day: for a
-/// site bump, each tally's growth since `stored` (0 for a new site) on the day of the write,
-/// less what the server added to it for device tallies (`folded`, the new amounts of the sites
-/// it was added to), which `device_moves` count where the devices counted them; seeded days as
-/// given. So the days of a site add up to what `site_totals` says it counts.
-pub(super) fn tally_growth<'a, T>(
-    live: &[(&'a crate::storage::DocumentWrite, T)],
-    stored: &std::collections::HashMap<(uuid::Uuid, String), StoredTally>,
-    folded: &std::collections::HashMap<uuid::Uuid, &[(String, i64)]>,
-    device_moves: &[DeviceTallyMove<'a>],
-    site_codes: &'a std::collections::HashMap<uuid::Uuid, String>,
-) -> crate::Result<Vec<TallyDayRow<'a>>> {
-    use crate::storage::{Materialized, TallyDays};
-    let mut rows: std::collections::BTreeMap<(uuid::Uuid, &'a str, sync_core::Day), TallyDayRow<'a>> =
-        std::collections::BTreeMap::new();
-    let mut add = |row: TallyDayRow<'a>| {
-        rows.entry((row.document, row.metric, row.day))
-            .and_modify(|r| r.amount += row.amount)
-            .or_insert(row);
-    };
-    for &(write, _) in live {
-        let Materialized::Site(site) = &write.rows else {
-            continue;
-        };
-        let row = |metric: &'a str, day, amount, record_key| TallyDayRow {
-            document: write.id,
-            dataset: write.dataset,
-            site: &site.site,
-            metric,
-            day,
-            amount,
-            record_key,
-        };
-        match &site.counted {
-            TallyDays::GrowthOn(day) => {
-                let added_now = folded.get(&write.id);
-                for (metric, total) in &site.tallies {
-                    let before = stored.get(&(write.id, metric.clone()));
-                    let folded_before = before.map_or(0, |b| b.folded);
-                    let folded_now = added_now
-                        .and_then(|f| f.iter().find(|(m, _)| m == metric))
-                        .map_or(folded_before, |(_, n)| *n);
-                    let grown = (total - folded_now) - before.map_or(0, |b| b.total - b.folded);
-                    if grown != 0 {
-                        add(row(metric, *day, grown, crate::disclosure::record_key::random()?));
-                    }
-                }
-            }
-            TallyDays::Seeded(days) => {
-                for d in days {
-                    add(row(&d.metric, d.day, d.amount, d.record_key));
-                }
-            }
-        }
-    }
-    for m in device_moves {
-        let Some(code) = site_codes.get(&m.site) else {
-            return Err(crate::ApiError::Internal(
-                "device tallies for a site without tallies".into(),
-            ));
-        };
-        add(TallyDayRow {
-            document: m.site,
-            dataset: m.dataset,
-            site: code,
-            metric: m.metric,
-            day: m.day,
-            amount: m.amount,
-            record_key: crate::disclosure::record_key::random()?,
-        });
-    }
-    Ok(rows.into_values().filter(|r| r.amount != 0).collect())
-}

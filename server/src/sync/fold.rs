@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use sync_core::{CheckedDocument, DocKind, MergeOutcome, merge_incoming};
 use uuid::Uuid;
 
-use super::document::SyncContext;
+use super::context::SyncContext;
 use super::hot_sites::{HotSite, Snapshot, Stored};
 use super::materialize::{conflict_rows, site_row};
 use crate::storage::{BatchOutcome, DocumentWrite, Materialized, heads_bytes, new_version};

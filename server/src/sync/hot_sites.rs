@@ -13,13 +13,16 @@
 //! answered from that, and a merge that adds nothing must still write, so that its reply waits
 //! for a commit covering what it confirms.
 //!
-//! A caller holds the document's site lock from [`HotSites::take`] to [`HotSites::put`].
+//! A caller holds the document's site lock from [`HotSites::take`] to [`HotSites::put`], and
+//! hands the outcome of the commit to [`HotSites::settle`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use sync_core::{ChangeHash, LoadedDocument};
+use sync_core::{ChangeHash, DocKind, LoadedDocument};
 use uuid::Uuid;
+
+use crate::storage::{self, BatchOutcome, DocumentWrite};
 
 /// What the cache may hold, counted in saved bytes; the least recently used goes first. A
 /// loaded document takes many times its saved size (a site bumped by 2,000 phones saves to
@@ -142,8 +145,29 @@ impl HotSites {
         }
     }
 
+    /// Brings the copies of the sites among `writes` in line with what their commit did: a
+    /// write stored is what the database holds now; one that did not land (stale, its batch
+    /// refused, the dataset reset, the commit failed) leaves its copy ahead of the database,
+    /// so the copy goes.
+    pub fn settle(&self, writes: &[DocumentWrite], outcome: &storage::Result<BatchOutcome>) {
+        let stale = match outcome {
+            Ok(BatchOutcome::Saved { stale }) => Some(stale),
+            Ok(BatchOutcome::LinkedActor(_) | BatchOutcome::EpochMoved) | Err(_) => None,
+        };
+        for (i, write) in writes.iter().enumerate() {
+            if write.kind != DocKind::Site {
+                continue;
+            }
+            if stale.is_some_and(|stale| !stale[i]) {
+                self.committed(write.id, write.version);
+            } else {
+                self.forget(write.id, write.version);
+            }
+        }
+    }
+
     /// The write that stores `version` has committed ([`HotSite::stored_at`]).
-    pub fn committed(&self, id: Uuid, version: i64) {
+    fn committed(&self, id: Uuid, version: i64) {
         if let Some((site, _)) = self.lock().by_id.get_mut(&id) {
             site.stored_at(version);
         }
@@ -151,7 +175,7 @@ impl HotSites {
 
     /// The write that stores `version` did not land: what the cache holds of the document is
     /// not what the database has.
-    pub fn forget(&self, id: Uuid, version: i64) {
+    fn forget(&self, id: Uuid, version: i64) {
         let mut entries = self.lock();
         if entries
             .by_id
@@ -265,6 +289,60 @@ mod tests {
             hot.put(id, entry);
             hot.forget(id, failed);
             assert!(hot.take(id, 1).is_none(), "write {failed} failed");
+        }
+    }
+
+    fn site_write(id: Uuid, version: i64) -> DocumentWrite {
+        DocumentWrite {
+            id,
+            dataset: Uuid::nil(),
+            kind: DocKind::Site,
+            owner: None,
+            base_version: Some(version - 1),
+            version,
+            heads: Vec::new(),
+            bytes: Vec::new(),
+            actors: Vec::new(),
+            record_key: None,
+            rows: storage::Materialized::Site(storage::SiteRow {
+                site: "S1".into(),
+                tallies: Vec::new(),
+                folded: None,
+                counted: storage::TallyDays::GrowthOn(sync_core::Day::from_days(0)),
+            }),
+            conflicts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_commit_settles_the_copies_of_the_sites_it_wrote() {
+        let hot = HotSites::default();
+        let (stored, stale) = (Uuid::new_v4(), Uuid::new_v4());
+        hot.put(stored, site(1, 10));
+        hot.put(stale, site(1, 10));
+        let writes = [site_write(stored, 10), site_write(stale, 10)];
+        hot.settle(
+            &writes,
+            &Ok(BatchOutcome::Saved {
+                stale: vec![false, true],
+            }),
+        );
+        assert!(
+            hot.take(stored, 1)
+                .is_some_and(|s| matches!(s.stored, Stored::Latest)),
+            "a stored write is what the database holds"
+        );
+        assert!(hot.take(stale, 1).is_none(), "a stale write's copy goes");
+
+        let not_written = [
+            Ok(BatchOutcome::LinkedActor(0)),
+            Ok(BatchOutcome::EpochMoved),
+            Err(storage::Error::ActorClaimed),
+        ];
+        for outcome in not_written {
+            hot.put(stored, site(1, 10));
+            hot.settle(&[site_write(stored, 10)], &outcome);
+            assert!(hot.take(stored, 1).is_none(), "{outcome:?} wrote nothing");
         }
     }
 

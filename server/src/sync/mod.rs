@@ -7,7 +7,7 @@
 //! The request is decoded and bounded by sync-core, then every mentioned document is
 //! authorized, merged and validated on its own, and all the request's writes are committed
 //! together, in one transaction shared with whichever requests are committing at the same
-//! moment ([`document::merge_and_store`], [`crate::storage::group_commit`]). Documents the
+//! moment ([`merge::merge_and_store`], [`crate::storage::group_commit`]). Documents the
 //! device may read but did not mention are added, paged by a byte budget. The reply is encoded
 //! only after every write has committed, so whatever it acknowledges survives a crash.
 //!
@@ -17,23 +17,28 @@
 //! device is answered, what tally documents counted since is added to the shared sites it
 //! reads ([`fold`]).
 
-mod document;
+mod authorization;
+mod checks;
+mod context;
 mod fold;
 pub mod hot_sites;
+mod lookup;
 pub(crate) mod materialize;
+mod merge;
 mod quarantine;
+mod refusal;
 mod shared;
 pub(crate) mod site_locks;
 mod totals;
 
 use std::collections::{HashMap, HashSet};
 
-use sync_core::{DocEntry, DocKind, Form, SyncRequest, SyncResponse, TALLY_DOCUMENTS_SINCE};
+use sync_core::{DocEntry, DocKind, SyncRequest, SyncResponse, TALLY_DOCUMENTS_SINCE};
 use uuid::Uuid;
 
 use crate::auth::DeviceCaller;
 use crate::state::AppState;
-use crate::storage::{Dataset, SiteMetrics};
+use crate::storage::Dataset;
 use crate::{ApiError, Result};
 
 /// One decoded request, answered in its protocol version: what the endpoint
@@ -61,7 +66,7 @@ async fn exchange(
     dataset: &Dataset,
     request: &SyncRequest,
 ) -> Result<SyncResponse> {
-    let mut context = document::SyncContext {
+    let mut context = context::SyncContext {
         state,
         device,
         epoch: dataset.epoch,
@@ -101,20 +106,20 @@ async fn exchange(
     } else {
         HashMap::new()
     };
-    let outcomes = document::merge_and_store(&mut context, unique).await?;
+    let outcomes = merge::merge_and_store(&mut context, unique).await?;
     for outcome in outcomes {
         match outcome {
-            document::Outcome::Reply(doc)
+            merge::Outcome::Reply(doc)
                 if doc.changes.is_empty()
                     && doc.state.is_none()
                     && unanswered_reads.get(&doc.id) == Some(&sorted(doc.head_hashes())) => {}
-            document::Outcome::Reply(doc) => answer.docs.push(doc),
-            document::Outcome::NeedAll(id) => answer.need_all.push(id),
-            document::Outcome::Rejected(rejection) => {
+            merge::Outcome::Reply(doc) => answer.docs.push(doc),
+            merge::Outcome::NeedAll(id) => answer.need_all.push(id),
+            merge::Outcome::Rejected(rejection) => {
                 state.metrics.count_rejection(&rejection.code);
                 answer.rejected.push(rejection);
             }
-            document::Outcome::Reset => {
+            merge::Outcome::Reset => {
                 // A reset landed mid-request: what this request wrote is gone with the reset,
                 // and the device must start over like any stale one.
                 let current = state.storage.dataset(dataset.id).await?;
@@ -152,9 +157,3 @@ fn reply(version: u64, dataset: &Dataset, reset: bool) -> SyncResponse {
 fn epoch_of(dataset: &Dataset) -> u64 {
     u64::try_from(dataset.epoch).unwrap_or(0)
 }
-
-/// Form versions parsed once per request, by (form id, version); `None` when not published.
-type FormCache = HashMap<(String, i64), Option<Form>>;
-
-/// Sites tally documents count for, looked up once per request; `None` when not stored.
-type SiteCache = HashMap<Uuid, Option<SiteMetrics>>;

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use sync_core::{DocEntry, MergeOutcome, merge_incoming};
 use uuid::Uuid;
 
-use super::document::SyncContext;
+use super::context::SyncContext;
 use crate::storage::{DocumentSummary, StoredDocument};
 use crate::{ApiError, Result};
 

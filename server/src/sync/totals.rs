@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sync_core::SiteTotals;
 use uuid::Uuid;
 
-use super::document::SyncContext;
+use super::context::SyncContext;
 use crate::Result;
 use crate::site_totals::site_totals;
 

@@ -219,7 +219,7 @@ mod claim_race {
             assert!(blocked, "the batch never reached its claim");
             claiming.commit().await.expect("commit");
 
-            match saving.await.expect("join") {
+            match saving.await.expect("join").map_err(survey_server::ApiError::from) {
                 Err(survey_server::ApiError::Conflict { code, .. }) => assert_eq!(code, "linked_actor"),
                 other => panic!("expected a linked_actor conflict, got {other:?}"),
             }
