@@ -18,11 +18,12 @@ const MAX_SECRET_LEN: usize = 128;
 
 /// A new code: the code itself, and as a QR image (`qr_svg`, an SVG element) to show
 /// the phones.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IssuedCode {
     code: String,
     qr_svg: String,
     uses: i64,
+    /// Unix seconds.
     expires_at: i64,
 }
 
@@ -82,7 +83,9 @@ pub async fn code_dataset(storage: &dyn Storage, code: &str, now: i64) -> Result
     if code.len() > MAX_SECRET_LEN {
         return Ok(None);
     }
-    Ok(storage.enrollment_dataset(&Secret::code(code).hash(), now).await?)
+    Ok(storage
+        .enrollment_dataset(&Secret::code(code).hash(), now)
+        .await?)
 }
 
 /// Spends one use of `code` on a device and gives it a token of the default device lifetime:

@@ -51,10 +51,14 @@ pub enum ApiError {
 
 pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every 4xx and 5xx answer's body.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody<'a> {
+    /// A stable machine-readable code: `not_found`, `forbidden`, `bad_query`, ...
     error: &'a str,
     message: String,
+    /// A refused XLSForm workbook: every problem found in it.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     problems: &'a [crate::xlsform::Problem],
 }

@@ -91,9 +91,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/tokens/{id}", delete(tokens::revoke))
         .route("/v1/audit", get(audit::list))
         .layer(time_limit!(API_TIMEOUT))
-        .route("/v1/sync", post(sync::sync::<1>))
-        .route("/v2/sync", post(sync::sync::<2>))
-        .route("/v3/sync", post(sync::sync::<3>))
+        .route("/v1/sync", post(sync::sync_v1))
+        .route("/v2/sync", post(sync::sync_v2))
+        .route("/v3/sync", post(sync::sync_v3))
         .layer(time_limit!(SYNC_TIMEOUT))
         // No time limit: a demo reset holds one transaction for as long as seeding takes
         // (minutes for a million responses, which `demo::reset::MAX_RESPONSES` bounds), and
@@ -141,11 +141,63 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response<axum::body::Body
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use axum::body::Body;
     use axum::http::Request;
+    use regex_lite::Regex;
     use tower::ServiceExt as _;
 
     use super::*;
+    use crate::handlers::{built_in_pages, openapi};
+
+    /// Every `(method, path)` the route table in [`app`] names, read from this file: axum
+    /// cannot list a router's routes. The field app's files are not API, so not described.
+    fn routes_of_app() -> BTreeSet<(String, String)> {
+        let source = include_str!("router.rs");
+        let start = source.find("pub fn app(").expect("fn app");
+        let end = source.find("pub fn metrics_app(").expect("fn metrics_app");
+        let route = Regex::new(r#"\.route\(\s*"([^"]+)",\s*((?:\.?\s*[a-z]+\([^()]*\))+)"#).expect("regex");
+        let method = Regex::new(r"([a-z]+)\(([^()]*)\)").expect("regex");
+        let mut routes = BTreeSet::new();
+        for found in route.captures_iter(&source[start..end]) {
+            for call in method.captures_iter(&found[2]) {
+                if !call[2].starts_with("field_app::") {
+                    routes.insert((call[1].to_owned(), found[1].to_owned()));
+                }
+            }
+        }
+        routes.extend(built_in_pages::described().map(|(path, _)| ("get".to_owned(), path)));
+        routes
+    }
+
+    /// A handler routed without its `#[utoipa::path]` in `openapi::ApiDoc`, or described at a
+    /// path the router does not serve, fails this.
+    #[test]
+    fn the_openapi_document_lists_every_route_of_the_router_and_no_other() {
+        let document = openapi::document();
+        let described: BTreeSet<(String, String)> = document["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .flat_map(|(path, item)| {
+                let methods = item.as_object().expect("a path item");
+                methods.keys().map(|method| (method.clone(), path.clone()))
+            })
+            .collect();
+        let routed = routes_of_app();
+        assert!(routed.len() > 30, "the route table was not read: {routed:?}");
+        assert_eq!(
+            routed.difference(&described).collect::<Vec<_>>(),
+            Vec::<&(String, String)>::new(),
+            "routed but not in the OpenAPI document"
+        );
+        assert_eq!(
+            described.difference(&routed).collect::<Vec<_>>(),
+            Vec::<&(String, String)>::new(),
+            "in the OpenAPI document but not routed"
+        );
+    }
 
     #[tokio::test]
     async fn a_request_past_its_time_limit_is_answered_503_unavailable() {

@@ -16,8 +16,9 @@ pub const MAX_CELLS: usize = 20_000;
 /// The key value of a total along a dimension. Ids never contain it.
 pub const TOTAL: &str = "*";
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AggregateTable {
+    /// The smallest count shown; cells under it are suppressed.
     pub k: u64,
     pub by: Vec<String>,
     pub metric: String,
@@ -27,15 +28,18 @@ pub struct AggregateTable {
     pub suppressed: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A cell's `key` names its value on each dimension, `*` for a total along it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum OutputCell {
     Shown {
+        #[schema(value_type = Object)]
         key: serde_json::Map<String, serde_json::Value>,
         n: u64,
         value: f64,
     },
     Suppressed {
+        #[schema(value_type = Object)]
         key: serde_json::Map<String, serde_json::Value>,
         suppressed: bool,
     },

@@ -9,12 +9,37 @@ use axum::response::{IntoResponse, Response};
 use crate::aggregates::{AggregateTable, csv};
 use crate::auth::Caller;
 use crate::disclosure::query_log;
+use crate::error::ErrorBody;
 use crate::extract::DatasetId;
 use crate::state::AppState;
 use crate::storage::Role;
 use crate::{ApiError, Result};
 
 /// `GET /v1/datasets/{id}/aggregates?form=F&by=..&where=q=v&from=D&to=D&metric=..`
+#[utoipa::path(
+    get,
+    path = "/v1/datasets/{id}/aggregates",
+    summary = "Aggregates: every combination and its totals (key `*`), counts perturbed by cell key, those under k suppressed",
+    description = "At most 3 dimensions, filters, date windows and review=approved (only responses a supervisor approved) together; 500 queries a token a day.",
+    extensions(("x-roles" = json!([Role::Admin, Role::Analyst]))),
+    params(
+        ("id" = Uuid, Path, description = "The dataset"),
+        ("form" = String, Query, description = "The form"),
+        ("by" = Option<String>, Query, description = "1 to 3 dimensions, comma-separated"),
+        ("where" = Option<String>, Query, description = "A filter `question=value`; may repeat"),
+        ("from" = Option<String>, Query, description = "First day, YYYY-MM-DD"),
+        ("to" = Option<String>, Query, description = "Last day, YYYY-MM-DD"),
+        ("metric" = Option<String>, Query, description = "`count` (default), or `mean:q` for a likert question or a score"),
+        ("review" = Option<String>, Query, description = "`approved`: only responses a supervisor approved"),
+    ),
+    responses(
+        (status = 200, description = "The table; as CSV when the client accepts text/csv", content(
+            (AggregateTable = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 429, description = "`query_budget`: the token's queries for today are spent", body = ErrorBody)
+    )
+)]
 pub async fn aggregates(
     State(state): State<AppState>,
     caller: Caller,

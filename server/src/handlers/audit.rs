@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -14,15 +15,27 @@ use crate::{ApiError, Result};
 const DEFAULT_LIMIT: i64 = 100;
 const MAX_LIMIT: i64 = 1000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// One dataset's records only.
     dataset: Option<Uuid>,
+    /// 100 by default.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
 /// `GET /v1/audit?dataset=&limit=`: the latest records, newest first. A limited admin reads
 /// its dataset's only.
+#[utoipa::path(
+    get,
+    path = "/v1/audit",
+    summary = "The audit log, newest first",
+    extensions(("x-roles" = json!([Role::Admin]))),
+    params(AuditQuery),
+    responses((status = 200, description = "Actor, role, action, dataset, day", body = Vec<AuditRecord>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

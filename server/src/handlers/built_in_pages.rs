@@ -10,6 +10,8 @@ use axum::routing::get;
 /// A page at `/{name}`, with its script and style beside it.
 struct Page {
     name: &'static str,
+    /// What the OpenAPI document says of it.
+    summary: &'static str,
     html: &'static str,
     script: (&'static str, &'static str),
     style: (&'static str, &'static str),
@@ -18,6 +20,7 @@ struct Page {
 const PAGES: [Page; 2] = [
     Page {
         name: "analyst",
+        summary: "The analyst dashboard page",
         html: include_str!("../../../clients/web/analyst/index.html"),
         script: (
             "dashboard.js",
@@ -30,11 +33,17 @@ const PAGES: [Page; 2] = [
     },
     Page {
         name: "admin",
+        summary: "The admin page",
         html: include_str!("../../../clients/web/admin/index.html"),
         script: ("admin.js", include_str!("../../../clients/web/admin/admin.js")),
         style: ("admin.css", include_str!("../../../clients/web/admin/admin.css")),
     },
 ];
+
+/// Each page's path (its files and its `/{name}/` twin left out) and what it is.
+pub fn described() -> impl Iterator<Item = (String, &'static str)> {
+    PAGES.iter().map(|page| (format!("/{}", page.name), page.summary))
+}
 
 /// The routes of every built-in page: `/{name}`, `/{name}/` and its two files.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {

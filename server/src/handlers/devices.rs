@@ -3,8 +3,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::extract::{DatasetId, DeviceId, OptionalJsonBody};
@@ -13,6 +14,14 @@ use crate::storage::{DeviceSummary, Role};
 use crate::{ApiError, Result, clock};
 
 /// The dataset's devices by label (days only, never an address).
+#[utoipa::path(
+    get,
+    path = "/v1/datasets/{id}/devices",
+    summary = "The dataset's devices",
+    extensions(("x-roles" = json!([Role::Admin]))),
+    params(("id" = Uuid, Path, description = "The dataset")),
+    responses((status = 200, description = "Label, enrollment and last sync days, documents sent, revocation", body = Vec<DeviceSummary>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -25,10 +34,19 @@ pub async fn list(
     Ok(Json(state.storage.devices(dataset).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeRequest {
+    /// The phone deletes the dataset's documents at its next request.
     #[serde(default)]
+    wipe: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    id: Uuid,
+    /// Always `true`.
+    revoked: bool,
     wipe: bool,
 }
 
@@ -36,12 +54,21 @@ pub struct RevokeRequest {
 /// `wipe`, that request is answered 401 `wiped`, which tells our clients to delete every
 /// document of the dataset they hold (docs/protocol.md). What it sent stays on the server.
 /// A wipe cannot be taken back, and a withdrawn device cannot enroll again as itself.
+#[utoipa::path(
+    post,
+    path = "/v1/devices/{id}/revoke",
+    summary = "Withdraw a device: its tokens get 401 revoked, or 401 wiped (the phone deletes the dataset's documents)",
+    extensions(("x-roles" = json!([Role::Admin]))),
+    params(("id" = Uuid, Path, description = "The device")),
+    request_body(content = Option<RevokeRequest>, description = "May be left out: no wipe", content_type = "application/json"),
+    responses((status = 200, description = "Withdrawn", body = Revoked))
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     DeviceId(device): DeviceId,
     OptionalJsonBody(request): OptionalJsonBody<RevokeRequest>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Revoked>> {
     caller.require(&[Role::Admin])?;
     let dataset = state
         .storage
@@ -62,7 +89,9 @@ pub async fn revoke(
         .storage
         .revoke_device(device, request.wipe, clock::today(), &audit)
         .await?;
-    Ok(Json(
-        json!({ "id": device, "revoked": true, "wipe": request.wipe }),
-    ))
+    Ok(Json(Revoked {
+        id: device,
+        revoked: true,
+        wipe: request.wipe,
+    }))
 }

@@ -5,16 +5,18 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::clock::unix_now;
 use crate::enrollment::{self, IssuedCode};
+use crate::error::ErrorBody;
 use crate::extract::{DatasetId, JsonBody};
 use crate::state::AppState;
 use crate::storage::{Enrolled, Mode, Role};
 use crate::{ApiError, Result};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollmentRequest {
     label: String,
@@ -23,6 +25,15 @@ pub struct EnrollmentRequest {
 }
 
 /// Issues a code that enrolls up to `uses` devices. Trainers may do so on demo datasets only.
+#[utoipa::path(
+    post,
+    path = "/v1/datasets/{id}/enrollments",
+    summary = "Issue an enrollment code (trainers: demo datasets only)",
+    extensions(("x-roles" = json!([Role::Admin, Role::Trainer]))),
+    params(("id" = Uuid, Path, description = "The dataset")),
+    request_body = EnrollmentRequest,
+    responses((status = 201, description = "The code, and as a QR image", body = IssuedCode))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -50,7 +61,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
     code: String,
@@ -58,7 +69,7 @@ pub struct EnrollRequest {
     device_token: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EnrolledDevice {
     #[serde(flatten)]
     device: Enrolled,
@@ -71,6 +82,17 @@ pub struct EnrolledDevice {
 /// A phone trades a code for its own device token. No caller token: the code is the credential.
 /// A wrong code spends one of the process's attempts ([`crate::enroll_attempts`]) and is
 /// answered from a read, without waiting for (or taking) the write lock that syncs need.
+#[utoipa::path(
+    post,
+    path = "/v1/enroll",
+    summary = "Trade an enrollment code for a device token (device_token: enroll again as the same device)",
+    extensions(("x-roles" = json!([]))),
+    request_body = EnrollRequest,
+    responses(
+        (status = 201, description = "Enrolled", body = EnrolledDevice),
+        (status = 429, description = "`too_many_attempts`: too many wrong codes; Retry-After says when to try again", body = ErrorBody)
+    )
+)]
 pub async fn enroll(
     State(state): State<AppState>,
     JsonBody(request): JsonBody<EnrollRequest>,

@@ -11,6 +11,14 @@ use crate::storage::{QueryLogRecord, Role};
 /// The aggregate and tally queries answered on a dataset, newest first: who asked what, and
 /// when. Many near-identical queries about one small group are what an averaging attack
 /// looks like.
+#[utoipa::path(
+    get,
+    path = "/v1/datasets/{id}/query-log",
+    summary = "The aggregate and tally queries answered on the dataset, newest first",
+    extensions(("x-roles" = json!([Role::Admin]))),
+    params(("id" = Uuid, Path, description = "The dataset")),
+    responses((status = 200, description = "Token name, role, route, query, time", body = Vec<QueryLogRecord>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,

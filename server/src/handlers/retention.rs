@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::Caller;
 use crate::extract::{DatasetId, JsonBody};
@@ -35,14 +36,17 @@ pub fn parse_days(value: &Value) -> Result<Option<i64>> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DryRunQuery {
+    /// A setting being considered, in place of the dataset's own.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 36500)]
     days: Option<String>,
 }
 
 /// What a retention setting means today.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RetentionStatus {
     /// The dataset's setting; `null` keeps responses.
     days: Option<i64>,
@@ -56,6 +60,14 @@ pub struct RetentionStatus {
 
 /// `GET /v1/datasets/{id}/retention?days=`: the setting, and how many submitted responses it
 /// (or `days`, a setting being considered) would purge now. Nothing is deleted.
+#[utoipa::path(
+    get,
+    path = "/v1/datasets/{id}/retention",
+    summary = "Retention dry run: the setting, and how many submitted responses it (or ?days) would purge now; deletes nothing",
+    extensions(("x-roles" = json!([Role::Admin]))),
+    params(("id" = Uuid, Path, description = "The dataset"), DryRunQuery),
+    responses((status = 200, description = "The setting and what it would purge", body = RetentionStatus))
+)]
 pub async fn dry_run(
     State(state): State<AppState>,
     caller: Caller,
@@ -93,14 +105,25 @@ pub async fn dry_run(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionRequest {
+    /// Days a submitted response is kept after the day it was received; `null` keeps them.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 36500)]
     days: Value,
 }
 
 /// `PUT /v1/datasets/{id}/retention {"days": 90 | null}`: the dataset as it now is. Responses
 /// the new setting expires go at the next run of the purge, within the hour.
+#[utoipa::path(
+    put,
+    path = "/v1/datasets/{id}/retention",
+    summary = "Set how many days submitted responses are kept after the day they were received; a background task purges them after that",
+    extensions(("x-roles" = json!([Role::Admin]))),
+    params(("id" = Uuid, Path, description = "The dataset")),
+    request_body = RetentionRequest,
+    responses((status = 200, description = "The dataset as it now is", body = Dataset))
+)]
 pub async fn set(
     State(state): State<AppState>,
     caller: Caller,

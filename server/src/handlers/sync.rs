@@ -15,8 +15,45 @@ use crate::{ApiError, Result};
 
 pub const CBOR: &str = "application/cbor";
 
+/// The route of one protocol version, described for the OpenAPI document with the CBOR
+/// schemas `super::openapi` writes by hand.
+macro_rules! sync_route {
+    ($name:ident, $version:tt, $path:tt, $summary:tt) => {
+        #[utoipa::path(
+            post,
+            path = $path,
+            summary = $summary,
+            extensions(("x-roles" = json!([crate::storage::Role::Device]))),
+            request_body(content = ref("#/components/schemas/SyncRequest"), content_type = "application/cbor"),
+            responses((status = 200, description = "Sync response", content_type = "application/cbor", body = ref("#/components/schemas/SyncResponse")))
+        )]
+        pub async fn $name(
+            state: State<AppState>,
+            device: DeviceCaller,
+            headers: HeaderMap,
+            body: Body,
+        ) -> Result<Response> {
+            sync::<$version>(state, device, headers, body).await
+        }
+    };
+}
+
+sync_route!(sync_v1, 1, "/v1/sync", "Sync protocol v1 (CBOR both ways)");
+sync_route!(
+    sync_v2,
+    2,
+    "/v2/sync",
+    "Sync protocol v2: v1, and a reply entry may carry the document saved whole as `state`"
+);
+sync_route!(
+    sync_v3,
+    3,
+    "/v3/sync",
+    "Sync protocol v3: v2 with a device's own `tally` documents, and `totals` per site in the reply"
+);
+
 /// `POST /v{VERSION}/sync`: takes bodies of that protocol version only.
-pub async fn sync<const VERSION: u64>(
+async fn sync<const VERSION: u64>(
     State(state): State<AppState>,
     device: DeviceCaller,
     headers: HeaderMap,

@@ -6,6 +6,7 @@ use axum::response::Response;
 
 use super::aggregates::{query_pairs, table_response};
 use crate::Result;
+use crate::aggregates::AggregateTable;
 use crate::auth::Caller;
 use crate::disclosure::query_log;
 use crate::extract::DatasetId;
@@ -13,6 +14,21 @@ use crate::state::AppState;
 use crate::storage::Role;
 use crate::tallies::site_tallies;
 
+#[utoipa::path(
+    get,
+    path = "/v1/datasets/{id}/tallies",
+    summary = "Site tallies, protected like the aggregates",
+    extensions(("x-roles" = json!([Role::Admin, Role::Analyst]))),
+    params(
+        ("id" = Uuid, Path, description = "The dataset"),
+        ("by" = Option<String>, Query, description = "1 or 2 of `site`, `week`, `month`, comma-separated"),
+        ("metric" = Option<String>, Query, description = "A tally: `contacts` (default)"),
+    ),
+    responses((status = 200, description = "The table; as CSV when the client accepts text/csv", content(
+        (AggregateTable = "application/json"),
+        (String = "text/csv"),
+    )))
+)]
 pub async fn tallies(
     State(state): State<AppState>,
     caller: Caller,

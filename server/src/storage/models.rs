@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{Error, Result};
 use crate::secret::SecretHash;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Live,
@@ -34,7 +34,7 @@ impl Mode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Dataset {
     pub id: Uuid,
     pub name: String,
@@ -46,7 +46,7 @@ pub struct Dataset {
     pub retention_days: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -101,7 +101,7 @@ pub struct Withdrawal {
 }
 
 /// One published version of a form, as the admin page lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FormVersion {
     pub form: String,
     pub version: i64,
@@ -140,7 +140,7 @@ pub struct ReviewFilter {
 
 /// A response as a supervisor sees it: where it was collected (area and ISO week, not the
 /// day), which phone sent it, and its review standing; never an answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReviewSummary {
     pub id: Uuid,
     pub form: String,
@@ -208,7 +208,7 @@ pub struct DeviceStatus {
 /// A token as an admin sees it: never its secret or its hash. Days are UTC `YYYY-MM-DD`;
 /// `expires_on` is the first day it no longer works; `revoked_on` is its own revocation's or
 /// its device's.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenSummary {
     pub id: Uuid,
     pub name: String,
@@ -223,7 +223,7 @@ pub struct TokenSummary {
 
 /// A device as an admin sees it: never an address. `documents` counts the responses it sent
 /// (wrote first); `enrolled_on` is unknown (null) for devices enrolled before it was recorded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeviceSummary {
     pub id: Uuid,
     pub label: String,
@@ -244,7 +244,7 @@ pub struct DeviceEnrollment {
 }
 
 /// One audit record as an admin reads it: who, what, on which dataset, which day (UTC).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub actor: String,
     pub role: String,
@@ -267,7 +267,7 @@ pub struct NewEnrollment {
     pub expires_at: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Enrolled {
     pub device_id: Uuid,
     pub dataset: Uuid,
@@ -514,7 +514,7 @@ pub struct QuarantinePayload {
     pub raw: Vec<u8>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuarantineSummary {
     pub id: Uuid,
     pub device: Uuid,
@@ -545,7 +545,7 @@ pub struct QueryLogEntry {
     pub day: Day,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueryLogRecord {
     pub token_name: String,
     pub role: String,

@@ -36,7 +36,7 @@ pub struct Imported {
 }
 
 /// What the conversion left out or read in its own way.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Report {
     /// Rows not imported: metadata this platform never records.
     pub dropped: Vec<Dropped>,
@@ -45,7 +45,7 @@ pub struct Report {
     pub notes: Vec<Note>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Dropped {
     pub sheet: String,
     pub row: u32,
@@ -55,7 +55,7 @@ pub struct Dropped {
     pub reason: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Note {
     pub sheet: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,7 +66,7 @@ pub struct Note {
 }
 
 /// One reason a workbook is refused.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     pub code: &'static str,
     pub sheet: String,
