@@ -13,7 +13,7 @@ use crate::storage::{AuditRecord, Role};
 use crate::{ApiError, Result};
 
 const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 1000;
+pub const MAX_LIMIT: i64 = 1000;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

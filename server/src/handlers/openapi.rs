@@ -222,6 +222,48 @@ mod tests {
         assert!(dangling.is_empty(), "{dangling:?}");
     }
 
+    /// utoipa takes bounds as literals only: they must say what the handlers check.
+    #[test]
+    fn bounds_match_what_the_handlers_check() {
+        let document = document();
+        let schemas = &document["components"]["schemas"];
+        let max_days = super::super::retention::MAX_DAYS;
+        for field in [
+            &schemas["RetentionRequest"]["properties"]["days"],
+            &schemas["NewDataset"]["properties"]["retention_days"],
+        ] {
+            assert_eq!(
+                (field["minimum"].as_i64(), field["maximum"].as_i64()),
+                (Some(1), Some(max_days))
+            );
+        }
+        let limit = |path: &str| {
+            let parameters = document["paths"][path]["get"]["parameters"]
+                .as_array()
+                .expect("parameters");
+            let limit = parameters.iter().find(|p| p["name"] == "limit").expect("limit");
+            (
+                limit["schema"]["minimum"].as_i64(),
+                limit["schema"]["maximum"].as_i64(),
+            )
+        };
+        assert_eq!(
+            limit("/v1/audit"),
+            (Some(1), Some(super::super::audit::MAX_LIMIT))
+        );
+        assert_eq!(
+            limit("/v1/datasets/{id}/reviews"),
+            (Some(1), Some(super::super::reviews::MAX_LIMIT))
+        );
+        let days = document["paths"]["/v1/datasets/{id}/retention"]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .find(|p| p["name"] == "days")
+            .expect("days");
+        assert_eq!(days["schema"]["maximum"].as_i64(), Some(max_days));
+    }
+
     #[test]
     fn operations_have_unique_ids_and_a_token_where_they_name_roles() {
         let document = document();

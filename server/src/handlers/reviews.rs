@@ -17,7 +17,7 @@ use crate::storage::{ReviewFilter, ReviewSummary, Role};
 use crate::{ApiError, Result};
 
 const DEFAULT_LIMIT: i64 = 100;
-const MAX_LIMIT: i64 = 1000;
+pub const MAX_LIMIT: i64 = 1000;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
