@@ -82,7 +82,9 @@ pub async fn code_dataset(storage: &dyn Storage, code: &str, now: i64) -> Result
     if code.len() > MAX_SECRET_LEN {
         return Ok(None);
     }
-    Ok(storage.enrollment_dataset(&Secret::code(code).hash(), now).await?)
+    Ok(storage
+        .enrollment_dataset(&Secret::code(code).hash(), now)
+        .await?)
 }
 
 /// Spends one use of `code` on a device and gives it a token of the default device lifetime:
