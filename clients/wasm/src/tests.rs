@@ -231,8 +231,13 @@ fn import_refuses_a_copy_saved_before_a_reset_and_keeps_sent_responses_deleted()
 fn the_app_sends_what_the_cli_sends_unless_it_names_a_size() {
     let (mut phone, form) = engine_with_form();
     for day in ["2026-11-20", "2026-11-21"] {
-        let edit = format!(r#"{{"area":"north","collected_on":"{day}","answers":{{"notes":"{}"}}}}"#, "x".repeat(150));
-        phone.create_response("contact", &answer(&form, &edit)).expect("created");
+        let edit = format!(
+            r#"{{"area":"north","collected_on":"{day}","answers":{{"notes":"{}"}}}}"#,
+            "x".repeat(150)
+        );
+        phone
+            .create_response("contact", &answer(&form, &edit))
+            .expect("created");
     }
     let saved = phone.save();
     let mut app = SurveyClient::load(&saved).expect("loads");

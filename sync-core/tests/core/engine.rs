@@ -778,7 +778,11 @@ fn listing_pending_documents_changes_nothing_the_next_request_carries() {
     let mut untouched = ClientEngine::load(&engine.save()).expect("load");
 
     assert_eq!(engine.pending_documents(), vec![draft]);
-    assert_eq!(engine.pending_documents(), vec![draft], "asking twice, same answer");
+    assert_eq!(
+        engine.pending_documents(),
+        vec![draft],
+        "asking twice, same answer"
+    );
     assert!(!engine.pending_documents().contains(&sent));
     assert!(engine.needs_sync());
     assert_eq!(engine.save(), untouched.save());

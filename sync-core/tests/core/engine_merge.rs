@@ -72,7 +72,10 @@ fn a_merged_document_is_written_under_an_actor_of_its_own() {
     other.merge_engine(copy(&mut phone)).expect("merges");
     let mine = phone.document_mut(draft).expect("doc").get_actor().clone();
     let theirs = other.document_mut(draft).expect("doc").get_actor().clone();
-    assert_ne!(mine, theirs, "two copies editing on must not reuse sequence numbers");
+    assert_ne!(
+        mine, theirs,
+        "two copies editing on must not reuse sequence numbers"
+    );
     assert_eq!(theirs.to_bytes().len(), 16);
 }
 
@@ -124,7 +127,13 @@ fn a_copy_of_another_dataset_or_epoch_is_refused_and_changes_nothing() {
         .expect("reset");
     let err = phone.merge_engine(old).expect_err("refused");
     assert!(
-        matches!(err, Error::OtherEpoch { expected: 2, found: 1 }),
+        matches!(
+            err,
+            Error::OtherEpoch {
+                expected: 2,
+                found: 1
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(phone.pending_count(), 0, "no practice data to send");
@@ -134,7 +143,16 @@ fn a_copy_of_another_dataset_or_epoch_is_refused_and_changes_nothing() {
     let mut stale = copy(&mut before_reset);
     let newer = copy(&mut phone);
     let err = stale.merge_engine(newer).expect_err("refused");
-    assert!(matches!(err, Error::OtherEpoch { expected: 1, found: 2 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::OtherEpoch {
+                expected: 1,
+                found: 2
+            }
+        ),
+        "{err:?}"
+    );
     assert_ne!(contents(&mut stale), expected, "the copy had one response more");
     let mut untouched = copy(&mut before_reset);
     assert_eq!(contents(&mut stale), contents(&mut untouched));
@@ -164,7 +182,13 @@ fn a_copy_naming_a_document_as_another_kind_is_refused_whole() {
 
     let err = phone.merge_engine(forged).expect_err("refused");
     assert!(
-        matches!(err, Error::WrongKind { claimed: "site", actual: "response" }),
+        matches!(
+            err,
+            Error::WrongKind {
+                claimed: "site",
+                actual: "response"
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(contents(&mut copy(&mut phone)), expected);
