@@ -662,8 +662,8 @@ impl ClientEngine {
     /// unsent here, all of it (the server ignores changes it holds already); one it had sent
     /// counts as sent, so it is not sent twice. A new document gets an actor of its own, so
     /// that this copy and `other`'s never write changes under one actor. A response deleted
-    /// here after it was sent stays deleted. Nothing changes unless every document of both
-    /// can be read.
+    /// here after it was sent stays deleted. A document of either that cannot be read, or that
+    /// the two hold as different kinds, refuses the whole copy before anything changes.
     pub fn merge_engine(&mut self, mut other: ClientEngine) -> Result<usize> {
         if other.dataset != self.dataset {
             return Err(Error::WrongDataset {
