@@ -179,6 +179,12 @@ impl ClientEngine {
         Ok(())
     }
 
+    /// Steps down one protocol version, for a server that answered this one's route with 404;
+    /// false when there is no older one left to try.
+    pub fn use_older_protocol(&mut self) -> bool {
+        self.set_protocol(self.protocol - 1).is_ok()
+    }
+
     pub fn rejections(&self) -> &[LocalRejection] {
         &self.rejections
     }

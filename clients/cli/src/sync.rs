@@ -49,11 +49,7 @@ pub fn sync_round(
         match server.post_cbor(&path, token, &request) {
             Ok(answer) => break (request, answer, started.elapsed()),
             // A server older than this client has no route for its protocol: speak the older.
-            Err(Error::Server { status: 404, .. }) if engine.protocol() > 1 => {
-                engine
-                    .set_protocol(engine.protocol() - 1)
-                    .map_err(Error::Refused)?;
-            }
+            Err(Error::Server { status: 404, .. }) if engine.use_older_protocol() => {}
             Err(other) => return Err(refused_token(other)),
         }
     };

@@ -185,8 +185,8 @@ impl SurveyClient {
         json_text(&self.engine.rejections())
     }
 
-    /// Where to post [`SurveyClient::build_sync_request`]'s body: `/v2/sync`, or `/v1/sync` after
-    /// [`SurveyClient::use_older_protocol`].
+    /// Where to post [`SurveyClient::build_sync_request`]'s body: `/v3/sync`, or an older
+    /// version's after [`SurveyClient::use_older_protocol`].
     #[wasm_bindgen(js_name = syncPath)]
     pub fn sync_path(&self) -> String {
         format!("/v{}/sync", self.engine.protocol())
@@ -196,8 +196,7 @@ impl SurveyClient {
     /// 404; false when there is no older one left to try.
     #[wasm_bindgen(js_name = useOlderProtocol)]
     pub fn use_older_protocol(&mut self) -> bool {
-        let older = self.engine.protocol() - 1;
-        self.engine.set_protocol(older).is_ok()
+        self.engine.use_older_protocol()
     }
 
     /// The next sync request body (CBOR), carrying about `maxChangeBytes` of changes at most

@@ -788,3 +788,20 @@ fn listing_pending_documents_changes_nothing_the_next_request_carries() {
     assert_eq!(engine.save(), untouched.save());
     assert_eq!(engine.build_request(1), untouched.build_request(1));
 }
+
+#[test]
+fn an_older_server_is_spoken_to_down_to_protocol_one_and_no_further() {
+    let mut engine = engine_with_form();
+    assert_eq!(engine.protocol(), sync_core::PROTOCOL_VERSION);
+    let mut spoken = vec![engine.protocol()];
+    while engine.use_older_protocol() {
+        spoken.push(engine.protocol());
+    }
+    assert_eq!(spoken, [3, 2, 1]);
+    assert_eq!(
+        engine.protocol(),
+        1,
+        "a refused step leaves the protocol as it was"
+    );
+    assert_eq!(engine.build_request(usize::MAX).v, 1);
+}
