@@ -81,7 +81,7 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
             admin.enrollment_code(dataset.id, &format!("loadtest phones {i}"), uses)
         })
         .collect::<Result<Vec<_>>>()?;
-    let progress = Progress::new(args.devices);
+    let mut progress = Progress::new(args.devices);
     progress.start("enrolling");
     let enrolled = pool::run_parallel(
         threads,

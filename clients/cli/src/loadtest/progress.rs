@@ -8,28 +8,37 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Progress {
+    phones: u64,
+    shown: bool,
+    style: ProgressStyle,
     bar: ProgressBar,
 }
 
 impl Progress {
-    /// A bar counting `phones` phones through each phase.
+    /// Bars counting `phones` phones through each phase.
     pub fn new(phones: u32) -> Progress {
-        let target = if std::io::stderr().is_terminal() {
+        let style = ProgressStyle::with_template("{msg} [{wide_bar}] {pos}/{len} phones, {eta} left")
+            .expect("a valid template")
+            .progress_chars("#>.");
+        Progress {
+            phones: u64::from(phones),
+            shown: std::io::stderr().is_terminal(),
+            style,
+            bar: ProgressBar::hidden(),
+        }
+    }
+
+    /// Clears the last phase's bar and starts one for phase `name`, from no phone done.
+    pub fn start(&mut self, name: impl Into<String>) {
+        self.bar.finish_and_clear();
+        let target = if self.shown {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
         };
-        let style = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} phones, {eta} left")
-            .expect("a valid template")
-            .progress_chars("#>.");
-        let bar = ProgressBar::with_draw_target(Some(u64::from(phones)), target).with_style(style);
-        Progress { bar }
-    }
-
-    /// Starts phase `name`, from no phone done.
-    pub fn start(&self, name: impl Into<String>) {
-        self.bar.reset();
-        self.bar.set_message(name.into());
+        self.bar = ProgressBar::with_draw_target(Some(self.phones), target)
+            .with_style(self.style.clone())
+            .with_message(name.into());
     }
 
     /// `work`, counting each phone it is done with, for [`super::pool::run_parallel`].
