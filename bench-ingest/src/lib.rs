@@ -20,7 +20,7 @@ use clap::Parser;
 use serde::Serialize;
 use survey_workload::measure::{peak_rss_mib, percentile_ms};
 use survey_workload::{self as workload, Bumps, Run};
-use sync_core::{ClientEngine, DocKind, SyncResponse};
+use sync_core::{ClientEngine, DocKind, MAX_SYNC_ROUNDS, REQUEST_CHANGE_BYTES, SyncResponse};
 use uuid::Uuid;
 
 use survey_server::auth::DeviceCaller;
@@ -30,10 +30,6 @@ use survey_server::state::AppState;
 use survey_server::storage::{self, AuditEntry, Mode, Role};
 use survey_server::{datasets, enrollment, forms};
 
-/// Changes per request, as the CLI and the web app send them.
-const MAX_CHANGE_BYTES: usize = 256 << 10;
-/// Rounds after which a phone that still needs a sync counts as stuck.
-const MAX_ROUNDS: usize = 64;
 /// The smallest k the server allows, as in the load test.
 const K: i64 = 5;
 
@@ -253,7 +249,7 @@ async fn sync_phone(
 ) -> anyhow::Result<()> {
     let mut rounds = 0;
     loop {
-        let request = phone.engine.build_request(MAX_CHANGE_BYTES);
+        let request = phone.engine.build_request(REQUEST_CHANGE_BYTES);
         let started = Instant::now();
         let reply: SyncResponse = survey_server::sync::answer(state, &phone.device, &request).await?;
         latencies.push(started.elapsed());
@@ -270,8 +266,8 @@ async fn sync_phone(
         if !phone.engine.needs_sync() {
             return Ok(());
         }
-        if rounds == MAX_ROUNDS {
-            bail!("a phone still needed a sync after {MAX_ROUNDS} rounds");
+        if rounds == MAX_SYNC_ROUNDS {
+            bail!("a phone still needed a sync after {MAX_SYNC_ROUNDS} rounds");
         }
     }
 }

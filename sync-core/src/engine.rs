@@ -179,19 +179,30 @@ impl ClientEngine {
         Ok(())
     }
 
+    /// Steps down one protocol version, for a server that answered this one's route with 404;
+    /// false when there is no older one left to try.
+    pub fn use_older_protocol(&mut self) -> bool {
+        self.set_protocol(self.protocol - 1).is_ok()
+    }
+
     pub fn rejections(&self) -> &[LocalRejection] {
         &self.rejections
     }
 
     /// Documents with edits the server has not confirmed (and that this protocol can send).
     pub fn pending_count(&mut self) -> usize {
+        self.pending_documents().len()
+    }
+
+    /// The ids of the documents [`ClientEngine::pending_count`] counts, in id order: what the
+    /// next requests will carry. Listing them changes nothing.
+    pub fn pending_documents(&mut self) -> Vec<Uuid> {
         let protocol = self.protocol;
         self.docs
-            .values_mut()
-            .filter(|d| sendable(d.kind, protocol))
-            .map(LocalDoc::pending)
-            .filter(|p| *p)
-            .count()
+            .iter_mut()
+            .filter(|(_, d)| sendable(d.kind, protocol))
+            .filter_map(|(id, d)| d.pending().then_some(*id))
+            .collect()
     }
 
     /// Whether another sync round is needed to be up to date in both directions.
@@ -645,6 +656,70 @@ impl ClientEngine {
             }
         }
         Ok(())
+    }
+
+    /// Adds every document of `other`, another saved state of this dataset (an exported file),
+    /// to this engine, and returns how many were new here. Both must be of the same dataset and
+    /// epoch: a copy saved before a demo reset holds practice data the reset removed, and
+    /// merged under the new epoch it would go to the server again.
+    ///
+    /// Nothing made here since is lost: a document known here takes in `other`'s changes and
+    /// keeps what the server confirmed of it here. A new document `other` had not sent is
+    /// unsent here, all of it (the server ignores changes it holds already); one it had sent
+    /// counts as sent, so it is not sent twice. A new document gets an actor of its own, so
+    /// that this copy and `other`'s never write changes under one actor. A response deleted
+    /// here after it was sent stays deleted. A document of either that cannot be read, or that
+    /// the two hold as different kinds, refuses the whole copy before anything changes.
+    pub fn merge_engine(&mut self, mut other: ClientEngine) -> Result<usize> {
+        if other.dataset != self.dataset {
+            return Err(Error::WrongDataset {
+                expected: self.dataset,
+                found: other.dataset.to_string(),
+            });
+        }
+        if other.epoch != self.epoch {
+            return Err(Error::OtherEpoch {
+                expected: self.epoch,
+                found: other.epoch,
+            });
+        }
+        let mut incoming = Vec::with_capacity(other.docs.len());
+        for (id, mut theirs) in std::mem::take(&mut other.docs) {
+            if self.sent.contains(&id) {
+                continue;
+            }
+            if let Some(ours) = self.docs.get(&id) {
+                if ours.kind != theirs.kind {
+                    return Err(Error::WrongKind {
+                        claimed: theirs.kind.as_str(),
+                        actual: ours.kind.as_str(),
+                    });
+                }
+                ours.doc()?;
+            }
+            theirs.doc()?;
+            let unsent = theirs.pending();
+            let heads = theirs.heads()?;
+            incoming.push((id, theirs, if unsent { Vec::new() } else { heads }));
+        }
+        let mut added = 0;
+        for (id, mut theirs, confirmed) in incoming {
+            let doc = theirs.doc_mut()?;
+            match self.docs.get_mut(&id) {
+                Some(ours) => {
+                    let ours = ours.doc_mut()?;
+                    contain_panics(|| Ok(ours.merge(doc).map(drop)?))?;
+                }
+                None => {
+                    let copy = doc.fork().with_actor(ActorId::random());
+                    let mut local = LocalDoc::new(theirs.kind, copy);
+                    local.confirmed = confirmed;
+                    self.docs.insert(id, local);
+                    added += 1;
+                }
+            }
+        }
+        Ok(added)
     }
 
     // --- persistence -------------------------------------------------------------------------

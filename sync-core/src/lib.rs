@@ -17,6 +17,7 @@
 
 mod answer;
 mod chunk;
+mod client_limits;
 mod day;
 mod document;
 mod engine;
@@ -29,6 +30,7 @@ mod scrub;
 
 pub use answer::Answer;
 pub use automerge::{ActorId, AutoCommit, Change, ChangeHash};
+pub use client_limits::{MAX_SYNC_ROUNDS, REPLY_LIMITS, REQUEST_CHANGE_BYTES};
 pub use day::Day;
 pub use document::{
     CheckedDocument, Conflict, DocKind, FormDoc, ResponseEdit, ResponseStatus, ResponseView, Review,

@@ -5,29 +5,16 @@
 
 use std::time::{Duration, Instant};
 
-use sync_core::{ClientEngine, Limits, LocalRejection, decode_response, encode_request};
+use sync_core::{
+    ClientEngine, LocalRejection, REPLY_LIMITS, REQUEST_CHANGE_BYTES, decode_response, encode_request,
+};
 
 use crate::http::Server;
 use crate::{Error, Result};
 
-/// Changes per request: small enough that a round on a slow, costly mobile link is short and a
-/// lost one is cheap to repeat; a response document is well under a kilobyte.
-pub const MAX_CHANGE_BYTES: usize = 256 << 10;
-/// Rounds of one `survey sync` before it stops and says so.
-pub const MAX_ROUNDS: usize = 64;
-
-/// Bounds on the server's answers. A site document bumped by many phones at once has one head
-/// per concurrent increment, far beyond the default 64; refusing such an answer would leave
-/// every phone of the dataset unable to sync. Heads are 32 bytes and the body size is already
-/// capped by the HTTP layer, so a high bound costs nothing.
-const ANSWER_LIMITS: Limits = Limits {
-    max_docs: 100_000,
-    max_changes_per_doc: 1_000_000,
-    max_change_bytes: 16 << 20,
-    max_heads: 65_536,
-    max_state_bytes: 64 << 20,
-    max_inflated_bytes: 64 << 20,
-};
+/// Rounds of one `survey sync` before it stops and says so: sync-core's client limit, the web
+/// app's too.
+pub use sync_core::MAX_SYNC_ROUNDS;
 
 /// What one round trip cost on the wire and in time.
 #[derive(Debug, Clone, Copy)]
@@ -56,21 +43,17 @@ pub fn sync_round(
     engine: &mut ClientEngine,
 ) -> Result<(Round, bool, Vec<LocalRejection>)> {
     let (request, answer, elapsed) = loop {
-        let request = encode_request(&engine.build_request(MAX_CHANGE_BYTES));
+        let request = encode_request(&engine.build_request(REQUEST_CHANGE_BYTES));
         let started = Instant::now();
         let path = format!("/v{}/sync", engine.protocol());
         match server.post_cbor(&path, token, &request) {
             Ok(answer) => break (request, answer, started.elapsed()),
             // A server older than this client has no route for its protocol: speak the older.
-            Err(Error::Server { status: 404, .. }) if engine.protocol() > 1 => {
-                engine
-                    .set_protocol(engine.protocol() - 1)
-                    .map_err(Error::Refused)?;
-            }
+            Err(Error::Server { status: 404, .. }) if engine.use_older_protocol() => {}
             Err(other) => return Err(refused_token(other)),
         }
     };
-    let response = decode_response(&answer, &ANSWER_LIMITS).map_err(|e| Error::BadAnswer(e.to_string()))?;
+    let response = decode_response(&answer, &REPLY_LIMITS).map_err(|e| Error::BadAnswer(e.to_string()))?;
     engine
         .apply_response(&response)
         .map_err(|e| Error::BadAnswer(e.to_string()))?;

@@ -7,12 +7,14 @@
 #![forbid(unsafe_code)]
 
 mod js_error;
-mod merge_state;
 mod relevance;
 mod sent_responses;
 mod views;
 
-use sync_core::{ClientEngine, DocKind, Form, Limits, ResponseEdit, decode_response, encode_request};
+use sync_core::{
+    ClientEngine, Form, MAX_SYNC_ROUNDS, REPLY_LIMITS, REQUEST_CHANGE_BYTES, ResponseEdit, decode_response,
+    encode_request,
+};
 use uuid::Uuid;
 use wasm_bindgen::prelude::*;
 
@@ -20,18 +22,12 @@ pub use js_error::{bad_input, to_js};
 
 type JsResult<T> = Result<T, JsValue>;
 
-/// Bounds on the server's replies. A site bumped by many phones at once has one head per
-/// concurrent increment, far beyond sync-core's default bound; refusing such a reply would stop
-/// this phone syncing at all. The body's size is already bounded by what the server sends, so a
-/// high bound costs nothing. (Same values as the CLI's.)
-const REPLY_LIMITS: Limits = Limits {
-    max_docs: 100_000,
-    max_changes_per_doc: 1_000_000,
-    max_change_bytes: 16 << 20,
-    max_heads: 65_536,
-    max_state_bytes: 64 << 20,
-    max_inflated_bytes: 64 << 20,
-};
+/// Rounds of one sync before the app stops and says so (sync-core's client limit, the CLI's
+/// too).
+#[wasm_bindgen(js_name = maxSyncRounds)]
+pub fn max_sync_rounds() -> u32 {
+    u32::try_from(MAX_SYNC_ROUNDS).unwrap_or(u32::MAX)
+}
 
 /// One device's documents of one dataset, and what it still has to send.
 #[wasm_bindgen]
@@ -189,8 +185,8 @@ impl SurveyClient {
         json_text(&self.engine.rejections())
     }
 
-    /// Where to post [`SurveyClient::build_sync_request`]'s body: `/v2/sync`, or `/v1/sync` after
-    /// [`SurveyClient::use_older_protocol`].
+    /// Where to post [`SurveyClient::build_sync_request`]'s body: `/v3/sync`, or an older
+    /// version's after [`SurveyClient::use_older_protocol`].
     #[wasm_bindgen(js_name = syncPath)]
     pub fn sync_path(&self) -> String {
         format!("/v{}/sync", self.engine.protocol())
@@ -200,25 +196,16 @@ impl SurveyClient {
     /// 404; false when there is no older one left to try.
     #[wasm_bindgen(js_name = useOlderProtocol)]
     pub fn use_older_protocol(&mut self) -> bool {
-        let older = self.engine.protocol() - 1;
-        self.engine.set_protocol(older).is_ok()
+        self.engine.use_older_protocol()
     }
 
     /// The next sync request body (CBOR), carrying about `maxChangeBytes` of changes at most
-    /// (always at least one document's worth, so every round makes progress).
+    /// (always at least one document's worth, so every round makes progress); without it,
+    /// sync-core's client limit, as the CLI sends.
     #[wasm_bindgen(js_name = buildSyncRequest)]
-    pub fn build_sync_request(&mut self, max_change_bytes: u32) -> Vec<u8> {
-        let mut request = self.engine.build_request(max_change_bytes as usize);
-        // The server refuses a whole request (413) naming more heads for one document than its
-        // limits allow. Naming none asks for the whole document instead: more bytes down for
-        // that busy site, but this phone keeps syncing its responses.
-        let server_max_heads = Limits::default().max_heads;
-        for entry in &mut request.docs {
-            if entry.heads.len() > server_max_heads {
-                entry.heads.clear();
-            }
-        }
-        encode_request(&request)
+    pub fn build_sync_request(&mut self, max_change_bytes: Option<u32>) -> Vec<u8> {
+        let max_change_bytes = max_change_bytes.map_or(REQUEST_CHANGE_BYTES, |bytes| bytes as usize);
+        encode_request(&self.engine.build_request(max_change_bytes))
     }
 
     /// Takes in the server's reply (CBOR). Returns JSON `{ applied, reset, epoch, more,
@@ -245,13 +232,14 @@ impl SurveyClient {
 
     // --- files -------------------------------------------------------------------------------
 
-    /// Adds every document of another saved state (an exported file) of the same dataset to
-    /// this one. Imported edits count as unsent, so the next sync delivers them; the server
-    /// ignores changes it already has. Returns how many documents were new here.
+    /// Adds every document of another saved state (an exported file) of the same dataset and
+    /// epoch to this one (`ClientEngine::merge_engine`): what it had not sent goes with the next
+    /// sync, and nothing made here since is lost. Returns how many documents were new here.
     #[wasm_bindgen(js_name = importState)]
     pub fn import_state(&mut self, bytes: &[u8]) -> JsResult<u32> {
-        let mut other = ClientEngine::load(bytes).map_err(|e| to_js(&e))?;
-        merge_state::merge_into(&mut self.engine, &mut other).map_err(|e| to_js(&e))
+        let other = ClientEngine::load(bytes).map_err(|e| to_js(&e))?;
+        let added = self.engine.merge_engine(other).map_err(|e| to_js(&e))?;
+        Ok(u32::try_from(added).unwrap_or(u32::MAX))
     }
 }
 
@@ -295,9 +283,6 @@ fn truncate(text: &str) -> String {
 fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
-
-/// Kinds in the order a merge or a listing visits them.
-const KINDS: [DocKind; 4] = [DocKind::Form, DocKind::Site, DocKind::Tally, DocKind::Response];
 
 #[cfg(test)]
 mod tests;

@@ -1,13 +1,15 @@
-//! Native tests of what the wrapper adds to the engine: the waiting list, state import and
-//! the questions shown while typing.
-//! (The `#[wasm_bindgen]` methods themselves are driven by the browser test.)
+//! Native tests of the wrapper's conversions: the waiting marks of the lists, state import
+//! and its refusals as the app reads them, the request the app sends, and the questions shown
+//! while typing. What the engine does is tested in sync-core; the `#[wasm_bindgen]` methods in
+//! a browser are driven by the browser tests.
 
 use sync_core::{
-    ClientEngine, DocEntry, DocKind, Form, PROTOCOL_VERSION, ResponseEdit, SyncResponse, form_doc,
+    ClientEngine, DocEntry, DocKind, Form, PROTOCOL_VERSION, REQUEST_CHANGE_BYTES, ResponseEdit,
+    SyncResponse, encode_request, form_doc,
 };
 use uuid::Uuid;
 
-use crate::merge_state::merge_into;
+use crate::SurveyClient;
 use crate::relevance::relevant_questions;
 use crate::views::{responses, waiting_ids};
 
@@ -102,23 +104,22 @@ fn import_adds_documents_keeps_unsent_unsent_and_loses_nothing_made_since() {
         )
         .expect("created");
 
-    let mut file = ClientEngine::load(&exported).expect("loads");
-    assert_eq!(
-        merge_into(&mut phone, &mut file).expect("merges"),
-        0,
-        "nothing new"
-    );
+    let mut app = SurveyClient { engine: phone };
+    assert_eq!(app.import_state(&exported).expect("merges"), 0, "nothing new");
+    let phone = app.engine_mut();
     let view = phone.response(first).expect("readable");
     assert_eq!(view.answers.len(), 2, "the later edit survives the import");
     assert_eq!(phone.document_ids(DocKind::Response).len(), 2);
 
     // Into an empty engine of the same dataset (a wiped browser): the form and the response
     // come back, and the never-confirmed response is waiting to be sent.
-    let mut wiped = ClientEngine::new(phone.dataset(), 1);
-    let mut file = ClientEngine::load(&exported).expect("loads");
-    assert_eq!(merge_into(&mut wiped, &mut file).expect("merges"), 2);
+    let mut wiped = SurveyClient {
+        engine: ClientEngine::new(phone.dataset(), 1),
+    };
+    assert_eq!(wiped.import_state(&exported).expect("merges"), 2);
+    let wiped = wiped.engine_mut();
     assert_eq!(wiped.forms().len(), 1);
-    assert!(waiting_ids(&mut wiped).contains(&first));
+    assert!(waiting_ids(wiped).contains(&first));
     assert_eq!(
         wiped.pending_count(),
         1,
@@ -129,8 +130,8 @@ fn import_adds_documents_keeps_unsent_unsent_and_loses_nothing_made_since() {
 #[test]
 fn import_refuses_another_datasets_state() {
     let (mut one, _) = engine_with_form();
-    let (mut other, _) = engine_with_form();
-    let err = merge_into(&mut one, &mut other).expect_err("refused");
+    let (other, _) = engine_with_form();
+    let err = one.merge_engine(other).expect_err("refused");
     assert_eq!(crate::js_error::describe(&err).0, "wrong_dataset");
 }
 
@@ -207,8 +208,8 @@ fn import_refuses_a_copy_saved_before_a_reset_and_keeps_sent_responses_deleted()
         )]))
         .expect("confirmed");
     assert!(phone.was_sent(sent));
-    let mut file = ClientEngine::load(&before_send).expect("loads");
-    assert_eq!(merge_into(&mut phone, &mut file).expect("merges"), 0);
+    let file = ClientEngine::load(&before_send).expect("loads");
+    assert_eq!(phone.merge_engine(file).expect("merges"), 0);
     assert!(
         phone.document_ids(DocKind::Response).is_empty(),
         "a copy saved before sending does not bring it back"
@@ -219,9 +220,38 @@ fn import_refuses_a_copy_saved_before_a_reset_and_keeps_sent_responses_deleted()
     reset.reset = true;
     reset.epoch = 2;
     phone.apply_response(&reset).expect("reset");
-    let mut file = ClientEngine::load(&before_send).expect("loads");
-    let err = merge_into(&mut phone, &mut file).expect_err("refused");
+    let file = ClientEngine::load(&before_send).expect("loads");
+    let err = phone.merge_engine(file).expect_err("refused");
     assert_eq!(crate::js_error::describe(&err).0, "other_epoch");
     assert!(phone.document_ids(DocKind::Response).is_empty());
     assert_eq!(phone.pending_count(), 0, "nothing to send");
+}
+
+#[test]
+fn the_app_sends_what_the_cli_sends_unless_it_names_a_size() {
+    let (mut phone, form) = engine_with_form();
+    for day in ["2026-11-20", "2026-11-21"] {
+        let edit = format!(
+            r#"{{"area":"north","collected_on":"{day}","answers":{{"notes":"{}"}}}}"#,
+            "x".repeat(150)
+        );
+        phone
+            .create_response("contact", &answer(&form, &edit))
+            .expect("created");
+    }
+    let saved = phone.save();
+    let mut app = SurveyClient::load(&saved).expect("loads");
+    let mut cli = ClientEngine::load(&saved).expect("loads");
+    assert_eq!(
+        app.build_sync_request(None),
+        encode_request(&cli.build_request(REQUEST_CHANGE_BYTES))
+    );
+    let mut app = SurveyClient::load(&saved).expect("loads");
+    let mut cli = ClientEngine::load(&saved).expect("loads");
+    let small = app.build_sync_request(Some(1));
+    assert_eq!(small, encode_request(&cli.build_request(1)));
+    assert!(
+        small.len() < encode_request(&phone.build_request(REQUEST_CHANGE_BYTES)).len(),
+        "a one-byte budget leaves the second response for the next round"
+    );
 }

@@ -8,22 +8,8 @@ use sync_core::{ClientEngine, DocKind, Result};
 use uuid::Uuid;
 
 /// Documents with edits the server has not confirmed.
-///
-/// `ClientEngine` counts them but does not name them, so this asks it for an unbounded request
-/// and keeps the entries that carry changes. Building a request also clears the engine's
-/// "server said more" flag; that is harmless here because it is only called when something is
-/// waiting (so `needs_sync` stays true), and the next sync round learns `more` afresh.
 pub fn waiting_ids(engine: &mut ClientEngine) -> BTreeSet<Uuid> {
-    if engine.pending_count() == 0 {
-        return BTreeSet::new();
-    }
-    engine
-        .build_request(usize::MAX)
-        .docs
-        .into_iter()
-        .filter(|entry| !entry.changes.is_empty())
-        .map(|entry| entry.id)
-        .collect()
+    engine.pending_documents().into_iter().collect()
 }
 
 pub fn response(engine: &mut ClientEngine, id: Uuid, waiting: &BTreeSet<Uuid>) -> Result<Value> {

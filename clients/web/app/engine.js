@@ -1,7 +1,7 @@
 // The engine (sync-core compiled to wasm) and its persistence: every change is written to
 // IndexedDB before the app says it is saved, so a reload or a closed tab loses nothing.
 
-import init, { SurveyClient } from '../pkg/survey_wasm.js';
+import init, { SurveyClient, maxSyncRounds } from '../pkg/survey_wasm.js';
 import * as store from './store.js';
 
 export let client = null;
@@ -47,4 +47,4 @@ export function persist() {
   return writes;
 }
 
-export { SurveyClient };
+export { SurveyClient, maxSyncRounds };

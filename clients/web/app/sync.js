@@ -3,7 +3,7 @@
 // there is more. Runs on the Send button and when the phone gets signal. With delete after send
 // on, the engine deletes each finished response the server confirmed as it applies the reply.
 
-import { client, change, persist } from './engine.js';
+import { client, change, persist, maxSyncRounds } from './engine.js';
 import { app, saveMeta } from './state.js';
 import { httpProblem, say } from './words.js';
 import { askBeforeRemoving } from './remove_dialog.js';
@@ -11,9 +11,6 @@ import { wipeThisPhone } from './wipe.js';
 import { sendWithdrawals } from './withdraw.js';
 import * as store from './store.js';
 
-// Small rounds: on a weak mobile link a failed round wastes little, and the next one resumes.
-const MAX_CHANGE_BYTES = 256 * 1024;
-const MAX_ROUNDS = 50;
 const ROUND_TIMEOUT_MS = 60_000;
 
 export async function syncNow() {
@@ -22,7 +19,7 @@ export async function syncNow() {
   app.render();
   try {
     await sendWithdrawals();
-    for (let round = 0; round < MAX_ROUNDS; round++) {
+    for (let round = 0; round < maxSyncRounds(); round++) {
       const reply = await exchange();
       let info = JSON.parse(client.applySyncResponse(reply, false));
       if (info.reset && !info.applied) {
@@ -57,7 +54,9 @@ export async function syncNow() {
 
 async function exchange() {
   for (;;) {
-    const response = await postSync(client.syncPath(), client.buildSyncRequest(MAX_CHANGE_BYTES));
+    // Small rounds, of the engine's size (the CLI's too): on a weak mobile link a failed round
+    // wastes little, and the next one resumes.
+    const response = await postSync(client.syncPath(), client.buildSyncRequest());
     // A server older than this app has no route for its protocol: speak the older one.
     if (response.status === 404 && client.useOlderProtocol()) continue;
     if (!response.ok) {

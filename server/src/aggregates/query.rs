@@ -119,10 +119,10 @@ impl AggregateQuery {
                 "a query combines at most {MAX_VARIABLES} dimensions, filters, date windows and review=approved"
             )));
         }
-        if let (Some(from), Some(to)) = (from, to) {
-            if from > to {
-                return Err(AggregateError::BadQuery("`from` is after `to`".into()));
-            }
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(AggregateError::BadQuery("`from` is after `to`".into()));
         }
         Ok(AggregateQuery {
             by,

@@ -217,8 +217,8 @@ fn predicate<'a>(
     filter: &Filter,
     days: &[i32],
 ) -> Result<Predicate<'a>, AggregateError> {
-    if let Dimension::Question(q) = &filter.dimension {
-        if let (
+    if let Dimension::Question(q) = &filter.dimension
+        && let (
             Some(Column::Number {
                 values,
                 likert: false,
@@ -226,9 +226,8 @@ fn predicate<'a>(
             }),
             Ok(n),
         ) = (columns.questions.get(q), filter.value.parse::<i32>())
-        {
-            return Ok(Predicate::Exact(values, n));
-        }
+    {
+        return Ok(Predicate::Exact(values, n));
     }
     let axis = axis(columns, &filter.dimension, days)?;
     let code = axis

@@ -129,11 +129,11 @@ pub(crate) fn check_changes(
         from_device,
     };
     let decoded: Vec<_> = changes.iter().map(|c| (c, c.decode().operations)).collect();
-    if let [(_, ops)] = decoded.as_slice() {
-        if created {
-            let hidden = ops.iter().flat_map(|op| op.pred.iter().cloned()).collect();
-            history.hidden_by_itself = Some(hidden);
-        }
+    if let [(_, ops)] = decoded.as_slice()
+        && created
+    {
+        let hidden = ops.iter().flat_map(|op| op.pred.iter().cloned()).collect();
+        history.hidden_by_itself = Some(hidden);
     }
     for (change, ops) in &decoded {
         history.check_change(change, ops)?;
@@ -385,26 +385,26 @@ impl History<'_> {
     /// The rules the final state's readers apply to the same field, for a value any change
     /// puts, overwritten and conflicting ones included.
     fn check_value(&self, field: &Field, value: &ScalarValue) -> Result<()> {
-        if let (Field::Root(key), DocKind::Response) = (field, self.kind) {
-            if key == "form_version" {
-                return match whole_number(value) {
-                    Some(version) if version >= 1 => Ok(()),
-                    _ => Err(self.wrong(field, "a form version of 1 or more")),
-                };
-            }
+        if let (Field::Root(key), DocKind::Response) = (field, self.kind)
+            && key == "form_version"
+        {
+            return match whole_number(value) {
+                Some(version) if version >= 1 => Ok(()),
+                _ => Err(self.wrong(field, "a form version of 1 or more")),
+            };
         }
-        if let Field::Answer(q) = field {
-            if let Some(QuestionKind::Likert { .. } | QuestionKind::Integer { .. }) = self.question_kind(q) {
-                let n = whole_number(value).ok_or_else(|| Error::WrongAnswerType {
-                    question: q.clone(),
-                    expected: "a whole number",
-                })?;
-                let answer = match self.question_kind(q) {
-                    Some(QuestionKind::Likert { .. }) => Answer::Likert(n),
-                    _ => Answer::Integer(n),
-                };
-                return self.form_of(q)?.check_answer(q, &answer);
-            }
+        if let Field::Answer(q) = field
+            && let Some(QuestionKind::Likert { .. } | QuestionKind::Integer { .. }) = self.question_kind(q)
+        {
+            let n = whole_number(value).ok_or_else(|| Error::WrongAnswerType {
+                question: q.clone(),
+                expected: "a whole number",
+            })?;
+            let answer = match self.question_kind(q) {
+                Some(QuestionKind::Likert { .. }) => Answer::Likert(n),
+                _ => Answer::Integer(n),
+            };
+            return self.form_of(q)?.check_answer(q, &answer);
         }
         let text = value.as_str().ok_or_else(|| self.wrong(field, "text"))?;
         self.check_string(field, text)

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::support::{form, new_response_edit};
 
 /// An engine that already received the test form, as after its first sync.
-fn engine_with_form() -> ClientEngine {
+pub(super) fn engine_with_form() -> ClientEngine {
     let dataset = Uuid::new_v4();
     let mut engine = ClientEngine::new(dataset, 1);
     let mut doc = form_doc::create(dataset, form()).expect("form doc");
@@ -28,7 +28,7 @@ fn engine_with_form() -> ClientEngine {
     engine
 }
 
-fn answer(epoch: u64, docs: Vec<DocEntry>) -> SyncResponse {
+pub(super) fn answer(epoch: u64, docs: Vec<DocEntry>) -> SyncResponse {
     SyncResponse {
         v: 1,
         epoch,
@@ -43,7 +43,7 @@ fn answer(epoch: u64, docs: Vec<DocEntry>) -> SyncResponse {
 
 /// What a server that accepts everything would answer, in the request's protocol: it holds
 /// what each entry names.
-fn accept_all(request: &sync_core::SyncRequest) -> SyncResponse {
+pub(super) fn accept_all(request: &sync_core::SyncRequest) -> SyncResponse {
     let docs = request
         .docs
         .iter()
@@ -755,4 +755,53 @@ fn a_saved_engine_parses_a_document_only_when_it_is_used() {
     assert!(matches!(loaded.response(ids[2]), Err(Error::EngineState(_))));
     let again = ClientEngine::load(&loaded.save()).expect("saved as it was");
     assert_eq!(again.document_ids(DocKind::Response).len(), 4);
+}
+
+#[test]
+fn listing_pending_documents_changes_nothing_the_next_request_carries() {
+    let mut engine = engine_with_form();
+    let sent = engine
+        .create_response("outreach", &new_response_edit(1))
+        .expect("create");
+    let request = engine.build_request(usize::MAX);
+    engine.apply_response(&accept_all(&request)).expect("apply");
+    let draft = engine
+        .create_response("outreach", &new_response_edit(2))
+        .expect("create");
+    // The server said there is more to fetch: the next round must still happen.
+    engine
+        .apply_response(&SyncResponse {
+            more: true,
+            ..answer(1, Vec::new())
+        })
+        .expect("apply");
+    let mut untouched = ClientEngine::load(&engine.save()).expect("load");
+
+    assert_eq!(engine.pending_documents(), vec![draft]);
+    assert_eq!(
+        engine.pending_documents(),
+        vec![draft],
+        "asking twice, same answer"
+    );
+    assert!(!engine.pending_documents().contains(&sent));
+    assert!(engine.needs_sync());
+    assert_eq!(engine.save(), untouched.save());
+    assert_eq!(engine.build_request(1), untouched.build_request(1));
+}
+
+#[test]
+fn an_older_server_is_spoken_to_down_to_protocol_one_and_no_further() {
+    let mut engine = engine_with_form();
+    assert_eq!(engine.protocol(), sync_core::PROTOCOL_VERSION);
+    let mut spoken = vec![engine.protocol()];
+    while engine.use_older_protocol() {
+        spoken.push(engine.protocol());
+    }
+    assert_eq!(spoken, [3, 2, 1]);
+    assert_eq!(
+        engine.protocol(),
+        1,
+        "a refused step leaves the protocol as it was"
+    );
+    assert_eq!(engine.build_request(usize::MAX).v, 1);
 }

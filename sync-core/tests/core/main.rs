@@ -3,6 +3,7 @@
 mod convergence;
 mod documents;
 mod engine;
+mod engine_merge;
 mod history;
 mod js_defaults;
 mod js_fixture;

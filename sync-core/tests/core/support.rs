@@ -57,11 +57,11 @@ pub fn answers_from(seed: u32) -> Vec<(String, Answer)> {
 
 pub fn new_response_edit(seed: u32) -> ResponseEdit {
     ResponseEdit {
-        area: Some(if seed % 2 == 0 { "north" } else { "south" }.into()),
+        area: Some(if seed.is_multiple_of(2) { "north" } else { "south" }.into()),
         collected_on: Some(day("2026-11-20")),
         answers: answers_from(seed),
         cleared: Vec::new(),
-        submit: seed % 3 != 0,
+        submit: !seed.is_multiple_of(3),
     }
 }
 

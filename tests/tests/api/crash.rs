@@ -40,7 +40,7 @@ async fn keep_syncing(
     let mut n = seed;
     while !stop.load(Ordering::SeqCst) {
         n += 1;
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             device
                 .engine
                 .create_response("outreach", &edit(n as i64))

@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::http::Server;
 use crate::state::{State, StateFile};
-use crate::sync::{MAX_ROUNDS, SyncOutcome, sync_until_done};
+use crate::sync::{MAX_SYNC_ROUNDS, SyncOutcome, sync_until_done};
 use crate::{Error, Result};
 
 pub fn run(file: &StateFile) -> Result<()> {
@@ -72,9 +72,13 @@ pub fn run(file: &StateFile) -> Result<()> {
 pub fn sync_and_save(file: &StateFile, server: &Server, state: &mut State) -> Result<SyncOutcome> {
     let token = state.device.token.clone();
     let device = &state.device;
-    let result = sync_until_done(server, token.expose(), &mut state.engine, MAX_ROUNDS, |engine| {
-        file.save_parts(device, engine)
-    });
+    let result = sync_until_done(
+        server,
+        token.expose(),
+        &mut state.engine,
+        MAX_SYNC_ROUNDS,
+        |engine| file.save_parts(device, engine),
+    );
     if matches!(result, Err(Error::WipeRequested)) {
         return Err(wipe(file, state));
     }

@@ -13,6 +13,7 @@
 
 mod phone;
 mod pool;
+mod progress;
 mod report;
 
 use std::collections::BTreeMap;
@@ -23,11 +24,12 @@ use survey_workload::{self as workload, Bumps, Run};
 use sync_core::ClientEngine;
 
 use self::phone::Phone;
+use self::progress::Progress;
 use self::report::Report;
 use crate::admin::{Admin, Dataset};
 use crate::cli::LoadtestArgs;
 use crate::http::Server;
-use crate::sync::{MAX_ROUNDS, sync_until_done};
+use crate::sync::{MAX_SYNC_ROUNDS, sync_until_done};
 use crate::{Error, Result, admin};
 
 /// The smallest k the server allows: it lets the smallest workloads still be verified
@@ -79,9 +81,14 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
             admin.enrollment_code(dataset.id, &format!("loadtest phones {i}"), uses)
         })
         .collect::<Result<Vec<_>>>()?;
-    let enrolled = pool::run_parallel(threads, (0..args.devices).collect(), |_, i| {
-        phone::enroll(&server, &device_codes[i as usize / USES_PER_CODE], args.protocol)
-    });
+    let mut progress = Progress::new(args.devices);
+    progress.start("enrolling");
+    let enrolled = pool::run_parallel(
+        threads,
+        (0..args.devices).collect(),
+        progress
+            .counted(|_, i| phone::enroll(&server, &device_codes[i as usize / USES_PER_CODE], args.protocol)),
+    );
     let mut phones: Vec<Phone> = enrolled.into_iter().collect::<Result<_>>()?;
     let setup_s = started.elapsed().as_secs_f64();
 
@@ -90,10 +97,15 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
     let mut timed = Timed::default();
     let mut acknowledged = 0;
     for day in 0..run.days {
-        let worked = pool::run_parallel(threads, phones, |i, mut phone| {
-            let bumps = phone.work_offline(&run.plan(i as u32, day));
-            (phone, bumps)
-        });
+        progress.start(format!("day {} of {}: offline", day + 1, run.days));
+        let worked = pool::run_parallel(
+            threads,
+            phones,
+            progress.counted(|i, mut phone: Phone| {
+                let bumps = phone.work_offline(&run.plan(i as u32, day));
+                (phone, bumps)
+            }),
+        );
         phones = Vec::with_capacity(worked.len());
         for (phone, bumps) in worked {
             for (key, by) in bumps? {
@@ -101,7 +113,8 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
             }
             phones.push(phone);
         }
-        let (synced, acknowledged_today) = sync_all(&server, args, phones, &mut timed);
+        progress.start(format!("day {} of {}: syncing", day + 1, run.days));
+        let (synced, acknowledged_today) = sync_all(&server, args, phones, &mut timed, &progress);
         phones = synced;
         acknowledged = acknowledged_today;
     }
@@ -122,9 +135,13 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
             0
         }
     };
-    let checked = pool::run_parallel(threads, phones, |_, mut phone| {
-        phone.check_tallies(&server, &expected)
-    });
+    progress.start("checking tallies");
+    let checked = pool::run_parallel(
+        threads,
+        phones,
+        progress.counted(|_, mut phone: Phone| phone.check_tallies(&server, &expected)),
+    );
+    progress.finish();
     let every_phone = checked
         .into_iter()
         .collect::<std::result::Result<Vec<()>, String>>();
@@ -197,6 +214,7 @@ fn sync_all(
     args: &LoadtestArgs,
     phones: Vec<Phone>,
     timed: &mut Timed,
+    progress: &Progress,
 ) -> (Vec<Phone>, u64) {
     let cpu = || {
         let server = args.server_pid.and_then(cpu_seconds);
@@ -204,10 +222,14 @@ fn sync_all(
     };
     let before = cpu();
     let started = Instant::now();
-    let synced = pool::run_parallel(args.concurrency as usize, phones, |_, mut phone| {
-        let synced = phone.sync(server);
-        (phone, synced)
-    });
+    let synced = pool::run_parallel(
+        args.concurrency as usize,
+        phones,
+        progress.counted(|_, mut phone: Phone| {
+            let synced = phone.sync(server);
+            (phone, synced)
+        }),
+    );
     timed.seconds += started.elapsed().as_secs_f64();
     let after = cpu();
     let spent = |total: Option<f64>, before: Option<f64>, after: Option<f64>| {
@@ -243,7 +265,7 @@ fn add_sites(server: &Server, code: &str) -> Result<()> {
             .create_site(site, &format!("Load test site {site}"))
             .map_err(Error::Refused)?;
     }
-    let outcome = sync_until_done(server, &enrolled.token, &mut engine, MAX_ROUNDS, |_| Ok(()))?;
+    let outcome = sync_until_done(server, &enrolled.token, &mut engine, MAX_SYNC_ROUNDS, |_| Ok(()))?;
     match outcome.rejected.first() {
         Some(r) => Err(Error::LoadTest(format!(
             "the server refused a site: {}",
@@ -321,7 +343,7 @@ fn check_tallies(server: &Server, code: &str, expected: &Bumps) -> std::result::
     let enrolled =
         admin::enroll(server, code).map_err(|e| format!("the read-only phone could not enroll: {e}"))?;
     let mut reader = ClientEngine::new(enrolled.dataset, enrolled.epoch);
-    sync_until_done(server, &enrolled.token, &mut reader, MAX_ROUNDS, |_| Ok(()))
+    sync_until_done(server, &enrolled.token, &mut reader, MAX_SYNC_ROUNDS, |_| Ok(()))
         .map_err(|e| format!("the read-only phone could not sync: {e}"))?;
     phone::tallies_match(&reader, expected).map_err(|problem| format!("the read-only phone: {problem}"))?;
     Ok(Resync {
@@ -340,7 +362,7 @@ impl Resync {
     /// Syncs again, as every phone does next time: now it names each site with the heads it
     /// holds, which a busy site must not make unacceptable.
     fn sync_again(mut self, server: &Server) -> std::result::Result<(), String> {
-        sync_until_done(server, &self.token, &mut self.engine, MAX_ROUNDS, |_| Ok(()))
+        sync_until_done(server, &self.token, &mut self.engine, MAX_SYNC_ROUNDS, |_| Ok(()))
             .map(|_| ())
             .map_err(|e| format!("the read-only phone could not sync a second time: {e}"))
     }

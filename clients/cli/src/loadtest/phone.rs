@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use sync_core::{ClientEngine, DocKind};
 
 use crate::http::Server;
-use crate::sync::{MAX_ROUNDS, Round, sync_until_done};
+use crate::sync::{MAX_SYNC_ROUNDS, Round, sync_until_done};
 use crate::{Error, Result, admin};
 use survey_workload::{self as workload, Bumps, Plan};
 
@@ -27,7 +27,7 @@ pub fn enroll(server: &Server, code: &str, protocol: u64) -> Result<Phone> {
     let enrolled = admin::enroll(server, code)?;
     let mut engine = ClientEngine::new(enrolled.dataset, enrolled.epoch);
     engine.set_protocol(protocol).map_err(Error::Refused)?;
-    sync_until_done(server, &enrolled.token, &mut engine, MAX_ROUNDS, |_| Ok(()))?;
+    sync_until_done(server, &enrolled.token, &mut engine, MAX_SYNC_ROUNDS, |_| Ok(()))?;
     let sites: BTreeMap<String, uuid::Uuid> = engine
         .sites()
         .into_iter()
@@ -69,7 +69,7 @@ impl Phone {
     /// Back in coverage: syncs until it has nothing left to send.
     pub fn sync(&mut self, server: &Server) -> Result<Synced> {
         let mut engine = self.engine()?;
-        let outcome = sync_until_done(server, &self.token, &mut engine, MAX_ROUNDS, |_| Ok(()))?;
+        let outcome = sync_until_done(server, &self.token, &mut engine, MAX_SYNC_ROUNDS, |_| Ok(()))?;
         if let Some(refused) = outcome.rejected.first() {
             return Err(Error::Verification(format!(
                 "the server refused document {} ({}): {}",

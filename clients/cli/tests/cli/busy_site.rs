@@ -4,7 +4,7 @@
 //! `survey` speaks 3 and counts the site from the server's totals.
 
 use survey_cli::http::Server;
-use survey_cli::sync::{MAX_ROUNDS, sync_until_done};
+use survey_cli::sync::{MAX_SYNC_ROUNDS, sync_until_done};
 use survey_cli::{admin, admin::Admin};
 use sync_core::ClientEngine;
 
@@ -38,14 +38,15 @@ fn a_site_bumped_by_many_phones_at_once_still_syncs() {
             let device = admin::enroll(&client, &code).expect("enroll");
             let mut engine = ClientEngine::new(device.dataset, device.epoch);
             engine.set_protocol(2).expect("v2");
-            sync_until_done(&client, &device.token, &mut engine, MAX_ROUNDS, |_| Ok(())).expect("first sync");
+            sync_until_done(&client, &device.token, &mut engine, MAX_SYNC_ROUNDS, |_| Ok(()))
+                .expect("first sync");
             (device.token, engine)
         })
         .collect();
     for (token, engine) in &mut phones {
         let (site, _) = engine.sites().into_iter().next().expect("the site");
         engine.bump_tally(site, "contacts", 1).expect("bump");
-        sync_until_done(&client, token, engine, MAX_ROUNDS, |_| Ok(())).expect("bump synced");
+        sync_until_done(&client, token, engine, MAX_SYNC_ROUNDS, |_| Ok(())).expect("bump synced");
     }
 
     let run = coordinator.run(&["sync"]).ok();
@@ -54,10 +55,10 @@ fn a_site_bumped_by_many_phones_at_once_still_syncs() {
     assert!(run.stdout.contains(&format!("contacts {WRITERS}")), "{run:#?}");
     // A phone's next sync names the site with every head it now holds.
     let (token, engine) = &mut phones[0];
-    sync_until_done(&client, token, engine, MAX_ROUNDS, |_| Ok(())).expect("read");
+    sync_until_done(&client, token, engine, MAX_SYNC_ROUNDS, |_| Ok(())).expect("read");
     let heads = engine.sites()[0].0;
     assert!(engine.document_mut(heads).expect("site").get_heads().len() > 64);
-    sync_until_done(&client, token, engine, MAX_ROUNDS, |_| Ok(())).expect("named every head");
+    sync_until_done(&client, token, engine, MAX_SYNC_ROUNDS, |_| Ok(())).expect("named every head");
     coordinator.run(&["sync"]).ok();
     let file = coordinator.answers_file("a.json", crate::end_to_end::GOOD_ANSWERS);
     coordinator

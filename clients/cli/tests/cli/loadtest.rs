@@ -30,6 +30,11 @@ fn a_small_load_test_verifies_exactly_once_over_every_protocol() {
             ])
             .ok();
         check_figures(&run.stdout, protocol);
+        assert!(
+            !run.stderr.contains("phones,"),
+            "no progress bar where stderr is not a terminal: {}",
+            run.stderr
+        );
     }
 }
 

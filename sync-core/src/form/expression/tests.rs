@@ -122,10 +122,9 @@ proptest! {
         0..200,
     )) {
         let source = parts.join(" ");
-        if let Ok(expr) = Expr::parse(&source) {
-            if expr.check(&form(), EARLIER).is_ok() {
+        if let Ok(expr) = Expr::parse(&source)
+            && expr.check(&form(), EARLIER).is_ok() {
                 let _ = expr.holds(&answers(&[("met", Answer::Integer(4)), ("help", Answer::Multi(vec!["ngo".into()]))]));
             }
-        }
     }
 }

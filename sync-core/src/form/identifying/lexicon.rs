@@ -102,10 +102,10 @@ impl Lexicon {
                 return Err(line);
             }
             for token in tokens.iter().filter(|_| unspaced.is_none()) {
-                if let Some(head) = head(token) {
-                    if !self.dictionary[head].contains(token) {
-                        self.dictionary[head].push(token.clone());
-                    }
+                if let Some(head) = head(token)
+                    && !self.dictionary[head].contains(token)
+                {
+                    self.dictionary[head].push(token.clone());
                 }
             }
             match (section, what, unspaced) {

@@ -1,10 +1,10 @@
-use sync_core::{ClientEngine, DocEntry, Limits, SyncRequest, SyncResponse, decode_response, encode_request};
+use sync_core::{
+    ClientEngine, DocEntry, Limits, REPLY_LIMITS, REQUEST_CHANGE_BYTES, SyncRequest, SyncResponse,
+    decode_response, encode_request,
+};
 use uuid::Uuid;
 
 use super::Api;
-
-/// Changes per request, as a phone on a costly link would cap them.
-const REQUEST_CHANGE_BYTES: usize = 256 * 1024;
 
 /// An enrolled phone: the real sync-core engine plus its device token.
 pub struct Device {
@@ -58,12 +58,7 @@ impl Device {
         if reply.status != 200 {
             return Err(format!("status {}: {}", reply.status, reply.text()));
         }
-        // A busy site has one head per concurrent writer: bound answers by their size instead.
-        let limits = Limits {
-            max_heads: usize::MAX,
-            ..Limits::default()
-        };
-        let answer = decode_response(&reply.body, &limits).map_err(|e| e.to_string())?;
+        let answer = decode_response(&reply.body, &REPLY_LIMITS).map_err(|e| e.to_string())?;
         self.engine.apply_response(&answer).map_err(|e| e.to_string())?;
         Ok(answer)
     }
