@@ -86,6 +86,11 @@ fn build() -> Value {
         {
             operation["operationId"] = json!(format!("{tag}.{function}"));
         }
+        // utoipa tells a required body from its Rust type; the CBOR ones are references.
+        let body = &mut operation["requestBody"];
+        if body["content"].get(sync::CBOR).is_some() {
+            body["required"] = json!(true);
+        }
         let needs_token = operation["x-roles"]
             .as_array()
             .is_some_and(|roles| !roles.is_empty());
@@ -194,6 +199,11 @@ mod tests {
                     let schemas = schemas_of(&operation["requestBody"]["content"]);
                     if schemas.is_empty() || schemas.iter().any(|(_, s)| !s.is_object()) {
                         missing.push(format!("{operation_name}: its body"));
+                    }
+                    // Only a device's revocation may be sent without a body.
+                    let optional = path == "/v1/devices/{id}/revoke";
+                    if (operation["requestBody"]["required"] == true) == optional {
+                        missing.push(format!("{operation_name}: whether its body is required"));
                     }
                 }
                 let error = &operation["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"];
