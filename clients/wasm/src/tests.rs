@@ -46,7 +46,7 @@ fn reply(docs: Vec<DocEntry>) -> SyncResponse {
         rejected: Vec::new(),
         need_all: Vec::new(),
         more: false,
-        totals: Vec::new(),
+        totals: None,
     }
 }
 
