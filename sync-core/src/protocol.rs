@@ -16,7 +16,9 @@
 //! there, as plain numbers the server adds up. The server no longer sends a v3 device the
 //! changes of site documents it holds, nor answers its reads of forms and sites it holds
 //! already: what a phone downloads is its own acknowledgements and a few numbers per site,
-//! however many phones bump those sites and for however long. Only the server sends `totals`.
+//! however many phones bump those sites and for however long. The phone names the totals it
+//! holds by their digest (`totals_seen`), and the server sends them again only once they moved.
+//! Only the server sends `totals`.
 //!
 //! Decoding is defensive: the body size is bounded by the caller, ciborium never preallocates
 //! from a declared length, nesting depth is capped, and [`Limits`] bound what a decoded request

@@ -516,7 +516,11 @@ fn only_a_v3_server_sends_totals_and_tally_documents() {
     let site = |id: Value, counts: Vec<Value>| Value::Array(vec![id, Value::Array(counts)]);
     let digest = Value::Bytes(vec![0; 16]);
     let id = Value::Bytes(vec![1; 16]);
-    let good = totals(digest.clone(), vec!["contacts"], vec![site(id.clone(), vec![int(5)])]);
+    let good = totals(
+        digest.clone(),
+        vec!["contacts"],
+        vec![site(id.clone(), vec![int(5)])],
+    );
     let decoded = decode_response(&with_totals(&answer, good), &limits).expect("well formed");
     assert_eq!(
         decoded.totals.expect("totals").sites[0].tallies,
@@ -528,27 +532,47 @@ fn only_a_v3_server_sends_totals_and_tally_documents() {
         Value::Map(Vec::new()),
         totals(Value::Bytes(vec![0; 15]), vec![], vec![]),
         totals(Value::Text("digest".into()), vec![], vec![]),
-        totals(digest.clone(), vec!["contacts"], vec![site(Value::Bytes(vec![1; 15]), vec![int(1)])]),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![site(Value::Bytes(vec![1; 15]), vec![int(1)])],
+        ),
         totals(
             digest.clone(),
             vec!["contacts"],
             vec![site(Value::Text(Uuid::new_v4().to_string()), vec![int(1)])],
         ),
         totals(digest.clone(), vec!["contacts"], vec![site(id.clone(), vec![])]),
-        totals(digest.clone(), vec!["contacts"], vec![site(id.clone(), vec![int(1), int(2)])]),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![site(id.clone(), vec![int(1), int(2)])],
+        ),
         totals(
             digest.clone(),
             vec!["contacts", "contacts"],
             vec![site(id.clone(), vec![int(1), int(2)])],
         ),
-        totals(digest.clone(), vec!["contacts"], vec![site(id.clone(), vec![Value::Float(1.5)])]),
-        totals(digest.clone(), vec!["contacts"], vec![site(id.clone(), vec![Value::Text("7".into())])]),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![site(id.clone(), vec![Value::Float(1.5)])],
+        ),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![site(id.clone(), vec![Value::Text("7".into())])],
+        ),
         totals(
             digest.clone(),
             vec!["contacts"],
             vec![site(id.clone(), vec![Value::Integer(u64::MAX.into())])],
         ),
-        totals(digest.clone(), vec!["contacts"], vec![Value::Array(vec![id.clone()])]),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![Value::Array(vec![id.clone()])],
+        ),
     ] {
         let bytes = with_totals(&answer, bad.clone());
         assert!(
@@ -657,7 +681,10 @@ fn totals_name_each_metric_once_per_reply_and_each_site_by_its_16_bytes() {
     let mut bytes = Vec::new();
     ciborium::ser::into_writer(&totals, &mut bytes).expect("encode");
     assert!(bytes.len() <= 300, "{} bytes", bytes.len());
-    assert_eq!(ciborium::de::from_reader::<Totals, _>(&bytes[..]).expect("decode"), totals);
+    assert_eq!(
+        ciborium::de::from_reader::<Totals, _>(&bytes[..]).expect("decode"),
+        totals
+    );
 }
 
 #[test]
@@ -667,7 +694,10 @@ fn v1_and_v2_messages_carry_no_field_of_v3() {
             v,
             ..sample_request(1)
         };
-        let answer = SyncResponse { v, ..v2_answer(vec![1]) };
+        let answer = SyncResponse {
+            v,
+            ..v2_answer(vec![1])
+        };
         for bytes in [encode_request(&request), encode_response(&answer)] {
             let value: ciborium::Value = ciborium::de::from_reader(&bytes[..]).expect("cbor");
             let keys: Vec<String> = value

@@ -11,8 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use sync_core::{
     ClientEngine, DocEntry, DocKind, Error, MergeOutcome, SiteTotals, SyncRequest, SyncResponse, Totals,
-    form_doc,
-    load_document, merge_incoming, site, tally,
+    form_doc, load_document, merge_incoming, site, tally,
 };
 use uuid::Uuid;
 

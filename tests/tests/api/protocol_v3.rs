@@ -487,10 +487,15 @@ async fn totals_are_sent_again_only_once_they_moved(backend: Backend) {
     let second = seen(&mut devices[1]).expect("device 1 holds totals");
     assert_ne!(first, second);
     let answer = sync_naming(api, &mut devices[1], Some(first)).await;
-    assert!(answer.totals.is_some(), "another device's digest costs bytes only");
+    assert!(
+        answer.totals.is_some(),
+        "another device's digest costs bytes only"
+    );
     for forged in [None, Some([0; 16]), Some([0xff; 16])] {
         let answer = sync_naming(api, &mut devices[1], forged).await;
-        let totals = answer.totals.expect("a digest the server never gave: totals whole");
+        let totals = answer
+            .totals
+            .expect("a digest the server never gave: totals whole");
         assert_eq!(totals.sites[0].tallies["contacts"], 0);
         assert_eq!(totals.digest, second);
     }

@@ -309,7 +309,9 @@ async fn phones_of_every_protocol_counting_offline_add_up_for_analysts(backend: 
         .collect();
     assert_eq!(keys, ["digest", "metrics", "sites"], "{totals:?}");
     assert_eq!(
-        field(&totals, "digest").and_then(|d| d.into_bytes().ok()).map(|d| d.len()),
+        field(&totals, "digest")
+            .and_then(|d| d.into_bytes().ok())
+            .map(|d| d.len()),
         Some(16)
     );
     let metrics = field(&totals, "metrics").expect("metrics");
