@@ -2,7 +2,6 @@
 //! `demo reset`, `form import`, `tallies`.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,11 +12,10 @@ use tokio::net::TcpListener;
 use uuid::Uuid;
 
 use crate::enroll_attempts::EnrollAttempts;
-use crate::router::{app, metrics_app};
 use crate::settings::{DEFAULT_MAX_BODY_BYTES, DEFAULT_QUARANTINE_DAYS, RetentionSettings, SyncSettings};
 use crate::state::AppState;
 use crate::storage::{self, AuditEntry, Role};
-use crate::{demo, forms, retention, token_expiry, tokens, usage};
+use crate::{demo, forms, token_expiry, tokens};
 
 pub const DEFAULT_DATABASE: &str = "sqlite://data/survey.db";
 
@@ -209,9 +207,12 @@ impl From<IssuableRole> for Role {
     }
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Serve(args) => serve_command(args).await,
+/// Runs a command. `serve` only prepares: it answers what the server should serve, and the crate
+/// root ([`crate::run`]) hands that to the router, so the command line stays below the HTTP
+/// layer.
+pub async fn run(cli: Cli) -> anyhow::Result<Option<Serving>> {
+    let done = match cli.command {
+        Command::Serve(args) => return serve_command(args).await.map(Some),
         Command::Migrate(DatabaseArg { database }) => {
             storage::connect(&database).await?;
             tracing::info!("database is up to date");
@@ -226,7 +227,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Form(command) => form_command(command).await,
         Command::Tallies(args) => tallies_command(args).await,
         Command::Token(command) => token_command(command).await,
-    }
+    };
+    done.map(|()| None)
+}
+
+/// What `serve` prepared: the bound listeners (their addresses already printed) and the state.
+pub struct Serving {
+    pub listener: TcpListener,
+    pub metrics: Option<TcpListener>,
+    pub state: AppState,
 }
 
 /// What the command line does is logged as done by "command line", as an admin.
@@ -457,7 +466,7 @@ async fn demo_reset_command(database: &str, dataset: Uuid, seed: u64, responses:
     Ok(())
 }
 
-async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve_command(args: ServeArgs) -> anyhow::Result<Serving> {
     let storage = storage::connect(&args.database.database).await?;
     let settings = SyncSettings {
         max_body_bytes: args.max_body_bytes,
@@ -502,48 +511,15 @@ async fn serve_command(args: ServeArgs) -> anyhow::Result<()> {
     // On stdout, not in the log: tools (and the crash test) read the port from here.
     println!("listening on http://{}", listener.local_addr()?);
     std::io::stdout().flush()?;
-    serve(listener, metrics, state, shutdown_signal()).await?;
-    tracing::info!("stopped");
-    Ok(())
+    Ok(Serving {
+        listener,
+        metrics,
+        state,
+    })
 }
 
-/// Serves the API on `listener` (and `/metrics` on `metrics`) until `shutdown` completes, then
-/// lets in-flight requests finish: a sync that began commits (or not) as a whole, and its
-/// device gets its answer. Expired quarantine records and responses are purged and the days tokens were used
-/// written in the background meanwhile.
-pub async fn serve(
-    listener: TcpListener,
-    metrics: Option<TcpListener>,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let background = [
-        tokio::spawn(retention::purge_periodically(state.clone())),
-        tokio::spawn(usage::flush_periodically(
-            state.usage.clone(),
-            state.storage.clone(),
-        )),
-    ];
-    let metrics = metrics.map(|listener| {
-        let app = metrics_app(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await })
-    });
-    let served = axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await;
-    for task in &background {
-        task.abort();
-    }
-    if let Some(task) = metrics {
-        task.abort();
-    }
-    if let Err(err) = state.usage.flush(state.storage.as_ref()).await {
-        tracing::warn!(error = %err, "the days tokens were last used could not be written at shutdown");
-    }
-    served
-}
-
-async fn shutdown_signal() {
+/// Completes on Ctrl-C or SIGTERM: `serve` then finishes the requests in flight and stops.
+pub async fn shutdown_signal() {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -50,6 +50,22 @@ pub mod usage;
 pub mod xlsform;
 
 pub use error::{ApiError, Result};
+
+/// The binary's entry: runs the command, and for `serve` hands what the command line prepared
+/// to the router. Here, at the crate root, so that nothing below the HTTP layer reaches it.
+pub async fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    if let Some(serving) = cli::run(cli).await? {
+        router::serve(
+            serving.listener,
+            serving.metrics,
+            serving.state,
+            cli::shutdown_signal(),
+        )
+        .await?;
+        tracing::info!("stopped");
+    }
+    Ok(())
+}
 pub use router::app;
 pub use settings::{RetentionSettings, SyncSettings};
 pub use state::AppState;

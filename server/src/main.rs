@@ -1,9 +1,9 @@
 use clap::Parser;
-use survey_server::cli::{Cli, run};
+use survey_server::cli::Cli;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     survey_server::telemetry::init();
-    run(cli).await
+    survey_server::run(cli).await
 }

@@ -1,6 +1,7 @@
 //! The route table and the middleware stack.
 
 use std::any::Any;
+use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
@@ -11,6 +12,7 @@ use axum::http::{Extensions, HeaderMap, Response, StatusCode, Version};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
+use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -21,7 +23,7 @@ use crate::handlers::{
     query_log, responses, retention, reviews, sync, tallies, tokens,
 };
 use crate::state::AppState;
-use crate::{ApiError, metrics, security_headers, telemetry};
+use crate::{ApiError, metrics, security_headers, telemetry, usage};
 
 /// How long an API request may take, its body included. The admin and analyst calls answer in
 /// milliseconds (a cross-tab of a million responses in about 10 ms); a minute leaves room for
@@ -114,6 +116,42 @@ pub fn app(state: AppState) -> Router {
     security_headers::add(routes).with_state(state)
 }
 
+/// Serves the API on `listener` (and `/metrics` on `metrics`) until `shutdown` completes, then
+/// lets in-flight requests finish: a sync that began commits (or not) as a whole, and its
+/// device gets its answer. Meanwhile, in the background, expired quarantine records and
+/// responses are purged and the days tokens were used are written.
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let background = [
+        tokio::spawn(crate::retention::purge_periodically(state.clone())),
+        tokio::spawn(usage::flush_periodically(
+            state.usage.clone(),
+            state.storage.clone(),
+        )),
+    ];
+    let metrics = metrics.map(|listener| {
+        let app = metrics_app(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await })
+    });
+    let served = axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    for task in &background {
+        task.abort();
+    }
+    if let Some(task) = metrics {
+        task.abort();
+    }
+    if let Err(err) = state.usage.flush(state.storage.as_ref()).await {
+        tracing::warn!(error = %err, "the days tokens were last used could not be written at shutdown");
+    }
+    served
+}
+
 /// `/metrics` alone, for the metrics listener (`serve --metrics-addr`, loopback by default):
 /// request counts by route and the hours they come in tell when teams are out, so they are not
 /// served to whoever can reach the API.
@@ -156,7 +194,7 @@ mod tests {
     fn routes_of_app() -> BTreeSet<(String, String)> {
         let source = include_str!("router.rs");
         let start = source.find("pub fn app(").expect("fn app");
-        let end = source.find("pub fn metrics_app(").expect("fn metrics_app");
+        let end = start + source[start..].find("\n}\n").expect("the end of fn app");
         let route = Regex::new(r#"\.route\(\s*"([^"]+)",\s*((?:\.?\s*[a-z]+\([^()]*\))+)"#).expect("regex");
         let method = Regex::new(r"([a-z]+)\(([^()]*)\)").expect("regex");
         let mut routes = BTreeSet::new();

@@ -9,23 +9,11 @@
 //! counted twice. So a site's total is its document's count, less what was folded into it,
 //! plus its device tallies.
 
-use std::collections::BTreeMap;
-
-use serde::Serialize;
 use uuid::Uuid;
 
 use crate::Result;
+pub use crate::storage::SiteTotal;
 use crate::storage::Storage;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SiteTotal {
-    /// The site document.
-    pub document: Uuid,
-    /// The site's code.
-    pub site: String,
-    /// Each tally's total, by metric.
-    pub tallies: BTreeMap<String, i64>,
-}
 
 /// Every site of `dataset` with its totals, ordered by site code: two indexed reads however
 /// many devices counted, and however long ago.

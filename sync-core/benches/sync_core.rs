@@ -139,6 +139,7 @@ fn benches(c: &mut Criterion) {
                 )
             })
             .collect(),
+        totals_seen: None,
     };
     let encoded = encode_request(&request);
     eprintln!("a 100-response request: {} bytes", encoded.len());

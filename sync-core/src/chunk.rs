@@ -189,6 +189,7 @@ mod tests {
                 &[],
                 vec![bomb.clone()],
             )],
+            totals_seen: None,
         };
         let limits = crate::Limits {
             max_change_bytes: 8 << 20,

@@ -36,8 +36,12 @@ pub struct ClientEngine {
     more: bool,
     docs: BTreeMap<Uuid, LocalDoc>,
     rejections: Vec<LocalRejection>,
-    /// The last v3 reply's totals: what each site counts, less this device's tally documents.
+    /// The last totals a v3 reply carried: what each site counts, less this device's tally
+    /// documents.
     totals: BTreeMap<Uuid, Counts>,
+    /// The server's digest of `totals`, echoed so that it sends them again only once they moved;
+    /// `None` while the totals held come from no v3 reply.
+    totals_digest: Option<[u8; 16]>,
     /// Responses withdrawn here whose withdrawal the server has not confirmed yet.
     withdrawals: Vec<Uuid>,
     /// Whether a submitted response is deleted once the server confirmed holding all of it;
@@ -148,6 +152,7 @@ impl ClientEngine {
             docs: BTreeMap::new(),
             rejections: Vec::new(),
             totals: BTreeMap::new(),
+            totals_digest: None,
             withdrawals: Vec::new(),
             delete_after_send: None,
             sent: BTreeSet::new(),
@@ -521,7 +526,8 @@ impl ClientEngine {
     /// tally documents; over protocol 3 a tally document the server has confirmed is left out:
     /// nothing can happen to it on the server but a reset, and a phone's tally documents grow in
     /// number with the sites it counts at. A document left out for size is sent with its
-    /// confirmed heads, as a read, and goes in a later round.
+    /// confirmed heads, as a read, and goes in a later round. Over protocol 3 it names the
+    /// totals it holds by their digest, so the server sends them only once they moved.
     pub fn build_request(&mut self, max_change_bytes: usize) -> SyncRequest {
         let protocol = self.protocol;
         let mut used = 0usize;
@@ -561,6 +567,10 @@ impl ClientEngine {
             dataset: self.dataset,
             epoch: self.epoch,
             docs: entries,
+            totals_seen: self
+                .totals_digest
+                .filter(|_| protocol >= TALLY_DOCUMENTS_SINCE)
+                .map(ByteArray::new),
         }
     }
 
@@ -573,6 +583,7 @@ impl ClientEngine {
             self.docs.clear();
             self.rejections.clear();
             self.totals.clear();
+            self.totals_digest = None;
             self.synced = answer.v;
             self.withdrawals.clear();
             self.sent.clear();
@@ -604,14 +615,21 @@ impl ClientEngine {
                 message: rejection.message.clone(),
             });
         }
-        // Each v3 reply carries every site's totals; an older reply none, and the site
-        // documents' own counts are then what there is.
+        // A v3 reply carries every site's totals, unless they are still the ones this device
+        // said it holds; an older reply none, and the site documents' own counts are then what
+        // there is.
         self.synced = answer.v;
-        self.totals = answer
-            .totals
-            .iter()
-            .map(|t| (t.site, t.tallies.clone()))
-            .collect();
+        match &answer.totals {
+            Some(totals) => {
+                self.totals = totals.sites.iter().map(|t| (t.site, t.tallies.clone())).collect();
+                self.totals_digest = Some(totals.digest);
+            }
+            None if answer.v >= TALLY_DOCUMENTS_SINCE => {}
+            None => {
+                self.totals.clear();
+                self.totals_digest = None;
+            }
+        }
         self.more |= answer.more || !answer.need_all.is_empty();
         if self.delete_after_send == Some(true) {
             self.delete_sent();
@@ -758,6 +776,7 @@ impl ClientEngine {
                     tallies: tallies.clone(),
                 })
                 .collect(),
+            totals_digest: self.totals_digest.map(ByteArray::new),
             withdrawals: self.withdrawals.clone(),
             delete_after_send: self.delete_after_send,
             sent: self.sent.iter().copied().collect(),
@@ -806,6 +825,7 @@ impl ClientEngine {
             docs,
             rejections: state.rejections,
             totals: state.totals.into_iter().map(|t| (t.site, t.tallies)).collect(),
+            totals_digest: state.totals_digest.map(ByteArray::into_array),
             withdrawals: state.withdrawals,
             delete_after_send: state.delete_after_send,
             sent: state.sent.into_iter().collect(),
@@ -889,6 +909,9 @@ struct SavedEngine {
     rejections: Vec<LocalRejection>,
     #[serde(default)]
     totals: Vec<crate::SiteTotals>,
+    /// Absent from states saved before totals had digests: the next v3 reply sends them whole.
+    #[serde(default)]
+    totals_digest: Option<ByteArray<16>>,
     /// Absent from states saved before withdrawals existed.
     #[serde(default)]
     withdrawals: Vec<Uuid>,

@@ -47,6 +47,6 @@ pub use identifier::check_identifier;
 pub use merge::{LoadedDocument, MergeOutcome, MergedDocument, merge_incoming, merge_into};
 pub use protocol::{
     DocEntry, Limits, PROTOCOL_VERSION, Rejection, SUPPORTED_VERSIONS, SiteTotals, SyncRequest, SyncResponse,
-    TALLY_DOCUMENTS_SINCE, decode_request, decode_response, encode_request, encode_response,
+    TALLY_DOCUMENTS_SINCE, Totals, decode_request, decode_response, encode_request, encode_response,
 };
 pub use scrub::{is_scrubbed, scrub_free_text};

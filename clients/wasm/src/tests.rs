@@ -48,7 +48,7 @@ fn reply(docs: Vec<DocEntry>) -> SyncResponse {
         rejected: Vec::new(),
         need_all: Vec::new(),
         more: false,
-        totals: Vec::new(),
+        totals: None,
     }
 }
 

@@ -141,7 +141,7 @@ pub trait Storage: Send + Sync {
     /// Every site document of `dataset` with each tally's total: the document's own count, less
     /// what the server added to it for older phones, plus every device's tally documents. Read
     /// through [`crate::site_totals::site_totals`].
-    async fn site_totals(&self, dataset: Uuid) -> Result<Vec<crate::site_totals::SiteTotal>>;
+    async fn site_totals(&self, dataset: Uuid) -> Result<Vec<crate::storage::SiteTotal>>;
     /// What `device`'s own tally documents count, by site document and metric.
     async fn device_tallies(&self, device: Uuid) -> Result<Vec<(Uuid, String, i64)>>;
     /// The site documents of `dataset` whose device tallies are not all added to the site.

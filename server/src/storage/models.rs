@@ -1,6 +1,8 @@
 //! What storage takes and returns: the records of each use case, as the rest of the server
 //! sees them, and how stored columns (heads, version tokens, kinds, days) read back.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use sync_core::{ChangeHash, Day, DocKind};
 use uuid::Uuid;
@@ -563,4 +565,15 @@ pub(super) fn hex(bytes: &[u8]) -> String {
 pub(super) fn parse_kind(text: &str) -> Result<DocKind> {
     DocKind::parse(text)
         .ok_or_else(|| Error::Corrupt(format!("unknown document kind {text:?} in the database")))
+}
+
+/// A site and what each of its tallies counts, as [`crate::site_totals::site_totals`] adds it up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteTotal {
+    /// The site document.
+    pub document: Uuid,
+    /// The site's code.
+    pub site: String,
+    /// Each tally's total, by metric.
+    pub tallies: BTreeMap<String, i64>,
 }

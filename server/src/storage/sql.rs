@@ -424,7 +424,7 @@ macro_rules! impl_storage {
                 Ok(found)
             }
 
-            async fn site_totals(&self, dataset: uuid::Uuid) -> $crate::storage::Result<Vec<$crate::site_totals::SiteTotal>> {
+            async fn site_totals(&self, dataset: uuid::Uuid) -> $crate::storage::Result<Vec<$crate::storage::SiteTotal>> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(
                     "SELECT t.document, t.site, t.metric, t.total - COALESCE(s.folded, 0) + COALESCE(s.devices, 0)
@@ -434,11 +434,11 @@ macro_rules! impl_storage {
                 .bind(dataset)
                 .fetch_all(&self.pool)
                 .await?;
-                let mut totals: Vec<$crate::site_totals::SiteTotal> = Vec::new();
+                let mut totals: Vec<$crate::storage::SiteTotal> = Vec::new();
                 for row in &rows {
                     let document: uuid::Uuid = row.try_get(0)?;
                     if totals.last().is_none_or(|t| t.document != document) {
-                        totals.push($crate::site_totals::SiteTotal {
+                        totals.push($crate::storage::SiteTotal {
                             document,
                             site: row.try_get(1)?,
                             tallies: std::collections::BTreeMap::new(),

@@ -13,7 +13,8 @@
 //!
 //! A v3 device's reads of the responses it holds as stored are answered by nothing, and so
 //! are its reads of the forms and sites it holds (they do not
-//! change for it) and its reply carries the sites' totals ([`totals`]); before a v1 or v2
+//! change for it) and its reply carries the sites' totals, when they moved since the ones it
+//! holds ([`totals`]); before a v1 or v2
 //! device is answered, what tally documents counted since is added to the shared sites it
 //! reads ([`fold`]).
 
@@ -131,7 +132,8 @@ async fn exchange(
     answer.docs.extend(unmentioned);
     answer.more = more;
     if v3 {
-        answer.totals = totals::for_device(&context).await?;
+        let seen = request.totals_seen.map(|digest| digest.into_array());
+        answer.totals = totals::for_device(&context, seen).await?;
     }
     Ok(answer)
 }
@@ -150,7 +152,7 @@ fn reply(version: u64, dataset: &Dataset, reset: bool) -> SyncResponse {
         rejected: Vec::new(),
         need_all: Vec::new(),
         more: false,
-        totals: Vec::new(),
+        totals: None,
     }
 }
 

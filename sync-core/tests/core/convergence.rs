@@ -97,7 +97,7 @@ impl SimServer {
             rejected: Vec::new(),
             need_all: Vec::new(),
             more: false,
-            totals: Vec::new(),
+            totals: None,
         };
         let mentioned: BTreeSet<Uuid> = request.docs.iter().map(|d| d.id).collect();
         for entry in &request.docs {

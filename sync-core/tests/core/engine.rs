@@ -37,7 +37,7 @@ pub(super) fn answer(epoch: u64, docs: Vec<DocEntry>) -> SyncResponse {
         rejected: Vec::new(),
         need_all: Vec::new(),
         more: false,
-        totals: Vec::new(),
+        totals: None,
     }
 }
 
@@ -532,12 +532,21 @@ fn engine_with_site() -> (ClientEngine, Uuid) {
 fn v3_reply(request: &sync_core::SyncRequest, site: Uuid, others: i64) -> SyncResponse {
     SyncResponse {
         v: 3,
-        totals: vec![sync_core::SiteTotals {
-            site,
-            tallies: [("contacts".to_owned(), others)].into(),
-        }],
+        totals: Some(sync_core::Totals {
+            digest: digest_of(others),
+            sites: vec![sync_core::SiteTotals {
+                site,
+                tallies: [("contacts".to_owned(), others)].into(),
+            }],
+        }),
         ..accept_all(request)
     }
+}
+
+fn digest_of(others: i64) -> [u8; 16] {
+    let mut digest = [0; 16];
+    digest[..8].copy_from_slice(&others.to_be_bytes());
+    digest
 }
 
 fn site_heads(engine: &mut ClientEngine, site: Uuid) -> Vec<sync_core::ChangeHash> {
@@ -613,6 +622,67 @@ fn a_device_shows_what_the_others_counted_plus_its_own() {
     let request = reloaded.build_request(usize::MAX);
     reloaded.apply_response(&accept_all(&request)).expect("apply");
     assert_eq!(tally(&reloaded, site), 1);
+}
+
+#[test]
+fn a_v3_device_keeps_its_totals_while_the_server_says_nothing_new_and_names_them() {
+    let (mut engine, site) = engine_with_site();
+    let request = engine.build_request(usize::MAX);
+    engine
+        .apply_response(&v3_reply(&request, site, 40))
+        .expect("apply");
+    let request = engine.build_request(usize::MAX);
+    assert_eq!(request.totals_seen.map(|d| d.into_array()), Some(digest_of(40)));
+
+    // Nothing moved: the reply leaves the totals out and the device keeps showing them, also
+    // after a restart.
+    let unchanged = SyncResponse {
+        v: 3,
+        ..accept_all(&request)
+    };
+    engine.apply_response(&unchanged).expect("apply");
+    assert_eq!(tally(&engine, site), 40);
+    let mut engine = ClientEngine::load(&engine.save()).expect("load");
+    assert_eq!(tally(&engine, site), 40);
+    let request = engine.build_request(usize::MAX);
+    assert_eq!(request.totals_seen.map(|d| d.into_array()), Some(digest_of(40)));
+
+    // New totals replace the old ones, digest and all.
+    engine
+        .apply_response(&v3_reply(&request, site, 45))
+        .expect("apply");
+    assert_eq!(tally(&engine, site), 45);
+    let request = engine.build_request(usize::MAX);
+    assert_eq!(request.totals_seen.map(|d| d.into_array()), Some(digest_of(45)));
+
+    // An older server's reply has no totals: none are held, so none are named, even once the
+    // device speaks 3 again.
+    engine.set_protocol(2).expect("v2");
+    assert_eq!(engine.build_request(usize::MAX).totals_seen, None);
+    let request = engine.build_request(usize::MAX);
+    engine
+        .apply_response(&SyncResponse {
+            v: 2,
+            ..accept_all(&request)
+        })
+        .expect("apply");
+    assert_eq!(tally(&engine, site), 0);
+    engine.set_protocol(3).expect("v3");
+    assert_eq!(engine.build_request(usize::MAX).totals_seen, None);
+
+    // A reset forgets them too.
+    let request = engine.build_request(usize::MAX);
+    engine
+        .apply_response(&v3_reply(&request, site, 50))
+        .expect("apply");
+    engine
+        .apply_response(&SyncResponse {
+            reset: true,
+            epoch: 9,
+            ..v3_reply(&request, site, 50)
+        })
+        .expect("reset");
+    assert_eq!(engine.build_request(usize::MAX).totals_seen, None);
 }
 
 #[test]

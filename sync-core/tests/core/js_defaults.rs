@@ -308,7 +308,7 @@ fn the_client_engine_reads_and_edits_what_a_javascript_client_wrote() {
             rejected: Vec::new(),
             need_all: Vec::new(),
             more: false,
-            totals: Vec::new(),
+            totals: None,
         })
         .expect("applies");
     assert_eq!(engine.sites()[0].1.tallies["contacts"], 2);

@@ -2,7 +2,7 @@ use proptest::prelude::*;
 use serde_bytes::ByteBuf;
 use sync_core::{
     DocEntry, DocKind, Error, Limits, LoadedDocument, MergeOutcome, Rejection, SiteTotals, SyncRequest,
-    SyncResponse, decode_request, decode_response, encode_request, encode_response, load_document,
+    SyncResponse, Totals, decode_request, decode_response, encode_request, encode_response, load_document,
     merge_incoming, merge_into, response, site,
 };
 use uuid::Uuid;
@@ -28,6 +28,7 @@ fn sample_request(docs: usize) -> SyncRequest {
         dataset,
         epoch: 4,
         docs,
+        totals_seen: None,
     }
 }
 
@@ -48,7 +49,7 @@ fn requests_and_responses_round_trip() {
         }],
         need_all: vec![Uuid::new_v4()],
         more: true,
-        totals: Vec::new(),
+        totals: None,
     };
     assert_eq!(
         decode_response(&encode_response(&answer), &Limits::default()),
@@ -391,7 +392,7 @@ fn v2_answer(state: Vec<u8>) -> SyncResponse {
         rejected: Vec::new(),
         need_all: Vec::new(),
         more: false,
-        totals: Vec::new(),
+        totals: None,
     }
 }
 
@@ -441,10 +442,19 @@ fn only_a_v2_server_sends_state_and_only_alone() {
 fn v3_answer() -> SyncResponse {
     SyncResponse {
         v: 3,
-        totals: vec![SiteTotals {
-            site: Uuid::new_v4(),
-            tallies: [("contacts".to_owned(), 41), ("kits".to_owned(), 0)].into(),
-        }],
+        totals: Some(Totals {
+            digest: [7; 16],
+            sites: vec![
+                SiteTotals {
+                    site: Uuid::new_v4(),
+                    tallies: [("contacts".to_owned(), 41), ("kits".to_owned(), 0)].into(),
+                },
+                SiteTotals {
+                    site: Uuid::new_v4(),
+                    tallies: [("contacts".to_owned(), -3), ("kits".to_owned(), 1 << 40)].into(),
+                },
+            ],
+        }),
         ..v2_answer(vec![1, 2, 3])
     }
 }
@@ -476,7 +486,7 @@ fn only_a_v3_server_sends_totals_and_tally_documents() {
             decode_response(&encode_response(&old), &limits),
             Err(Error::Cbor(_))
         ));
-        old.totals.clear();
+        old.totals = None;
         old.docs
             .push(DocEntry::new(Uuid::new_v4(), DocKind::Tally, &[], Vec::new()));
         assert!(matches!(
@@ -485,28 +495,79 @@ fn only_a_v3_server_sends_totals_and_tally_documents() {
         ));
     }
 
-    // Totals that are not a list of sites with whole counts are malformed, not a panic.
+    // Totals that are not a digest, metric names and a site id with one whole count per
+    // metric are malformed, not a panic.
     use ciborium::Value;
-    let site = |id: Value, tallies: Value| {
-        Value::Array(vec![Value::Map(vec![
-            (Value::Text("site".into()), id),
-            (Value::Text("tallies".into()), tallies),
-        ])])
+    let int = |n: i64| Value::Integer(n.into());
+    let totals = |digest: Value, metrics: Vec<&str>, sites: Vec<Value>| {
+        Value::Map(vec![
+            (Value::Text("digest".into()), digest),
+            (
+                Value::Text("metrics".into()),
+                Value::Array(metrics.into_iter().map(|m| Value::Text(m.into())).collect()),
+            ),
+            (Value::Text("sites".into()), Value::Array(sites)),
+        ])
     };
-    let good_id = Value::Text(Uuid::new_v4().to_string());
-    let counts = |n: Value| Value::Map(vec![(Value::Text("contacts".into()), n)]);
+    let site = |id: Value, counts: Vec<Value>| Value::Array(vec![id, Value::Array(counts)]);
+    let digest = Value::Bytes(vec![0; 16]);
+    let id = Value::Bytes(vec![1; 16]);
+    let good = totals(
+        digest.clone(),
+        vec!["contacts"],
+        vec![site(id.clone(), vec![int(5)])],
+    );
+    let decoded = decode_response(&with_totals(&answer, good), &limits).expect("well formed");
+    assert_eq!(
+        decoded.totals.expect("totals").sites[0].tallies,
+        [("contacts".to_owned(), 5)].into()
+    );
     for bad in [
         Value::Text("many".into()),
+        Value::Array(Vec::new()),
         Value::Map(Vec::new()),
-        site(Value::Text("not-a-uuid".into()), counts(Value::Integer(1.into()))),
-        site(Value::Bytes(vec![0; 16]), counts(Value::Integer(1.into()))),
-        site(good_id.clone(), counts(Value::Float(1.5))),
-        site(good_id.clone(), counts(Value::Text("7".into()))),
-        site(good_id.clone(), counts(Value::Integer(u64::MAX.into()))),
-        site(good_id.clone(), Value::Array(vec![Value::Integer(1.into())])),
-        site(
-            good_id,
-            Value::Map(vec![(Value::Integer(1.into()), Value::Integer(1.into()))]),
+        totals(Value::Bytes(vec![0; 15]), vec![], vec![]),
+        totals(Value::Text("digest".into()), vec![], vec![]),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![site(Value::Bytes(vec![1; 15]), vec![int(1)])],
+        ),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![site(Value::Text(Uuid::new_v4().to_string()), vec![int(1)])],
+        ),
+        totals(digest.clone(), vec!["contacts"], vec![site(id.clone(), vec![])]),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![site(id.clone(), vec![int(1), int(2)])],
+        ),
+        totals(
+            digest.clone(),
+            vec!["contacts", "contacts"],
+            vec![site(id.clone(), vec![int(1), int(2)])],
+        ),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![site(id.clone(), vec![Value::Float(1.5)])],
+        ),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![site(id.clone(), vec![Value::Text("7".into())])],
+        ),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![site(id.clone(), vec![Value::Integer(u64::MAX.into())])],
+        ),
+        totals(
+            digest.clone(),
+            vec!["contacts"],
+            vec![Value::Array(vec![id.clone()])],
         ),
     ] {
         let bytes = with_totals(&answer, bad.clone());
@@ -515,16 +576,7 @@ fn only_a_v3_server_sends_totals_and_tally_documents() {
             "{bad:?}"
         );
     }
-    let many = Value::Array(vec![
-        Value::Map(vec![
-            (
-                Value::Text("site".into()),
-                Value::Text(Uuid::new_v4().to_string())
-            ),
-            (Value::Text("tallies".into()), Value::Map(Vec::new())),
-        ]);
-        3
-    ]);
+    let many = totals(digest, vec![], vec![site(id, vec![]); 3]);
     let tight = Limits {
         max_docs: 2,
         ..Limits::default()
@@ -565,6 +617,97 @@ fn only_a_v3_server_sends_totals_and_tally_documents() {
         decode_request(&carrying(&v2, Value::Text("garbage".into())), &limits),
         Ok(v2)
     );
+}
+
+#[test]
+fn a_v3_device_names_the_totals_it_holds_by_their_digest_only() {
+    let limits = Limits::default();
+    let request = SyncRequest {
+        v: 3,
+        totals_seen: Some(serde_bytes::ByteArray::new([9; 16])),
+        ..sample_request(1)
+    };
+    assert_eq!(
+        decode_request(&encode_request(&request), &limits),
+        Ok(request.clone())
+    );
+    // Older protocols have no such field: ignored, as v1 ignores every field it does not know.
+    for older in [1, 2] {
+        let old = SyncRequest {
+            v: older,
+            ..request.clone()
+        };
+        let decoded = decode_request(&encode_request(&old), &limits).expect("decodes");
+        assert_eq!(decoded.totals_seen, None);
+    }
+    // Anything but 16 bytes is malformed.
+    use ciborium::Value;
+    for bad in [
+        Value::Bytes(vec![9; 15]),
+        Value::Bytes(vec![9; 17]),
+        Value::Text("9".repeat(16)),
+        Value::Integer(9.into()),
+    ] {
+        let value: Value = ciborium::de::from_reader(&encode_request(&request)[..]).expect("cbor");
+        let mut map = value.into_map().expect("map");
+        map.retain(|(k, _)| k.as_text() != Some("totals_seen"));
+        map.push((Value::Text("totals_seen".into()), bad.clone()));
+        let mut out = Vec::new();
+        ciborium::ser::into_writer(&Value::Map(map), &mut out).expect("encode");
+        let refused = decode_request(&out, &limits);
+        assert!(matches!(refused, Err(Error::Cbor(_))), "{bad:?}: {refused:?}");
+        assert_eq!(refused.expect_err("refused").code(), "malformed");
+    }
+}
+
+#[test]
+fn totals_name_each_metric_once_per_reply_and_each_site_by_its_16_bytes() {
+    // Six sites of five metrics, with counts of a busy campaign, as a v3 reply carries them:
+    // the size every sync pays once, whatever the fleet.
+    let metrics = sync_core::site::DEFAULT_METRICS;
+    let totals = Totals {
+        digest: [3; 16],
+        sites: (0..6)
+            .map(|_| SiteTotals {
+                site: Uuid::new_v4(),
+                tallies: metrics.iter().map(|m| (m.to_string(), 1_700)).collect(),
+            })
+            .collect(),
+    };
+    let mut bytes = Vec::new();
+    ciborium::ser::into_writer(&totals, &mut bytes).expect("encode");
+    assert!(bytes.len() <= 300, "{} bytes", bytes.len());
+    assert_eq!(
+        ciborium::de::from_reader::<Totals, _>(&bytes[..]).expect("decode"),
+        totals
+    );
+}
+
+#[test]
+fn v1_and_v2_messages_carry_no_field_of_v3() {
+    for v in [1, 2] {
+        let request = SyncRequest {
+            v,
+            ..sample_request(1)
+        };
+        let answer = SyncResponse {
+            v,
+            ..v2_answer(vec![1])
+        };
+        for bytes in [encode_request(&request), encode_response(&answer)] {
+            let value: ciborium::Value = ciborium::de::from_reader(&bytes[..]).expect("cbor");
+            let keys: Vec<String> = value
+                .into_map()
+                .expect("map")
+                .into_iter()
+                .filter_map(|(k, _)| k.into_text().ok())
+                .collect();
+            assert!(
+                !keys.iter().any(|k| k == "totals" || k == "totals_seen"),
+                "{keys:?}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -3,15 +3,15 @@
 //! server rolled back and forward again), all end showing the exact sum of every bump, and so
 //! does the server's sum. Protocol 3 devices count
 //! into tally documents of their own; the simulated server adds them up, sends totals to
-//! protocol 3 devices and, before answering an older device, adds what the tally documents
+//! protocol 3 devices whenever they differ from the ones the device says it holds and, before answering an older device, adds what the tally documents
 //! counted since into the site document (as `survey-server` does).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use sync_core::{
-    ClientEngine, DocEntry, DocKind, Error, MergeOutcome, SiteTotals, SyncRequest, SyncResponse, form_doc,
-    load_document, merge_incoming, site, tally,
+    ClientEngine, DocEntry, DocKind, Error, MergeOutcome, SiteTotals, SyncRequest, SyncResponse, Totals,
+    form_doc, load_document, merge_incoming, site, tally,
 };
 use uuid::Uuid;
 
@@ -35,6 +35,11 @@ enum Op {
     Replay {
         pick: usize,
     },
+    /// The device names totals it does not hold: another request's digest, or made up.
+    ForgedSync {
+        device: usize,
+        pick: usize,
+    },
     Restart {
         device: usize,
     },
@@ -51,6 +56,7 @@ fn op(devices: usize) -> impl Strategy<Value = Op> {
             .prop_map(|(device, metric, by)| Op::Bump { device, metric, by }),
         5 => (device.clone(), prop::bool::weighted(0.8)).prop_map(|(device, deliver)| Op::Sync { device, deliver }),
         1 => any::<usize>().prop_map(|pick| Op::Replay { pick }),
+        1 => (device.clone(), any::<usize>()).prop_map(|(device, pick)| Op::ForgedSync { device, pick }),
         1 => device.clone().prop_map(|device| Op::Restart { device }),
         1 => device.prop_map(|device| Op::StepDown { device }),
     ]
@@ -144,7 +150,7 @@ impl SimServer {
             rejected: Vec::new(),
             need_all: Vec::new(),
             more: false,
-            totals: Vec::new(),
+            totals: None,
         };
         let mentioned: BTreeSet<Uuid> = request.docs.iter().map(|d| d.id).collect();
         for entry in &request.docs {
@@ -209,13 +215,34 @@ impl SimServer {
         if v3 {
             let mut others = self.total();
             add(&mut others, &self.device_sum(Some(device)), -1);
-            answer.totals.push(SiteTotals {
-                site: self.site,
-                tallies: others,
-            });
+            // Sent only when they moved since the totals the device says it holds.
+            let digest = digest(device, &others);
+            if request.totals_seen.map(|seen| seen.into_array()) != Some(digest) {
+                answer.totals = Some(Totals {
+                    digest,
+                    sites: vec![SiteTotals {
+                        site: self.site,
+                        tallies: others,
+                    }],
+                });
+            }
         }
         answer
     }
+}
+
+/// Any digest that differs between devices and between counts will do.
+fn digest(device: usize, counts: &Counts) -> [u8; 16] {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let half = |salt: u8| {
+        let mut hasher = DefaultHasher::new();
+        (salt, device, counts).hash(&mut hasher);
+        hasher.finish().to_be_bytes()
+    };
+    let mut digest = [0; 16];
+    digest[..8].copy_from_slice(&half(0));
+    digest[8..].copy_from_slice(&half(1));
+    digest
 }
 
 fn add(into: &mut Counts, counts: &Counts, sign: i64) {
@@ -280,6 +307,10 @@ impl World {
 
     fn sync(&mut self, device: usize, deliver: bool) {
         let request = self.devices[device].build_request(usize::MAX);
+        self.send(device, request, deliver);
+    }
+
+    fn send(&mut self, device: usize, request: SyncRequest, deliver: bool) {
         let answer = self.server.serve(device, &request);
         self.sent.push((device, request));
         if deliver {
@@ -308,6 +339,14 @@ impl World {
                 if let Some((device, request)) = self.sent.get(pick % self.sent.len().max(1)).cloned() {
                     self.server.serve(device, &request);
                 }
+            }
+            Op::ForgedSync { device, pick } => {
+                let mut request = self.devices[device].build_request(usize::MAX);
+                request.totals_seen = match self.sent.get(pick % self.sent.len().max(1)) {
+                    Some((_, other)) if pick % 2 == 0 => other.totals_seen,
+                    _ => Some(serde_bytes::ByteArray::new([pick as u8; 16])),
+                };
+                self.send(device, request, true);
             }
             Op::Restart { device } => {
                 let bytes = self.devices[device].save();

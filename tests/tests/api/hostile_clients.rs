@@ -63,6 +63,7 @@ async fn post(api: &Api, device: &Device, docs: Vec<DocEntry>) -> Reply {
         dataset: device.engine.dataset(),
         epoch: device.engine.epoch(),
         docs,
+        totals_seen: None,
     };
     api.send(
         reqwest::Method::POST,

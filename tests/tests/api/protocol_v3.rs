@@ -19,6 +19,7 @@ on_both_backends!(
     device_tallies_are_checked_change_by_change,
     bad_v3_bodies_are_refused_whole_and_apply_nothing,
     a_reset_forgets_the_device_tallies,
+    totals_are_sent_again_only_once_they_moved,
 );
 
 fn tally_of(device: &Device, site: Uuid, metric: &str) -> i64 {
@@ -63,9 +64,10 @@ async fn a_v3_phone_downloads_totals_and_the_site_stops_growing(backend: Backend
         // The reply: the new response confirmed and one line of totals, nothing of the site.
         assert_eq!(answer.docs.len(), 1, "{answer:?}");
         assert_eq!(answer.docs[0].kind, DocKind::Response);
-        assert_eq!(answer.totals.len(), 1);
-        assert_eq!(answer.totals[0].site, site);
-        assert_eq!(answer.totals[0].tallies["contacts"], expected);
+        let totals = answer.totals.expect("the others counted since: totals");
+        assert_eq!(totals.sites.len(), 1);
+        assert_eq!(totals.sites[0].site, site);
+        assert_eq!(totals.sites[0].tallies["contacts"], expected);
         assert_eq!(tally_of(&devices[0], site, "contacts"), expected);
     }
     assert_eq!(
@@ -365,6 +367,9 @@ async fn bad_v3_bodies_are_refused_whole_and_apply_nothing(backend: Backend) {
         with("totals", site_totals),
         with("totals", ciborium::Value::Text("all of them".into())),
         with("totals", ciborium::Value::Null),
+        with("totals_seen", ciborium::Value::Bytes(vec![0; 15])),
+        with("totals_seen", ciborium::Value::Bytes(vec![0; 1 << 16])),
+        with("totals_seen", ciborium::Value::Text("0".repeat(16))),
         unknown_kind,
     ] {
         let reply = api
@@ -438,4 +443,81 @@ async fn a_reset_forgets_the_device_tallies(backend: Backend) {
             .expect("the reset's site");
         assert_eq!(view.tallies, counted.tallies, "{}", view.site);
     }
+}
+
+/// `device`'s next request, naming `seen` as the totals it holds, posted by hand; the answer,
+/// which the engine does not take in.
+async fn sync_naming(api: &crate::support::Api, device: &mut Device, seen: Option<[u8; 16]>) -> SyncResponse {
+    let mut request = device.engine.build_request(1 << 20);
+    request.totals_seen = seen.map(serde_bytes::ByteArray::new);
+    let reply = api
+        .send(
+            Method::POST,
+            "/v3/sync",
+            Some(&device.token),
+            Some("application/cbor"),
+            sync_core::encode_request(&request),
+        )
+        .await
+        .expect("transport");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    sync_core::decode_response(&reply.body, &sync_core::Limits::default()).expect("answer")
+}
+
+fn seen(device: &mut Device) -> Option<[u8; 16]> {
+    let request = device.engine.build_request(1 << 20);
+    request.totals_seen.map(|digest| digest.into_array())
+}
+
+async fn totals_are_sent_again_only_once_they_moved(backend: Backend) {
+    let server = TestServer::start(&backend).await;
+    let admin = server.admin_token().await;
+    let api = &server.api;
+    let (_, mut devices) = api.dataset_with_devices(&admin, "live", 2).await;
+    let site = devices[0].engine.create_site("ferry", "Ferry").expect("site");
+    for device in &mut devices {
+        device.sync_fully(api).await;
+    }
+    let answer = devices[1].sync_once(api).await;
+    assert_eq!(answer.totals, None, "nothing moved: nothing sent");
+    assert_eq!(tally_of(&devices[1], site, "contacts"), 0);
+
+    // Both phones hold the same numbers, but a digest names them for one device only.
+    let first = seen(&mut devices[0]).expect("device 0 holds totals");
+    let second = seen(&mut devices[1]).expect("device 1 holds totals");
+    assert_ne!(first, second);
+    let answer = sync_naming(api, &mut devices[1], Some(first)).await;
+    assert!(
+        answer.totals.is_some(),
+        "another device's digest costs bytes only"
+    );
+    for forged in [None, Some([0; 16]), Some([0xff; 16])] {
+        let answer = sync_naming(api, &mut devices[1], forged).await;
+        let totals = answer
+            .totals
+            .expect("a digest the server never gave: totals whole");
+        assert_eq!(totals.sites[0].tallies["contacts"], 0);
+        assert_eq!(totals.digest, second);
+    }
+
+    // Another phone counts: the totals come again, once.
+    devices[0].engine.bump_tally(site, "contacts", 3).expect("bump");
+    devices[0].sync_fully(api).await;
+    let answer = devices[1].sync_once(api).await;
+    let totals = answer.totals.expect("moved");
+    assert_eq!(totals.sites[0].tallies["contacts"], 3);
+    assert_eq!(devices[1].sync_once(api).await.totals, None);
+    assert_eq!(tally_of(&devices[1], site, "contacts"), 3);
+
+    // The phone's own counting does not move what it is sent, which leaves its own out.
+    devices[1].engine.bump_tally(site, "contacts", 2).expect("bump");
+    let answer = devices[1].sync_once(api).await;
+    assert_eq!(answer.totals, None);
+    assert_eq!(tally_of(&devices[1], site, "contacts"), 5);
+
+    // The digest it held before is stale now for the other phone: it gets the new totals.
+    let answer = sync_naming(api, &mut devices[0], Some(first)).await;
+    assert_eq!(answer.totals.expect("stale").sites[0].tallies["contacts"], 2);
+    devices[0].sync_fully(api).await;
+    assert_eq!(tally_of(&devices[0], site, "contacts"), 5);
 }

@@ -36,6 +36,7 @@ async fn send(api: &Api, device: &Device, docs: Vec<DocEntry>) -> SyncResponse {
         dataset: device.engine.dataset(),
         epoch: device.engine.epoch(),
         docs,
+        totals_seen: None,
     };
     let reply = api
         .post_sync(Some(&device.token), sync_core::encode_request(&request))
@@ -113,6 +114,7 @@ async fn responses_belong_to_their_device(backend: Backend) {
         dataset,
         epoch: 1,
         docs: Vec::new(),
+        totals_seen: None,
     };
     let reply = api
         .post_sync(Some(&others[0].token), sync_core::encode_request(&request))

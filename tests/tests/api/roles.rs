@@ -51,6 +51,7 @@ async fn role_by_endpoint_matrix(backend: Backend) {
         dataset: live,
         epoch: 1,
         docs: Vec::new(),
+        totals_seen: None,
     });
     let form_v = |v: i64| -> Vec<u8> {
         let mut form: serde_json::Value = serde_json::from_str(FORM_JSON).expect("form");

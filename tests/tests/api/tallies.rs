@@ -273,12 +273,15 @@ async fn phones_of_every_protocol_counting_offline_add_up_for_analysts(backend: 
         }
     }
 
-    // A v3 reply's totals: per site, the sums by metric, nothing else.
+    // A v3 reply's totals (asked for whole, naming none held): a digest, the metrics, and per
+    // site its id and one count per metric, nothing else.
     let v3 = devices
         .iter_mut()
         .find(|d| d.engine.protocol() == 3)
         .expect("a v3 phone");
-    let request = sync_core::encode_request(&v3.engine.build_request(1 << 20));
+    let mut request = v3.engine.build_request(1 << 20);
+    request.totals_seen = None;
+    let request = sync_core::encode_request(&request);
     let reply = api
         .send(
             reqwest::Method::POST,
@@ -298,24 +301,38 @@ async fn phones_of_every_protocol_counting_offline_add_up_for_analysts(backend: 
             .map(|(_, v)| v.clone())
     };
     let totals = field(&body, "totals").expect("totals");
-    let totals = totals.as_array().expect("a list");
-    assert_eq!(totals.len(), 2);
-    for entry in totals {
-        let keys: Vec<&str> = entry
-            .as_map()
-            .expect("map")
-            .iter()
-            .filter_map(|(k, _)| k.as_text())
-            .collect();
-        assert_eq!(keys.len(), 2, "{entry:?}");
-        assert!(keys.contains(&"site") && keys.contains(&"tallies"), "{entry:?}");
-        for (metric, count) in field(entry, "tallies").expect("tallies").as_map().expect("map") {
-            assert!(
-                sync_core::site::DEFAULT_METRICS.contains(&metric.as_text().expect("metric")),
-                "{metric:?}"
-            );
-            assert!(count.is_integer(), "{count:?}");
-        }
+    let keys: Vec<&str> = totals
+        .as_map()
+        .expect("map")
+        .iter()
+        .filter_map(|(k, _)| k.as_text())
+        .collect();
+    assert_eq!(keys, ["digest", "metrics", "sites"], "{totals:?}");
+    assert_eq!(
+        field(&totals, "digest")
+            .and_then(|d| d.into_bytes().ok())
+            .map(|d| d.len()),
+        Some(16)
+    );
+    let metrics = field(&totals, "metrics").expect("metrics");
+    let metrics = metrics.as_array().expect("a list");
+    for metric in metrics {
+        assert!(
+            sync_core::site::DEFAULT_METRICS.contains(&metric.as_text().expect("metric")),
+            "{metric:?}"
+        );
+    }
+    let sent = field(&totals, "sites").expect("sites");
+    let sites_sent = sent.as_array().expect("a list");
+    assert_eq!(sites_sent.len(), 2);
+    for entry in sites_sent {
+        let [id, counts] = entry.as_array().expect("a pair").as_slice() else {
+            panic!("{entry:?}");
+        };
+        assert_eq!(id.as_bytes().map(Vec::len), Some(16), "{entry:?}");
+        let counts = counts.as_array().expect("counts");
+        assert_eq!(counts.len(), metrics.len());
+        assert!(counts.iter().all(ciborium::Value::is_integer), "{counts:?}");
     }
 
     // The site documents as stored, with the server's own changes: every change after the

@@ -56,6 +56,7 @@ async fn send(api: &Api, device: &Device, entry: DocEntry) -> Vec<(Uuid, String)
         dataset: device.engine.dataset(),
         epoch: device.engine.epoch(),
         docs: vec![entry],
+        totals_seen: None,
     });
     let reply = api.post_sync(Some(&device.token), request).await;
     assert_eq!(reply.status, 200, "{}", reply.text());

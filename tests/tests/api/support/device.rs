@@ -71,6 +71,7 @@ impl Device {
             dataset: self.engine.dataset(),
             epoch: self.engine.epoch(),
             docs,
+            totals_seen: None,
         };
         let reply = api
             .send(

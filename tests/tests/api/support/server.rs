@@ -71,7 +71,7 @@ impl TestServer {
         let metrics = TcpListener::bind("127.0.0.1:0").await.expect("bind metrics");
         let metrics_addr = metrics.local_addr().expect("metrics addr");
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(survey_server::cli::serve(
+        let task = tokio::spawn(survey_server::router::serve(
             listener,
             Some(metrics),
             state.clone(),
