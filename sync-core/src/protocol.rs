@@ -38,7 +38,7 @@ pub const SUPPORTED_VERSIONS: [u64; 3] = [1, 2, 3];
 pub const TALLY_DOCUMENTS_SINCE: u64 = 3;
 const RECURSION_LIMIT: usize = 16;
 /// What the compressed changes of one request may inflate to, in all: a request of our
-/// clients carries at most 256 KiB of changes, and honest Automerge changes deflate by a few
+/// clients carries at most [`crate::REQUEST_CHANGE_BYTES`] of changes, and honest Automerge changes deflate by a few
 /// times, where a crafted chunk inflates a thousandfold.
 pub const DEFAULT_MAX_INFLATED_BYTES: usize = 4 << 20;
 
