@@ -6,13 +6,15 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
+use uuid::Uuid;
+
 use crate::aggregates::{AggregateTable, csv};
 use crate::auth::Caller;
 use crate::disclosure::query_log;
 use crate::error::ErrorBody;
 use crate::extract::DatasetId;
 use crate::state::AppState;
-use crate::storage::Role;
+use crate::storage::{Dataset, Role};
 use crate::{ApiError, Result};
 
 /// `GET /v1/datasets/{id}/aggregates?form=F&by=..&where=q=v&from=D&to=D&metric=..`
@@ -47,32 +49,79 @@ pub async fn aggregates(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
-    caller.require(&[Role::Admin, Role::Analyst])?;
-    caller.require_dataset(id)?;
-    let dataset = state.storage.existing_dataset(id).await?;
-    let raw = raw.unwrap_or_default();
-    let pairs = query_pairs(&raw)?;
-    let form_id = pairs
+    let query = AnalystQuery::read(&state, caller, id, raw).await?;
+    let form_id = query
+        .pairs
         .iter()
         .find(|(k, _)| k == "form")
         .map(|(_, v)| v.clone())
         .ok_or_else(|| ApiError::bad_request("bad_query", "`form` is required"))?;
     let table = state
         .aggregates
-        .query(&state.storage, &dataset, &form_id, &pairs, state.disclosure)
+        .query(
+            &state.storage,
+            &query.dataset,
+            &form_id,
+            &query.pairs,
+            state.disclosure,
+        )
         .await?;
-    query_log::spend(state.storage.as_ref(), &caller, id, "aggregates", &raw).await?;
-    Ok(table_response(&headers, table))
+    query.answer(&state, "aggregates", &headers, table).await
 }
 
-/// The query string's `key=value` pairs, percent-decoded.
-pub fn query_pairs(raw: &str) -> Result<Vec<(String, String)>> {
-    serde_urlencoded::from_str(raw)
-        .map_err(|e| ApiError::bad_request("bad_query", format!("the query string is malformed: {e}")))
+/// An analyst's table query (aggregates or tallies), checked before anything is counted: the
+/// caller may read tables of this dataset, the dataset exists, the query string parses.
+pub struct AnalystQuery {
+    caller: Caller,
+    raw: String,
+    pub dataset: Dataset,
+    /// The query string's `key=value` pairs, percent-decoded.
+    pub pairs: Vec<(String, String)>,
+}
+
+impl AnalystQuery {
+    pub async fn read(
+        state: &AppState,
+        caller: Caller,
+        id: Uuid,
+        raw: Option<String>,
+    ) -> Result<AnalystQuery> {
+        caller.require(&[Role::Admin, Role::Analyst])?;
+        caller.require_dataset(id)?;
+        let dataset = state.storage.existing_dataset(id).await?;
+        let raw = raw.unwrap_or_default();
+        let pairs = serde_urlencoded::from_str(&raw)
+            .map_err(|e| ApiError::bad_request("bad_query", format!("the query string is malformed: {e}")))?;
+        Ok(AnalystQuery {
+            caller,
+            raw,
+            dataset,
+            pairs,
+        })
+    }
+
+    /// Charges the query to the token's daily budget (and logs it), then answers the table.
+    pub async fn answer(
+        self,
+        state: &AppState,
+        route: &'static str,
+        headers: &HeaderMap,
+        table: AggregateTable,
+    ) -> Result<Response> {
+        query_log::spend(
+            state.storage.as_ref(),
+            &self.caller,
+            self.dataset.id,
+            route,
+            &self.raw,
+        )
+        .await?;
+        Ok(table_response(headers, table))
+    }
 }
 
 /// The table as JSON, or as CSV when the client accepts `text/csv`.
-pub fn table_response(headers: &HeaderMap, table: AggregateTable) -> Response {
+fn table_response(headers: &HeaderMap, table: AggregateTable) -> Response {
     let wants_csv = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

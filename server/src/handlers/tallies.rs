@@ -4,11 +4,10 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::aggregates::{query_pairs, table_response};
+use super::aggregates::AnalystQuery;
 use crate::Result;
 use crate::aggregates::AggregateTable;
 use crate::auth::Caller;
-use crate::disclosure::query_log;
 use crate::extract::DatasetId;
 use crate::state::AppState;
 use crate::storage::Role;
@@ -36,17 +35,13 @@ pub async fn tallies(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response> {
-    caller.require(&[Role::Admin, Role::Analyst])?;
-    caller.require_dataset(id)?;
-    let dataset = state.storage.existing_dataset(id).await?;
-    let raw = raw.unwrap_or_default();
+    let query = AnalystQuery::read(&state, caller, id, raw).await?;
     let table = site_tallies(
         state.storage.as_ref(),
-        &dataset,
-        &query_pairs(&raw)?,
+        &query.dataset,
+        &query.pairs,
         state.disclosure,
     )
     .await?;
-    query_log::spend(state.storage.as_ref(), &caller, id, "tallies", &raw).await?;
-    Ok(table_response(&headers, table))
+    query.answer(&state, "tallies", &headers, table).await
 }
