@@ -251,7 +251,8 @@ async fn sync_phone(
     loop {
         let request = phone.engine.build_request(REQUEST_CHANGE_BYTES);
         let started = Instant::now();
-        let reply: SyncResponse = survey_server::sync::answer(state, &phone.device, &request).await?;
+        let reply: SyncResponse =
+            survey_server::sync::answer(&state.sync_services(), &phone.device, &request).await?;
         latencies.push(started.elapsed());
         if let Some(refused) = reply.rejected.first() {
             bail!(

@@ -12,8 +12,8 @@ use axum::http::request::Parts;
 use uuid::Uuid;
 
 use crate::secret::{Secret, SecretHash};
-use crate::state::AppState;
-use crate::storage::{AuditEntry, Role, TokenRecord};
+use crate::storage::{AuditEntry, Role, Storage, TokenRecord};
+use crate::usage::Usage;
 use crate::{ApiError, Result};
 
 /// Longer than any token this server issues; longer headers are refused before hashing.
@@ -31,6 +31,14 @@ pub struct Caller {
     pub token: Option<SecretHash>,
 }
 
+/// What the token extractors read of the server's state: the tokens in storage, and the days
+/// they were used. A trait, so that this module does not depend on how the state is put
+/// together; the server's state implements it.
+pub trait TokenSource: Send + Sync {
+    fn storage(&self) -> &dyn Storage;
+    fn usage(&self) -> &Usage;
+}
+
 /// A caller holding a device token.
 #[derive(Debug, Clone)]
 pub struct DeviceCaller {
@@ -38,10 +46,10 @@ pub struct DeviceCaller {
     pub dataset: Uuid,
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl<S: TokenSource> FromRequestParts<S> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller> {
         let token = parts
             .headers
             .get(AUTHORIZATION)
@@ -52,9 +60,9 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|token| token.len() <= MAX_TOKEN_LEN)
             .ok_or(ApiError::Unauthorized)?;
         let hash = Secret::token(token).hash();
-        let Some(record) = state.storage.token(&hash).await? else {
+        let Some(record) = state.storage().token(&hash).await? else {
             // A device of a purged dataset: its token is gone, but the phone must still wipe.
-            return Err(if state.storage.token_wiped(&hash).await? {
+            return Err(if state.storage().token_wiped(&hash).await? {
                 ApiError::TokenRefused(TokenRefusal::Wiped)
             } else {
                 ApiError::Unauthorized
@@ -65,7 +73,7 @@ impl FromRequestParts<AppState> for Caller {
         }
         let today = crate::clock::today().to_string();
         if record.last_used_on.as_deref() != Some(today.as_str()) {
-            state.usage.token_used(record.id);
+            state.usage().token_used(record.id);
         }
         let device_synced_today = record
             .device
@@ -136,15 +144,15 @@ impl TokenRefusal {
 #[derive(Clone, Copy)]
 struct NotSyncedToday;
 
-impl FromRequestParts<AppState> for DeviceCaller {
+impl<S: TokenSource> FromRequestParts<S> for DeviceCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<DeviceCaller> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<DeviceCaller> {
         let caller = Caller::from_request_parts(parts, state).await?;
         match (caller.role, caller.device, caller.dataset) {
             (Role::Device, Some(device), Some(dataset)) => {
                 if parts.extensions.remove::<NotSyncedToday>().is_some() {
-                    state.usage.device_synced(device);
+                    state.usage().device_synced(device);
                 }
                 Ok(DeviceCaller { device, dataset })
             }

@@ -9,12 +9,15 @@
 //!
 //! Every purge that deletes something logs it in the audit log, per dataset, without content.
 
+use std::sync::Arc;
+
 use sync_core::Day;
 use tokio::time::MissedTickBehavior;
 
 use crate::Result;
 use crate::aggregates::cache::AggregateCache;
-use crate::state::AppState;
+use crate::clock::Clock;
+use crate::settings::RetentionSettings;
 use crate::storage::{AuditEntry, Storage};
 
 /// Responses purged per transaction, so that the one SQLite writer is never held for long.
@@ -80,26 +83,34 @@ pub async fn purge_expired_responses(
     Ok(purged)
 }
 
-/// Runs both purges at once and then every `state.retention.purge_every`, until the task is
-/// aborted with the server.
-pub async fn purge_periodically(state: AppState) {
-    let mut tick = tokio::time::interval(state.retention.purge_every);
+/// Runs both purges at once and then every `settings.purge_every`, until the task is aborted
+/// with the server.
+pub async fn purge_periodically(
+    storage: Arc<dyn Storage>,
+    aggregates: Arc<AggregateCache>,
+    clock: Clock,
+    settings: RetentionSettings,
+) {
+    let mut tick = tokio::time::interval(settings.purge_every);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        purge_once(&state).await;
+        purge_once(storage.as_ref(), &aggregates, &clock, &settings).await;
     }
 }
 
-async fn purge_once(state: &AppState) {
-    let clock = &state.clock;
-    let storage = state.storage.as_ref();
-    match purge_expired_quarantine(storage, state.retention.quarantine_days, clock.today()).await {
+async fn purge_once(
+    storage: &dyn Storage,
+    aggregates: &AggregateCache,
+    clock: &Clock,
+    settings: &RetentionSettings,
+) {
+    match purge_expired_quarantine(storage, settings.quarantine_days, clock.today()).await {
         Ok(0) => {}
         Ok(purged) => tracing::info!(purged, "expired quarantine records deleted"),
         Err(err) => tracing::warn!(error = %err, "the quarantine purge failed; it runs again later"),
     }
-    match purge_expired_responses(storage, &state.aggregates, clock.today()).await {
+    match purge_expired_responses(storage, aggregates, clock.today()).await {
         Ok(0) => {}
         Ok(purged) => tracing::info!(purged, "expired responses purged"),
         Err(err) => tracing::warn!(error = %err, "the response retention purge failed; it runs again later"),

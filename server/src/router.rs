@@ -127,7 +127,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let background = [
-        tokio::spawn(crate::retention::purge_periodically(state.clone())),
+        tokio::spawn(crate::retention::purge_periodically(
+            state.storage.clone(),
+            state.aggregates.clone(),
+            state.clock.clone(),
+            state.retention,
+        )),
         tokio::spawn(usage::flush_periodically(
             state.usage.clone(),
             state.storage.clone(),

@@ -38,6 +38,20 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What the sync step uses of this state, for one request.
+    pub fn sync_services(&self) -> crate::sync::Services<'_> {
+        crate::sync::Services {
+            storage: &self.storage,
+            group_commit: &self.group_commit,
+            site_locks: &self.site_locks,
+            hot_sites: &self.hot_sites,
+            sync: &self.sync,
+            clock: &self.clock,
+            metrics: &self.metrics,
+            aggregates: &self.aggregates,
+        }
+    }
+
     pub fn new(storage: Arc<dyn Storage>, sync: SyncSettings) -> AppState {
         AppState {
             group_commit: Arc::new(GroupCommit::new(storage.clone())),
@@ -61,4 +75,14 @@ impl AppState {
 /// elsewhere pass `--web-root`.
 fn default_web_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../clients/web")
+}
+
+impl crate::auth::TokenSource for AppState {
+    fn storage(&self) -> &dyn Storage {
+        self.storage.as_ref()
+    }
+
+    fn usage(&self) -> &Usage {
+        &self.usage
+    }
 }

@@ -9,7 +9,6 @@
 
 pub mod ptable;
 pub mod query_log;
-pub mod record_key;
 
 /// How counts are protected. Only [`Disclosure::CellKey`] is ever reachable from the command
 /// line or the API; [`Disclosure::SuppressOnly`] exists so that tests can show an attack
@@ -57,7 +56,7 @@ mod tests {
 
     #[test]
     fn empty_and_small_cells_are_suppressed_alike_and_large_ones_move_a_little() {
-        for key in 0..ptable::KEY_RANGE {
+        for key in 0..crate::storage::record_key::KEY_RANGE {
             assert_eq!(Disclosure::CellKey.protect(0, key, 11), None);
             for small in 1..=8 {
                 assert_eq!(

@@ -16,7 +16,8 @@
 //! adjustment band is a multiple of 16 keys wide, so the key modulo 16, which picks the
 //! magnitude adjustment, is independent of the count adjustment.
 
-pub const KEY_RANGE: u32 = 256;
+use crate::storage::record_key::KEY_RANGE;
+
 pub const MAX_ADJUSTMENT: u64 = 2;
 
 /// `(adjustment, how many of the 256 keys give it)`, in key order.

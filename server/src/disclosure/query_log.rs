@@ -6,8 +6,8 @@
 
 use uuid::Uuid;
 
-use crate::auth::Caller;
-use crate::storage::{QueryLogEntry, Storage};
+use crate::secret::SecretHash;
+use crate::storage::{QueryLogEntry, Role, Storage};
 use crate::{ApiError, Result};
 
 /// Queries a token may have answered per UTC day, over every dataset. A person exploring a
@@ -17,23 +17,23 @@ pub const DAILY_QUERIES: i64 = 500;
 pub const LISTED: i64 = 1_000;
 const MAX_QUERY_CHARS: usize = 2_000;
 
-/// Counts the query against the caller's budget and logs it; `QueryBudget` (429) when the
-/// budget is spent. Call it after the query was checked and before it is answered.
+/// Counts the query against the budget of the token that asked it and logs it; `QueryBudget`
+/// (429) when the budget is spent. Call it after the query was checked and before it is
+/// answered.
 pub async fn spend(
     storage: &dyn Storage,
-    caller: &Caller,
+    token: SecretHash,
+    token_name: &str,
+    role: Role,
     dataset: Uuid,
     route: &'static str,
     query: &str,
 ) -> Result<()> {
-    let token = caller
-        .token
-        .ok_or_else(|| ApiError::Internal("an aggregate query without a token".into()))?;
     let entry = QueryLogEntry {
         dataset,
         token,
-        token_name: caller.name.clone(),
-        role: caller.role,
+        token_name: token_name.to_owned(),
+        role,
         route,
         query: query.chars().take(MAX_QUERY_CHARS).collect(),
         day: crate::clock::today(),

@@ -108,9 +108,15 @@ impl AnalystQuery {
         headers: &HeaderMap,
         table: AggregateTable,
     ) -> Result<Response> {
+        let token = self
+            .caller
+            .token
+            .ok_or_else(|| ApiError::Internal("an aggregate query without a token".into()))?;
         query_log::spend(
             state.storage.as_ref(),
-            &self.caller,
+            token,
+            &self.caller.name,
+            self.caller.role,
             self.dataset.id,
             route,
             &self.raw,

@@ -73,7 +73,7 @@ async fn sync<const VERSION: u64>(
     if request.v != VERSION {
         return Err(sync_core::Error::UnsupportedVersion(request.v).into());
     }
-    let reply = answer(&state, &device, &request).await?;
+    let reply = answer(&state.sync_services(), &device, &request).await?;
     Ok(([(CONTENT_TYPE, CBOR)], encode_response(&reply)).into_response())
 }
 

@@ -12,6 +12,7 @@ mod error;
 pub mod group_commit;
 mod models;
 mod postgres;
+pub mod record_key;
 mod review;
 mod sql;
 mod sqlite;

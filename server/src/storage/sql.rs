@@ -722,7 +722,7 @@ macro_rules! impl_storage {
                             metric: row.try_get("metric")?,
                             day: row.try_get("day")?,
                             amount: row.try_get("amount")?,
-                            record_key: $crate::disclosure::record_key::from_stored(row.try_get("record_key")?),
+                            record_key: $crate::storage::record_key::from_stored(row.try_get("record_key")?),
                         })
                     })
                     .collect()
@@ -900,7 +900,7 @@ macro_rules! impl_storage {
                 approved: row.try_get::<&str, _>("review")? == "approved",
                 area: row.try_get("area")?,
                 collected_on: row.try_get("collected_on")?,
-                record_key: $crate::disclosure::record_key::from_stored(row.try_get("record_key")?),
+                record_key: $crate::storage::record_key::from_stored(row.try_get("record_key")?),
             })
         }
 

@@ -70,7 +70,7 @@ pub(super) fn device_tally_moves<'a>(
 
 /// A fresh record key for a new tally day row.
 fn record_key() -> Result<i64> {
-    crate::disclosure::record_key::random().map_err(|e| Error::Unavailable(e.to_string()))
+    super::record_key::random()
 }
 
 /// What the writes among `live` add to `tally_days`, one row per site, metric and day: for a

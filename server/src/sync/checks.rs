@@ -8,7 +8,7 @@ use super::authorization::Known;
 use super::context::SyncContext;
 use super::materialize::{conflict_rows, rows_of};
 use super::refusal::{Refusal, Stop};
-use crate::disclosure::record_key;
+use crate::storage::record_key;
 use crate::storage::{DocumentWrite, heads_bytes, new_version};
 
 /// Validates the merged document and prepares its write, or says why it is refused.

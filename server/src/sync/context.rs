@@ -8,7 +8,6 @@ use sync_core::Form;
 use uuid::Uuid;
 
 use crate::auth::DeviceCaller;
-use crate::state::AppState;
 use crate::storage::SiteMetrics;
 use crate::{ApiError, Result};
 
@@ -18,7 +17,7 @@ pub(super) type FormCache = HashMap<(String, i64), Option<Form>>;
 pub(super) type SiteCache = HashMap<Uuid, Option<SiteMetrics>>;
 
 pub struct SyncContext<'a> {
-    pub state: &'a AppState,
+    pub state: &'a super::Services<'a>,
     pub device: &'a DeviceCaller,
     /// The dataset epoch the request was checked against.
     pub epoch: i64,

@@ -29,7 +29,7 @@ mod merge;
 mod quarantine;
 mod refusal;
 mod shared;
-pub(crate) mod site_locks;
+pub mod site_locks;
 mod totals;
 
 use std::collections::{HashMap, HashSet};
@@ -38,14 +38,42 @@ use sync_core::{DocEntry, DocKind, SyncRequest, SyncResponse, TALLY_DOCUMENTS_SI
 use uuid::Uuid;
 
 use crate::auth::DeviceCaller;
-use crate::state::AppState;
+use std::sync::Arc;
+
+use crate::aggregates::cache::AggregateCache;
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::settings::SyncSettings;
 use crate::storage::Dataset;
+use crate::storage::Storage;
+use crate::storage::group_commit::GroupCommit;
 use crate::{ApiError, Result};
+
+/// What the sync step uses of the server, borrowed from its state for one request: the storage
+/// and its commit queue, the site locks and loaded sites, the settings, the clock, the metrics
+/// and the analysts' table cache. Named here, so this module does not depend on how the server's state is put
+/// together (the state holds this module's caches).
+#[derive(Clone, Copy)]
+pub struct Services<'a> {
+    pub storage: &'a Arc<dyn Storage>,
+    pub group_commit: &'a Arc<GroupCommit>,
+    pub site_locks: &'a Arc<site_locks::SiteLocks>,
+    pub hot_sites: &'a Arc<hot_sites::HotSites>,
+    pub sync: &'a SyncSettings,
+    pub clock: &'a Clock,
+    pub metrics: &'a Arc<Metrics>,
+    /// Told which documents each commit wrote, so analysts' tables re-read only those.
+    pub aggregates: &'a Arc<AggregateCache>,
+}
 
 /// One decoded request, answered in its protocol version: what the endpoint
 /// (`crate::handlers::sync`) does between the bytes in and the bytes out (also driven directly
 /// by `survey-bench-ingest`).
-pub async fn answer(state: &AppState, device: &DeviceCaller, request: &SyncRequest) -> Result<SyncResponse> {
+pub async fn answer(
+    state: &Services<'_>,
+    device: &DeviceCaller,
+    request: &SyncRequest,
+) -> Result<SyncResponse> {
     if request.dataset != device.dataset {
         return Err(ApiError::Forbidden(
             "this device is enrolled in another dataset".into(),
@@ -62,7 +90,7 @@ pub async fn answer(state: &AppState, device: &DeviceCaller, request: &SyncReque
 
 /// The per-request work: every mentioned document, then the unmentioned ones.
 async fn exchange(
-    state: &AppState,
+    state: &Services<'_>,
     device: &DeviceCaller,
     dataset: &Dataset,
     request: &SyncRequest,
