@@ -37,7 +37,7 @@ pub struct FormColumns {
     pub area: Vec<u16>,
     pub areas: Vec<String>,
     pub day: Vec<i32>,
-    /// Each response's record key (`disclosure::record_key`).
+    /// Each response's record key (`storage::record_key`).
     pub key: Vec<u8>,
     pub questions: HashMap<String, Column>,
 }

@@ -336,7 +336,7 @@ pub struct DocumentWrite {
     pub bytes: Vec<u8>,
     /// Actors of the incoming changes, each of which may write this document only.
     pub actors: Vec<Vec<u8>>,
-    /// The record key (`disclosure::record_key`) a response gets if this write stores it for
+    /// The record key (`storage::record_key`) a response gets if this write stores it for
     /// the first time; `None` for other documents. A stored response keeps the key it was
     /// first stored with.
     pub record_key: Option<i64>,
