@@ -132,8 +132,8 @@ fn reset_drops_the_dataset_and_never_uploads_it_again() {
     assert!(request.docs.is_empty(), "stale training data is gone for good");
 }
 
-#[test]
-fn state_survives_save_and_load() {
+/// An engine holding one response the server confirmed and one draft it never saw.
+fn one_sent_one_draft() -> (ClientEngine, Uuid, Uuid) {
     let mut engine = engine_with_form();
     let sent = engine
         .create_response("outreach", &new_response_edit(1))
@@ -141,8 +141,14 @@ fn state_survives_save_and_load() {
     let request = engine.build_request(usize::MAX);
     engine.apply_response(&accept_all(&request)).expect("apply");
     let draft = engine
-        .create_response("outreach", &new_response_edit(3))
+        .create_response("outreach", &new_response_edit(2))
         .expect("create");
+    (engine, sent, draft)
+}
+
+#[test]
+fn state_survives_save_and_load() {
+    let (mut engine, sent, draft) = one_sent_one_draft();
 
     let mut loaded = ClientEngine::load(&engine.save()).expect("load");
     assert_eq!(loaded.dataset(), engine.dataset());
@@ -829,15 +835,7 @@ fn a_saved_engine_parses_a_document_only_when_it_is_used() {
 
 #[test]
 fn listing_pending_documents_changes_nothing_the_next_request_carries() {
-    let mut engine = engine_with_form();
-    let sent = engine
-        .create_response("outreach", &new_response_edit(1))
-        .expect("create");
-    let request = engine.build_request(usize::MAX);
-    engine.apply_response(&accept_all(&request)).expect("apply");
-    let draft = engine
-        .create_response("outreach", &new_response_edit(2))
-        .expect("create");
+    let (mut engine, sent, draft) = one_sent_one_draft();
     // The server said there is more to fetch: the next round must still happen.
     engine
         .apply_response(&SyncResponse {
