@@ -9,7 +9,9 @@ export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor:
 // Enrolls the page's phone at `origin` with `code` and waits for form `formId` to arrive and
 // the service worker to hold the whole shell (wasm included).
 export async function enroll(page, origin, code, formId) {
-  await page.goto(origin);
+  // A page already showing the app is not loaded again: a second navigation while the service
+  // worker installs can leave the page outside its control.
+  if (!page.url().startsWith(origin)) await page.goto(origin);
   await page.fill('#enroll-code', code.toLowerCase().replaceAll('-', ' '));
   await page.click('#enroll-button');
   await page.waitForSelector(`button[data-form="${formId}"]`, { timeout: 30_000 });

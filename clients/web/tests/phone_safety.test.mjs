@@ -134,10 +134,15 @@ test('a live phone deletes a response once the server confirmed it and keeps onl
 });
 
 test('quick exit leaves nothing of the app on screen or in the back history', async () => {
+  // On the joining screen too (a phone of its own: navigating twice before the service worker
+  // took over can leave the page uncontrolled).
+  const joining = await phone('joining');
+  await joining.page.goto(server.origin);
+  await joining.page.waitForSelector('#enroll-code');
+  assert.equal(await joining.page.locator('#quick-exit').count(), 1, 'quick exit on the joining screen too');
+  await joining.context.close();
+
   const { context, page } = await phone('quick-exit');
-  await page.goto(server.origin);
-  await page.waitForSelector('#enroll-code');
-  assert.equal(await page.locator('#quick-exit').count(), 1, 'quick exit on the joining screen too');
   await enroll(page);
   await page.click(`button[data-form="${FORM.id}"]`);
   await page.fill('#q-notes', 'half typed');
