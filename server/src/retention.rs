@@ -23,8 +23,6 @@ use crate::storage::{AuditEntry, Storage};
 /// Responses purged per transaction, so that the one SQLite writer is never held for long.
 const PURGE_CHUNK: i64 = 2000;
 
-pub use crate::clock::today;
-
 /// The first day a record kept `days` days is still kept on, `today`: a record of day D is
 /// kept through day D + `days`.
 pub fn oldest_kept(days: i64, today: Day) -> Day {

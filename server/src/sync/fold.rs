@@ -70,7 +70,7 @@ async fn add_to_site(context: &SyncContext<'_>, site: Uuid) -> Result<()> {
         let CheckedDocument::Site(view) = merged.validate(DocKind::Site, None)? else {
             return Err(ApiError::Internal("a stored site is not a site".into()));
         };
-        let mut row = site_row(&view, crate::retention::today());
+        let mut row = site_row(&view, crate::clock::today());
         row.folded = Some(fold.iter().map(|f| (f.metric.clone(), f.devices)).collect());
         let heads = merged.heads();
         let bytes = merged.save();

@@ -33,26 +33,24 @@ pub mod site_locks;
 mod totals;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sync_core::{DocEntry, DocKind, SyncRequest, SyncResponse, TALLY_DOCUMENTS_SINCE};
 use uuid::Uuid;
 
-use crate::auth::DeviceCaller;
-use std::sync::Arc;
-
 use crate::aggregates::cache::AggregateCache;
+use crate::auth::DeviceCaller;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::settings::SyncSettings;
-use crate::storage::Dataset;
-use crate::storage::Storage;
 use crate::storage::group_commit::GroupCommit;
+use crate::storage::{Dataset, Storage};
 use crate::{ApiError, Result};
 
 /// What the sync step uses of the server, borrowed from its state for one request: the storage
 /// and its commit queue, the site locks and loaded sites, the settings, the clock, the metrics
-/// and the analysts' table cache. Named here, so this module does not depend on how the server's state is put
-/// together (the state holds this module's caches).
+/// and the analysts' table cache. Named here, so this module does not depend on how the
+/// server's state is put together (the state holds this module's caches).
 #[derive(Clone, Copy)]
 pub struct Services<'a> {
     pub storage: &'a Arc<dyn Storage>,

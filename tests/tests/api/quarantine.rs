@@ -9,7 +9,8 @@ use automerge::{AutoCommit, ROOT, ReadDoc as _};
 use reqwest::Method;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use survey_server::retention::{self, purge_expired_quarantine};
+use survey_server::clock;
+use survey_server::retention::purge_expired_quarantine;
 use survey_server::storage::{QuarantineEntry, QuarantinePayload};
 use survey_server::{RetentionSettings, SyncSettings};
 use sync_core::{Day, DocEntry, DocKind, Form, SyncRequest, SyncResponse, form_doc, response};
@@ -96,7 +97,7 @@ async fn a_refusal_about_content_keeps_no_personal_data(backend: Backend) {
     let smuggled = changes_of(&mut doc, &before);
     let id = Uuid::new_v4();
     let entry = DocEntry::new(id, DocKind::Response, &doc.get_heads(), changes_of(&mut doc, &[]));
-    let first_day = retention::today();
+    let first_day = clock::today();
     let (sent, answer) = send(api, &devices[0], entry.clone()).await;
     assert!(
         contains(&sent, PHONE.as_bytes()),
@@ -139,7 +140,7 @@ async fn a_refusal_about_content_keeps_no_personal_data(backend: Backend) {
     assert_eq!(row["sha256"], hex(&Sha256::digest(&raw)));
     assert_eq!(row["payload_kept"], false);
     assert_eq!(row["message"], Value::Null);
-    let days = [first_day.to_string(), retention::today().to_string()];
+    let days = [first_day.to_string(), clock::today().to_string()];
     assert!(days.iter().any(|d| row["received_on"] == d.as_str()), "{row}");
     assert!(!row.to_string().contains(PHONE));
 }
@@ -213,7 +214,7 @@ async fn records_are_kept_through_the_retention_days_only(backend: Backend) {
     let storage = server.state.storage.as_ref();
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     // Days to come, which the server's own purge (on today's date) leaves alone.
-    let start = retention::today().to_days() + 1000;
+    let start = clock::today().to_days() + 1000;
     let day = |n: i64| Day::from_days(start + n);
     let records = [
         record(a, day(0), true),
@@ -249,7 +250,7 @@ async fn expired_records_are_purged_in_the_background(backend: Backend) {
     })
     .await;
     let storage = server.state.storage.as_ref();
-    let today = retention::today().to_days();
+    let today = clock::today().to_days();
     let dataset = Uuid::new_v4();
     let records = [
         record(dataset, Day::from_days(today - 31), true),
@@ -279,7 +280,7 @@ async fn admins_purge_a_dataset_quarantine_now(backend: Backend) {
     let api = &server.api;
     let (dataset, devices) = api.dataset_with_devices(&admin, "live", 1).await;
     let other = api.create_dataset(&admin, "other", "live").await;
-    let today = retention::today();
+    let today = clock::today();
     let records = [
         record(dataset, today, true),
         record(dataset, today, false),

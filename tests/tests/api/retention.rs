@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use survey_server::clock;
 use survey_server::clock::Clock;
-use survey_server::retention::{self, purge_expired_quarantine, purge_expired_responses};
+use survey_server::retention::{purge_expired_quarantine, purge_expired_responses};
 use survey_server::{RetentionSettings, SyncSettings};
 use sync_core::{DocKind, WITHDRAWN};
 use uuid::Uuid;
@@ -41,7 +42,7 @@ async fn server_on(backend: &Backend, day: i64, purge_every: Duration) -> TestSe
 
 /// Far from the real today, so that nothing here depends on it.
 fn first_day() -> i64 {
-    retention::today().to_days() + 5000
+    clock::today().to_days() + 5000
 }
 
 fn responses(device: &mut Device, count: i64) -> Vec<Uuid> {

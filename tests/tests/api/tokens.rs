@@ -379,7 +379,7 @@ async fn the_token_commands_create_list_and_revoke(backend: Backend) {
 
 /// Today (UTC) as the server writes days.
 pub fn today() -> String {
-    survey_server::retention::today().to_string()
+    survey_server::clock::today().to_string()
 }
 
 fn days_between(from: &Value, to: &Value) -> i64 {
